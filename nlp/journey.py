@@ -1,0 +1,136 @@
+"""The journey framework: stages are configuration, not code.
+
+A YAML file lists the stages in order, each with a key, a name, a description,
+phrases, patterns and example sentences. The shipped default
+(`nlp/data/default_journey.yaml`) is industry-neutral; a company edits or replaces
+it, and nothing else in the code base may hard-code a stage key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nlp.enrichment import UNASSIGNED
+
+_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+class JourneyError(ValueError):
+    """The journey file cannot be used; the message says which field to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    key: str
+    name: str
+    description: str
+    phrases: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Journey:
+    name: str
+    stages: tuple[Stage, ...]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(stage.key for stage in self.stages)
+
+    def get(self, key: str) -> Stage | None:
+        for stage in self.stages:
+            if stage.key == key:
+                return stage
+        return None
+
+    def order(self, key: str) -> int:
+        """Position of a stage in the journey; `unassigned` and unknown keys sort last."""
+        for index, stage in enumerate(self.stages):
+            if stage.key == key:
+                return index
+        return len(self.stages)
+
+
+DEFAULT_JOURNEY_RESOURCE = "default_journey.yaml"
+
+
+def default_journey_path() -> Path:
+    return Path(str(resources.files("nlp") / "data" / DEFAULT_JOURNEY_RESOURCE))
+
+
+def _strings(raw: Any, where: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(x, str) and x.strip() for x in raw):
+        raise JourneyError(f"{where} must be a list of non-empty strings")
+    return tuple(x.strip() for x in raw)
+
+
+def parse_journey(data: Any, *, source: str = "<journey>") -> Journey:
+    """Validate a parsed YAML document into a `Journey`, naming the bad field on error."""
+    if not isinstance(data, dict):
+        raise JourneyError(f"{source}: the top level must be a mapping with 'stages'")
+    raw_stages = data.get("stages")
+    if not isinstance(raw_stages, list) or not raw_stages:
+        raise JourneyError(f"{source}: 'stages' must be a non-empty list")
+    stages: list[Stage] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(raw_stages):
+        where = f"{source}: stages[{i}]"
+        if not isinstance(raw, dict):
+            raise JourneyError(f"{where} must be a mapping")
+        key = raw.get("key")
+        if not isinstance(key, str) or not _KEY_RE.match(key):
+            raise JourneyError(
+                f"{where}.key must be lower-case letters, digits or '_' (got {key!r})"
+            )
+        if key == UNASSIGNED:
+            raise JourneyError(f"{where}.key '{UNASSIGNED}' is reserved for text with no stage")
+        if key in seen:
+            raise JourneyError(f"{where}.key {key!r} appears twice")
+        seen.add(key)
+        name = raw.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise JourneyError(f"{where}.name is required")
+        description = raw.get("description", "")
+        if not isinstance(description, str):
+            raise JourneyError(f"{where}.description must be text")
+        patterns = _strings(raw.get("patterns"), f"{where}.patterns")
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise JourneyError(f"{where}.patterns: {pattern!r} is not a valid regex: {exc}") from exc
+        stages.append(
+            Stage(
+                key=key,
+                name=name.strip(),
+                description=description.strip(),
+                phrases=_strings(raw.get("phrases"), f"{where}.phrases"),
+                patterns=patterns,
+                examples=_strings(raw.get("examples"), f"{where}.examples"),
+            )
+        )
+    name = data.get("name", "journey")
+    return Journey(name=str(name), stages=tuple(stages))
+
+
+def load_journey(path: Path | None = None) -> Journey:
+    """Load a journey YAML file; `None` loads the shipped industry-neutral default."""
+    target = path or default_journey_path()
+    try:
+        text = target.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise JourneyError(f"cannot read journey file {target}: {exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise JourneyError(f"{target} is not valid YAML: {exc}") from exc
+    return parse_journey(data, source=str(target))
