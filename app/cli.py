@@ -1,0 +1,221 @@
+"""The `listening-path` command: serve, demo, sync, db, connectors (and nlp, from the nlp package)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlmodel import Session
+
+from app.errors import AppError
+from app.ingest.service import BatchProgress
+from app.runtime import Runtime, build_runtime
+from app.settings import Settings
+from app.sources.config import SourcesFileError
+
+cli = typer.Typer(
+    name="listening-path",
+    help="Listening Path: every customer voice, one stage-by-stage journey story.",
+    no_args_is_help=True,
+)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+connectors_cli = typer.Typer(help="Connector kinds.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(connectors_cli, name="connectors")
+
+try:  # the NLP commands live with the NLP package (evaluate, annotate, train)
+    from nlp.cli import cli as nlp_cli
+except ImportError:  # pragma: no cover - only while nlp.cli is being written
+    nlp_cli = None
+if nlp_cli is not None:
+    cli.add_typer(nlp_cli, name="nlp", help="Evaluate, annotate and train the NLP pipeline.")
+
+console = Console()
+err_console = Console(stderr=True)
+
+HostOpt = Annotated[
+    str | None, typer.Option(help="interface to bind (default LP_HOST or 127.0.0.1)")
+]
+PortOpt = Annotated[int | None, typer.Option(help="port (default LP_PORT or 8000)")]
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValueError as exc:
+        err_console.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _runtime(settings: Settings) -> Runtime:
+    try:
+        return build_runtime(settings)
+    except (SourcesFileError, ValueError) as exc:
+        err_console.print(f"[red]cannot start:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _sync_all(runtime: Runtime, source_ids: list[str]) -> bool:
+    ok = True
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        for source_id in source_ids:
+            task = progress.add_task(source_id, total=None, status="starting")
+
+            def on_batch(p: BatchProgress, task: int = task) -> None:
+                progress.update(
+                    task,
+                    status=f"{p.fetched} read, {p.inserted} new, {p.duplicates} dup, "
+                    f"{p.rejected} rejected",
+                )
+
+            try:
+                result = runtime.sync(source_id, trigger="cli", on_batch=on_batch)
+            except AppError as exc:
+                progress.update(task, status=f"[red]{exc.message}", total=1, completed=1)
+                ok = False
+                continue
+            status = (
+                f"{result.fetched} read, {result.inserted} new, {result.duplicates} dup, "
+                f"{result.rejected} rejected"
+            )
+            if result.error:
+                status += f" [red]FAILED: {result.error}"
+                ok = False
+            progress.update(task, status=status, total=1, completed=1)
+    return ok
+
+
+def _print_story(runtime: Runtime) -> None:
+    from app.story.service import build_story
+
+    with Session(runtime.engine) as session:
+        story = build_story(session, journey=runtime.journey, date_from=None, date_to=None)
+    table = Table(title=f"The journey story: {story.voices} voices, {story.customers} customers")
+    for column in ("stage", "voices", "customers", "negative", "neutral", "positive", "top themes"):
+        table.add_column(
+            column, justify="right" if column not in ("stage", "top themes") else "left"
+        )
+    for stage in story.stages:
+        table.add_row(
+            stage.name,
+            str(stage.voices),
+            str(stage.customers),
+            str(stage.sentiment.negative),
+            str(stage.sentiment.neutral),
+            str(stage.sentiment.positive),
+            ", ".join(p.phrase for p in stage.top_phrases[:3]),
+        )
+    table.add_row("(no stage)", str(story.unassigned), "", "", "", "", "")
+    console.print(table)
+
+
+def _serve(runtime: Runtime, host: str, port: int) -> None:
+    import uvicorn
+
+    from app.main import create_app
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = create_app(runtime=runtime)
+    console.print(f"Listening Path on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        runtime.close()
+
+
+@cli.command()
+def serve(host: HostOpt = None, port: PortOpt = None) -> None:
+    """Run the API with the scheduler syncing every enabled source.
+
+    With LP_SOURCES_FILE unset it serves the bundled sample sources."""
+    settings = _settings(host=host, port=port)
+    _serve(_runtime(settings), settings.host, settings.port)
+
+
+@cli.command()
+def demo(host: HostOpt = None, port: PortOpt = None) -> None:
+    """Load the bundled sample company, print its story, then serve it."""
+    settings = _settings(host=host, port=port)
+    settings = settings.model_copy(update={"sources_file": None})
+    runtime = _runtime(settings)
+    _sync_all(runtime, list(runtime.sources))
+    _print_story(runtime)
+    _serve(runtime, settings.host, settings.port)
+
+
+@cli.command()
+def sync(
+    source: Annotated[
+        str | None, typer.Argument(help="a source id; all enabled when omitted")
+    ] = None,
+) -> None:
+    """Sync one source (or every enabled one) now, with a progress bar."""
+    runtime = _runtime(_settings())
+    try:
+        if source is not None and source not in runtime.sources:
+            known = ", ".join(sorted(runtime.sources)) or "none"
+            err_console.print(f"[red]no declared source {source!r}[/red] (declared: {known})")
+            raise typer.Exit(2)
+        ids = [source] if source else [s.id for s in runtime.sources.values() if s.enabled]
+        ok = _sync_all(runtime, ids)
+    finally:
+        runtime.close()
+    if not ok:
+        raise typer.Exit(1)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema to the newest version (also done on every start)."""
+    from app.db import make_engine, upgrade_database
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade_database(engine)
+    finally:
+        engine.dispose()
+    console.print(f"database at head: {engine.url.render_as_string(hide_password=True)}")
+
+
+@connectors_cli.command("list")
+def connectors_list(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the config schemas as JSON")
+    ] = False,
+) -> None:
+    """Every connector kind with its channel and config schema."""
+    from connectors.registry import describe
+
+    kinds = describe()
+    if as_json:
+        typer.echo(json.dumps(kinds, indent=2, default=str))
+        return
+    table = Table(title="Connector kinds")
+    table.add_column("kind")
+    table.add_column("channel")
+    table.add_column("config keys (* required)")
+    table.add_column("about")
+    for info in kinds:
+        schema = info.get("config_schema", {})
+        required = set(schema.get("required", []))
+        keys = ", ".join(f"{k}{'*' if k in required else ''}" for k in schema.get("properties", {}))
+        table.add_row(str(info["kind"]), str(info["channel"]), keys, str(info.get("summary", "")))
+    console.print(table)
+
+
+def main() -> None:
+    cli()

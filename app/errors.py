@@ -1,0 +1,32 @@
+"""Application errors, by what the API caller can do about them.
+
+    AppError (status_code, message)          one exception handler renders every one as JSON
+    ├── NotFoundError          404  the thing asked for does not exist
+    ├── BadRequestError        400  a parameter is well-formed but unusable (bad cursor, from > to)
+    └── ConflictError          409  the request clashes with current state (a sync already running)
+
+Connector and journey errors are translated into these at the service boundary,
+so no exception from a lower layer ever reaches a client as a 500.
+"""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    status_code = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFoundError(AppError):
+    status_code = 404
+
+
+class BadRequestError(AppError):
+    status_code = 400
+
+
+class ConflictError(AppError):
+    status_code = 409

@@ -1,0 +1,178 @@
+"""Item queries: filters, keyset pagination, drill-down to segments."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, or_
+from sqlmodel import Session, col, select
+
+from app.errors import BadRequestError, NotFoundError
+from app.items.schemas import (
+    ItemDetail,
+    ItemPage,
+    ItemPublic,
+    SegmentPublic,
+    SentimentOut,
+    StageCall,
+)
+from app.models import Item, Segment
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFilters:
+    stage: str | None = None
+    channel: str | None = None
+    source: str | None = None
+    sentiment: str | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    contains: str | None = None
+    customer: str | None = None
+
+
+def encode_cursor(item: Item) -> str:
+    raw = json.dumps([item.occurred_at.isoformat(), item.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        occurred, item_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return datetime.fromisoformat(occurred), int(item_id)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        raise BadRequestError(
+            "cursor is not one this API issued; pass the `next_cursor` of a previous page"
+        ) from exc
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_items(
+    session: Session, *, filters: ItemFilters, limit: int, cursor: str | None
+) -> ItemPage:
+    query = select(Item)
+    if filters.stage is not None:
+        in_segment = exists().where(
+            and_(Segment.item_id == Item.id, Segment.stage == filters.stage)
+        )
+        query = query.where(or_(Item.stage == filters.stage, in_segment))
+    if filters.channel is not None:
+        query = query.where(Item.channel == filters.channel)
+    if filters.source is not None:
+        query = query.where(Item.source_id == filters.source)
+    if filters.sentiment is not None:
+        query = query.where(Item.sentiment_label == filters.sentiment)
+    if filters.customer is not None:
+        query = query.where(Item.author_ref == filters.customer)
+    if filters.date_from is not None:
+        query = query.where(col(Item.occurred_at) >= filters.date_from)
+    if filters.date_to is not None:
+        query = query.where(col(Item.occurred_at) < filters.date_to)
+    if filters.contains:
+        pattern = f"%{_escape_like(filters.contains.lower())}%"
+        query = query.where(func.lower(Item.text).like(pattern, escape="\\"))
+    if cursor is not None:
+        occurred, last_id = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                col(Item.occurred_at) < occurred,
+                and_(col(Item.occurred_at) == occurred, col(Item.id) < last_id),
+            )
+        )
+    query = query.order_by(col(Item.occurred_at).desc(), col(Item.id).desc()).limit(limit + 1)
+    rows = list(session.exec(query).all())
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    stages = _stages_of(session, [row.id for row in rows if row.id is not None])
+    return ItemPage(
+        items=[_public(row, stages.get(row.id or 0, [])) for row in rows],
+        next_cursor=encode_cursor(rows[-1]) if has_more and rows else None,
+    )
+
+
+def get_item(session: Session, *, item_id: int) -> ItemDetail:
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFoundError(f"no item with id {item_id}")
+    segments = session.exec(
+        select(Segment).where(Segment.item_id == item_id).order_by(col(Segment.idx))
+    ).all()
+    public = _public(item, _distinct_stages(seg.stage for seg in segments))
+    return ItemDetail(
+        **public.model_dump(),
+        segments=[
+            SegmentPublic(
+                index=seg.idx,
+                start=seg.start,
+                end=seg.end,
+                text=seg.text,
+                sentiment=SentimentOut(score=seg.sentiment_score, label=seg.sentiment_label),
+                stage=StageCall(
+                    stage=seg.stage,
+                    confidence=seg.stage_confidence,
+                    method=seg.stage_method,
+                    evidence=list(seg.stage_evidence),
+                ),
+            )
+            for seg in segments
+        ],
+    )
+
+
+def _distinct_stages(stages: Iterable[str]) -> list[str]:
+    seen: list[str] = []
+    for stage in stages:
+        if stage not in seen:
+            seen.append(stage)
+    return seen
+
+
+def _stages_of(session: Session, item_ids: Sequence[int]) -> dict[int, list[str]]:
+    if not item_ids:
+        return {}
+    found: dict[int, list[str]] = defaultdict(list)
+    rows = session.exec(
+        select(Segment.item_id, Segment.stage)
+        .where(col(Segment.item_id).in_(item_ids))
+        .order_by(col(Segment.item_id), col(Segment.idx))
+    ).all()
+    for item_id, stage in rows:
+        if stage not in found[item_id]:
+            found[item_id].append(stage)
+    return found
+
+
+def _public(item: Item, stages: list[str]) -> ItemPublic:
+    assert item.id is not None
+    return ItemPublic(
+        id=item.id,
+        source=item.source_id,
+        external_id=item.external_id,
+        channel=item.channel,
+        occurred_at=item.occurred_at,
+        text=item.text,
+        rating=item.rating,
+        rating_scale=item.rating_scale,
+        customer=item.author_ref,
+        attributes=item.attributes,
+        sentiment=SentimentOut(score=item.sentiment_score, label=item.sentiment_label),
+        stage=StageCall(
+            stage=item.stage,
+            confidence=item.stage_confidence,
+            method=item.stage_method,
+            evidence=list(item.stage_evidence),
+        ),
+        stages=stages or [item.stage],
+        themes=list(item.themes),
+        nlp_version=item.nlp_version,
+    )

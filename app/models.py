@@ -1,0 +1,156 @@
+"""The store: SQLModel tables. Columns mirror `nlp.enrichment` and `connectors.base`.
+
+Raw text is never stored: `Item.text` and `Segment.text` hold the redacted text
+the NLP pipeline returned.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.db_types import UTCDateTime, utcnow
+
+
+class Source(SQLModel, table=True):
+    """A declared source, its state and its cursor (the cursor moves with the items)."""
+
+    __tablename__ = "sources"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=64)
+    channel: str = Field(max_length=32)
+    enabled: bool = True
+    schedule: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    config: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    cursor: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    status: str = Field(default="never_run", max_length=16)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    last_run_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
+class SyncRun(SQLModel, table=True):
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_source_started", "source_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(
+        sa_column=Column(ForeignKey("sources.id", ondelete="CASCADE"), nullable=False)
+    )
+    trigger: str = Field(default="manual", max_length=16)
+    status: str = Field(default="running", max_length=16)
+    started_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    fetched: int = 0
+    inserted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    ignored_hints: int = 0
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Item(SQLModel, table=True):
+    """One piece of feedback, enriched. The item-level stage is the NLP's overall call;
+    the story counts stages from `Segment`s, so a two-stage item counts in both."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id", name="uq_items_source_external"),
+        Index("ix_items_occurred", "occurred_at", "id"),
+        Index("ix_items_stage_occurred", "stage", "occurred_at"),
+        Index("ix_items_channel_occurred", "channel", "occurred_at"),
+        Index("ix_items_content_hash", "content_hash"),
+        Index("ix_items_author", "author_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(
+        sa_column=Column(ForeignKey("sources.id", ondelete="CASCADE"), nullable=False)
+    )
+    external_id: str = Field(max_length=512)
+    channel: str = Field(max_length=32)
+    occurred_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    rating: float | None = None
+    rating_scale: str | None = Field(default=None, max_length=32)
+    author_ref: str | None = Field(default=None, max_length=256)
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    content_hash: str = Field(max_length=64)
+    sentiment_score: float
+    sentiment_label: str = Field(max_length=16)
+    stage: str = Field(max_length=40)
+    stage_confidence: float
+    stage_method: str = Field(max_length=32)
+    stage_evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    stage_hint: str | None = Field(default=None, max_length=40)
+    themes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    redactions: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    nlp_version: str = Field(max_length=64)
+    ingested_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
+class Segment(SQLModel, table=True):
+    """A sentence of an item with its own stage and sentiment.
+
+    `occurred_at` and `source_id` are copied from the item so the story can filter
+    segments by period and source without a join on every row."""
+
+    __tablename__ = "segments"
+    __table_args__ = (
+        Index("ix_segments_stage_occurred", "stage", "occurred_at"),
+        Index("ix_segments_item", "item_id", "idx"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False)
+    )
+    idx: int
+    start: int
+    end: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    occurred_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    source_id: str = Field(max_length=64)
+    sentiment_score: float
+    sentiment_label: str = Field(max_length=16)
+    stage: str = Field(max_length=40)
+    stage_confidence: float
+    stage_method: str = Field(max_length=32)
+    stage_evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class QuarantinedRecord(SQLModel, table=True):
+    """A record that could not be ingested, kept with the reason so nothing is lost."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (Index("ix_quarantine_source_created", "source_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(
+        sa_column=Column(ForeignKey("sources.id", ondelete="CASCADE"), nullable=False)
+    )
+    run_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("sync_runs.id", ondelete="SET NULL"), nullable=True),
+    )
+    external_id: str | None = Field(default=None, max_length=512)
+    location: str | None = Field(default=None, max_length=512)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    excerpt: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )

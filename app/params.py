@@ -1,0 +1,46 @@
+"""Query parameters shared by several routes, validated with messages a person can act on."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from app.errors import BadRequestError
+from nlp.enrichment import UNASSIGNED
+from nlp.journey import Journey
+
+
+def parse_moment(value: str | None, *, name: str, end: bool = False) -> datetime | None:
+    """Accept `YYYY-MM-DD` or an ISO 8601 datetime (naive = UTC).
+
+    A date alone as the end of a range includes that whole day (`to=2026-10-31`
+    means up to midnight after it), which is what a person typing dates means."""
+    if value is None or value == "":
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            moment = datetime.combine(day, time.min, tzinfo=UTC)
+            return moment + timedelta(days=1) if end else moment
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadRequestError(
+            f"'{name}' must be a date (2026-10-31) or an ISO 8601 datetime; got {value!r}"
+        ) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_range(
+    date_from: str | None, date_to: str | None
+) -> tuple[datetime | None, datetime | None]:
+    start = parse_moment(date_from, name="from")
+    stop = parse_moment(date_to, name="to", end=True)
+    if start is not None and stop is not None and start >= stop:
+        raise BadRequestError(f"'from' ({date_from}) must be before 'to' ({date_to})")
+    return start, stop
+
+
+def check_stage(journey: Journey, stage: str | None) -> str | None:
+    if stage is None or stage == UNASSIGNED or journey.get(stage) is not None:
+        return stage
+    known = ", ".join([*journey.keys, UNASSIGNED])
+    raise BadRequestError(f"unknown stage {stage!r}; the journey's stages are: {known}")

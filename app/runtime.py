@@ -1,0 +1,129 @@
+"""The long-lived parts of a running Listening Path, built once per process.
+
+The service's lifespan and every CLI command build a `Runtime` the same way, so
+`serve`, `sync` and `demo` cannot drift apart: upgrade the schema, load the
+journey, build the NLP pipeline, load and register the declared sources.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from connectors.registry import get_connector_class
+from nlp.pipeline import build_enricher
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.db import make_engine, upgrade_database
+from app.errors import ConflictError, NotFoundError
+from app.ingest.locks import SourceBusyError
+from app.ingest.service import BatchProgress, SyncResult, run_sync
+from app.settings import Settings
+from app.sources.config import SourceSpec, load_sources_file
+from app.sources.service import register_sources
+from nlp.enrichment import Enricher, Enrichment, EnrichRequest
+from nlp.journey import Journey, load_journey
+
+if TYPE_CHECKING:
+    from app.scheduler import SourceScheduler
+
+
+class LockedEnricher:
+    """One pipeline object, several scheduler threads: spaCy does not promise thread
+    safety, and the work is CPU-bound under the GIL anyway, so enrichment is
+    serialised while everything else (fetching, storing) overlaps."""
+
+    def __init__(self, inner: Enricher) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+
+    @property
+    def version(self) -> str:
+        return self._inner.version
+
+    def enrich(self, text: str, *, stage_hint: str | None = None) -> Enrichment:
+        with self._lock:
+            return self._inner.enrich(text, stage_hint=stage_hint)
+
+    def enrich_many(
+        self, requests: Iterable[EnrichRequest], *, batch_size: int = 256
+    ) -> Iterator[Enrichment]:
+        batch = list(requests)
+        with self._lock:
+            results = list(self._inner.enrich_many(batch, batch_size=batch_size))
+        return iter(results)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    journey: Journey
+    enricher: Enricher
+    sources: dict[str, SourceSpec]
+    base_dir: Path
+    scheduler: SourceScheduler | None = None
+
+    def sync(
+        self,
+        source_id: str,
+        *,
+        trigger: str = "manual",
+        on_batch: Callable[[BatchProgress], None] | None = None,
+    ) -> SyncResult:
+        spec = self.sources.get(source_id)
+        if spec is None:
+            known = ", ".join(sorted(self.sources)) or "none"
+            raise NotFoundError(f"no declared source {source_id!r} (declared: {known})")
+        connector = get_connector_class(spec.kind).from_mapping(spec.config, base_dir=self.base_dir)
+        try:
+            return run_sync(
+                self.engine,
+                source_id=source_id,
+                connector=connector,
+                enricher=self.enricher,
+                journey=self.journey,
+                trigger=trigger,
+                on_batch=on_batch,
+            )
+        except SourceBusyError as exc:
+            raise ConflictError(str(exc)) from exc
+
+    def start_scheduler(self) -> SourceScheduler:
+        from app.scheduler import SourceScheduler
+
+        self.scheduler = SourceScheduler(self)
+        self.scheduler.start()
+        return self.scheduler
+
+    def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+            self.scheduler = None
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings, *, engine: Engine | None = None) -> Runtime:
+    engine = engine or make_engine(settings.database_url)
+    upgrade_database(engine)
+    journey = load_journey(settings.journey_file)
+    enricher = LockedEnricher(
+        build_enricher(
+            journey, stage_threshold=settings.stage_threshold, model_dir=settings.nlp_model_dir
+        )
+    )
+    specs, base_dir = load_sources_file(settings.resolved_sources_file())
+    with Session(engine) as session:
+        register_sources(session, specs=specs)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        journey=journey,
+        enricher=enricher,
+        sources={spec.id: spec for spec in specs},
+        base_dir=base_dir,
+    )

@@ -1,0 +1,73 @@
+"""One `Settings` object for the whole service, read from the environment.
+
+Every variable has the `LP_` prefix except `DATABASE_URL`, which keeps the name
+every PaaS and container platform already uses.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./listening_path.db"
+
+
+def sample_sources_file() -> Path:
+    """The bundled sample sources, shipped inside the package so an installed wheel has them."""
+    return Path(str(resources.files("app") / "sample_data" / "sources.yaml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LP_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("DATABASE_URL", "LP_DATABASE_URL"),
+    )
+    sources_file: Path | None = Field(
+        default=None,
+        description="sources.yaml to load; unset means the bundled sample sources",
+    )
+    journey_file: Path | None = Field(
+        default=None, description="journey YAML; unset means the industry-neutral default"
+    )
+    nlp_model_dir: Path | None = None
+    stage_threshold: float = Field(default=0.35, ge=0.0, le=1.0)
+    scheduler_enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    page_size_max: int = Field(default=500, ge=1, le=10_000)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError(
+                "DATABASE_URL must be a SQLite (sqlite:///path.db) or PostgreSQL "
+                "(postgresql+psycopg://user@host/db) URL"
+            )
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            # SQLAlchemy would pick psycopg2, which we do not ship; psycopg 3 is the driver.
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @model_validator(mode="after")
+    def _production_is_explicit(self) -> Settings:
+        if self.environment == "production" and self.database_url == DEFAULT_DATABASE_URL:
+            raise ValueError(
+                "LP_ENVIRONMENT=production needs an explicit DATABASE_URL "
+                "(the default SQLite file in the working directory is for development)"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def resolved_sources_file(self) -> Path:
+        return self.sources_file or sample_sources_file()

@@ -1,0 +1,97 @@
+"""Reading `sources.yaml`: which sources exist, their schedule and connector config.
+
+The file is the source of truth for declarations; the database keeps each
+source's state (cursor, status, runs). Connector config is validated here, at
+load time, so a typo fails the start-up with the source and field named rather
+than the first sync an hour later.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from apscheduler.triggers.cron import CronTrigger
+from connectors.registry import get_connector_class
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from connectors.errors import ConnectorError
+
+
+class SourcesFileError(ValueError):
+    """sources.yaml cannot be used; the message names the source and the field."""
+
+
+class Schedule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    every_minutes: float | None = Field(default=None, gt=0, le=60 * 24 * 31)
+    cron: str | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                CronTrigger.from_crontab(value)
+            except ValueError as exc:
+                raise ValueError(f"not a valid crontab expression: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Schedule:
+        if (self.every_minutes is None) == (self.cron is None):
+            raise ValueError("give exactly one of 'every_minutes' or 'cron'")
+        return self
+
+
+class SourceSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
+    name: str = Field(min_length=1, max_length=200)
+    kind: str
+    enabled: bool = True
+    schedule: Schedule = Schedule(every_minutes=60)
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class SourcesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sources: list[SourceSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> SourcesFile:
+        seen: set[str] = set()
+        for spec in self.sources:
+            if spec.id in seen:
+                raise ValueError(f"source id {spec.id!r} is declared twice")
+            seen.add(spec.id)
+        return self
+
+
+def load_sources_file(path: Path) -> tuple[list[SourceSpec], Path]:
+    """Parse and validate a sources file; returns the specs and the base directory
+    that relative paths in connector configs resolve against."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise SourcesFileError(f"cannot read sources file {path}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise SourcesFileError(f"{path} is not valid YAML: {exc}") from exc
+    try:
+        parsed = SourcesFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise SourcesFileError(f"{path}: {problems}") from exc
+    base_dir = path.resolve().parent
+    for spec in parsed.sources:
+        try:
+            get_connector_class(spec.kind).from_mapping(spec.config, base_dir=base_dir)
+        except ConnectorError as exc:
+            raise SourcesFileError(f"{path}: source {spec.id!r}: {exc}") from exc
+    return parsed.sources, base_dir

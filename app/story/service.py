@@ -1,0 +1,182 @@
+"""Building the stage-by-stage story from segments.
+
+A voice counts once for every stage any of its sentences speaks of, so "setup
+was easy but the invoice was wrong" is one onboarding voice (positive) and one
+billing voice (negative). Its sentiment in a stage is the mean of its sentences
+in that stage. Numbers are whole: customers, not percentages.
+
+This reads segments for the period directly; per-day rollups (so the story never
+scans every item) are the next step, tracked in the story issue.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from statistics import fmean, median
+
+from sqlmodel import Session, col, select
+
+from app.models import Item, Segment
+from app.story.schemas import Phrase, Quote, RatingSummary, SentimentMix, StageStory, Story
+from nlp.enrichment import UNASSIGNED
+from nlp.journey import Journey
+
+NEGATIVE_BELOW = -0.05
+POSITIVE_ABOVE = 0.05
+TOP_PHRASES = 8
+QUOTE_MIN_CHARS = 25
+QUOTE_MAX_CHARS = 320
+
+
+def label_of(score: float) -> str:
+    if score <= NEGATIVE_BELOW:
+        return "negative"
+    if score >= POSITIVE_ABOVE:
+        return "positive"
+    return "neutral"
+
+
+@dataclass
+class _Voice:
+    item_id: int
+    channel: str
+    customer: str | None
+    rating: float | None
+    rating_scale: str | None
+    themes: list[str]
+    scores: list[float] = field(default_factory=list)
+    texts: list[tuple[int, str, float]] = field(default_factory=list)  # segment id, text, score
+
+    @property
+    def score(self) -> float:
+        return fmean(self.scores)
+
+
+def _theme_in(theme: str, text: str) -> bool:
+    """A theme belongs to a stage when its words appear in that stage's sentences
+    (first five letters, so lemmatised themes still match inflected text)."""
+    lowered = text.lower()
+    return all(word[:5] in lowered for word in theme.lower().split())
+
+
+def build_story(
+    session: Session,
+    *,
+    journey: Journey,
+    date_from: datetime | None,
+    date_to: datetime | None,
+    source: str | None = None,
+    channel: str | None = None,
+) -> Story:
+    query = select(
+        Segment.id,
+        Segment.item_id,
+        Segment.stage,
+        Segment.sentiment_score,
+        Segment.text,
+        Item.channel,
+        Item.author_ref,
+        Item.rating,
+        Item.rating_scale,
+        Item.themes,
+    ).join(Item, col(Item.id) == col(Segment.item_id))
+    if date_from is not None:
+        query = query.where(col(Segment.occurred_at) >= date_from)
+    if date_to is not None:
+        query = query.where(col(Segment.occurred_at) < date_to)
+    if source is not None:
+        query = query.where(Segment.source_id == source)
+    if channel is not None:
+        query = query.where(Item.channel == channel)
+
+    by_stage: dict[str, dict[int, _Voice]] = defaultdict(dict)
+    all_items: set[int] = set()
+    all_customers: set[str] = set()
+    for seg_id, item_id, stage, score, text, chan, customer, rating, scale, themes in session.exec(
+        query
+    ):
+        all_items.add(item_id)
+        if customer:
+            all_customers.add(customer)
+        voice = by_stage[stage].get(item_id)
+        if voice is None:
+            voice = _Voice(item_id, chan, customer, rating, scale, list(themes or []))
+            by_stage[stage][item_id] = voice
+        voice.scores.append(score)
+        voice.texts.append((seg_id, text, score))
+
+    placed: set[int] = set()
+    for stage_key, voices in by_stage.items():
+        if stage_key != UNASSIGNED:
+            placed.update(voices)
+    stages = [
+        _stage_story(order, stage.key, stage.name, stage.description, by_stage.get(stage.key, {}))
+        for order, stage in enumerate(journey.stages)
+    ]
+    return Story(
+        date_from=date_from,
+        date_to=date_to,
+        voices=len(all_items),
+        customers=len(all_customers),
+        stages=stages,
+        unassigned=len(all_items - placed),
+    )
+
+
+def _stage_story(
+    order: int, key: str, name: str, description: str, voices: dict[int, _Voice]
+) -> StageStory:
+    labels = Counter(label_of(v.score) for v in voices.values())
+    ratings: dict[str, list[float]] = defaultdict(list)
+    phrases: Counter[str] = Counter()
+    for voice in voices.values():
+        if voice.rating is not None and voice.rating_scale:
+            ratings[voice.rating_scale].append(voice.rating)
+        stage_text = " ".join(text for _, text, _ in voice.texts)
+        for theme in set(voice.themes):
+            if _theme_in(theme, stage_text):
+                phrases[theme] += 1
+    return StageStory(
+        key=key,
+        name=name,
+        description=description,
+        order=order,
+        voices=len(voices),
+        customers=len({v.customer for v in voices.values() if v.customer}),
+        sentiment=SentimentMix(
+            mean=round(fmean(v.score for v in voices.values()), 3) if voices else None,
+            negative=labels["negative"],
+            neutral=labels["neutral"],
+            positive=labels["positive"],
+        ),
+        ratings=[
+            RatingSummary(scale=scale, answers=len(values), mean=round(fmean(values), 2))
+            for scale, values in sorted(ratings.items())
+        ],
+        top_phrases=[
+            Phrase(phrase=phrase, count=count)
+            for phrase, count in sorted(phrases.items(), key=lambda kv: (-kv[1], kv[0]))
+            if count > 1 or len(voices) < 10
+        ][:TOP_PHRASES],
+        quotes=_quotes(voices),
+    )
+
+
+def _quotes(voices: dict[int, _Voice]) -> list[Quote]:
+    """The most *typical* voice of each polarity present, not the most extreme:
+    the sentence whose score is nearest the median of its polarity group."""
+    groups: dict[str, list[tuple[int, int, str, float, str]]] = defaultdict(list)
+    for voice in voices.values():
+        for seg_id, text, score in voice.texts:
+            if QUOTE_MIN_CHARS <= len(text) <= QUOTE_MAX_CHARS:
+                groups[label_of(score)].append((voice.item_id, seg_id, text, score, voice.channel))
+    quotes: list[Quote] = []
+    ranked = sorted(groups, key=lambda label: (-len(groups[label]), label))
+    for label in ranked[:3]:
+        group = groups[label]
+        middle = median(score for *_, score, _ in group)
+        item_id, _, text, score, chan = min(group, key=lambda g: (abs(g[3] - middle), g[1]))
+        quotes.append(Quote(item_id=item_id, text=text, sentiment=label, score=score, channel=chan))
+    return quotes
