@@ -279,7 +279,7 @@ def vader_gold(mean: float) -> SentimentLabel:
     return "neutral"
 
 
-def read_vader(path: Path, split: Split, mapping: StageMapping | None) -> Iterator[Example]:
+def read_vader(path: Path, split: Split, _mapping: StageMapping | None) -> Iterator[Example]:
     """VADER ground truth: gold from the mean human rating with `VADER_NEUTRAL_BAND`."""
     for target in _files(path, VADER_FILES):
         stem = target.stem.removesuffix("_GroundTruth")
@@ -299,7 +299,7 @@ def read_vader(path: Path, split: Split, mapping: StageMapping | None) -> Iterat
 UCI_FILES = ("amazon_cells_labelled.csv", "yelp_labelled.csv")
 
 
-def read_uci(path: Path, split: Split, mapping: StageMapping | None) -> Iterator[Example]:
+def read_uci(path: Path, split: Split, _mapping: StageMapping | None) -> Iterator[Example]:
     """UCI sentences: score 1 positive, 0 negative (no neutral gold)."""
     for target in _files(path, UCI_FILES):
         stem = target.stem.removesuffix("_labelled")
@@ -322,7 +322,7 @@ def clothing_gold(stars: int) -> SentimentLabel:
     return "neutral" if stars == 3 else "negative"
 
 
-def read_clothing(path: Path, split: Split, mapping: StageMapping | None) -> Iterator[Example]:
+def read_clothing(path: Path, split: Split, _mapping: StageMapping | None) -> Iterator[Example]:
     """Clothing reviews: `Review Text` (rows without it skipped), gold from `Rating`."""
     target = _file_in(path, CLOTHING_FILE)
     for line_no, row in _csv_rows(target, required=("Review Text", "Rating")):
@@ -375,7 +375,7 @@ def _optional_str(record: Mapping[str, object], key: str, where: str) -> str:
     return str(value)
 
 
-def read_generic(path: Path, split: Split, mapping: StageMapping | None) -> Iterator[Example]:
+def read_generic(path: Path, split: Split, _mapping: StageMapping | None) -> Iterator[Example]:
     """A team's own labels: JSONL (one object a line) or CSV with a `text` column and
     optional `id`, `sentiment` (negative/neutral/positive), `stage` (a journey key) and
     `split` (test/tune) columns. Without a `split` column the text rule splits it."""

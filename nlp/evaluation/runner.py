@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from nlp.enrichment import UNASSIGNED, EnrichRequest, Enricher, Enrichment
+from nlp.enrichment import UNASSIGNED, Enricher, Enrichment, EnrichRequest
 from nlp.evaluation.datasets import SENTIMENT_LABELS, Example
 from nlp.evaluation.metrics import ClassificationReport, classification_report
 
