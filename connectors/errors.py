@@ -2,12 +2,18 @@
 
     ConnectorError
     ├── ConfigError        bad or missing configuration: fix the sources file; never retried
-    ├── FatalError         the source refuses us (401/403, missing file): the run fails, the source is marked failing
+    ├── FatalError         the source refuses us (401/403, missing file): the run fails,
+    │                      the source is marked failing
     ├── RetriableError     timeouts, 429, 5xx: try again after `delay` seconds
-    └── UnknownKindError   no connector registered under that kind; lists the known ones
+    ├── UnknownKindError   no connector registered under that kind; lists the known ones
+    └── PluginError        an installed connector plugin failed to load; names the plugin
 
-Per-record problems are not exceptions at this level: the connector turns them
-into `RejectedRecord`s so the run goes on and the record lands in quarantine.
+    RecordError            (not a ConnectorError) raised *inside* a connector while it
+                           reads one record; the connector base turns it into a
+                           `RejectedRecord`, so it never escapes `Connector.fetch`
+
+Per-record problems are not exceptions at the caller's level: the connector turns
+them into `RejectedRecord`s so the run goes on and the record lands in quarantine.
 """
 
 from __future__ import annotations
@@ -18,18 +24,46 @@ class ConnectorError(Exception):
 
 
 class ConfigError(ConnectorError):
-    pass
+    """The source's config is invalid; the message names every bad field."""
 
 
 class FatalError(ConnectorError):
-    pass
+    """The source cannot be read at all (missing path, refused credentials)."""
 
 
 class RetriableError(ConnectorError):
+    """A transient failure: try the run again after `delay` seconds."""
+
     def __init__(self, message: str, *, delay: float = 1.0) -> None:
         super().__init__(message)
         self.delay = delay
 
 
 class UnknownKindError(ConnectorError):
-    pass
+    """No connector is registered under the requested kind."""
+
+
+class PluginError(ConnectorError):
+    """A connector plugin (entry point `listening_path.connectors`) is broken."""
+
+
+class RecordError(Exception):
+    """One record (or the rest of one file) cannot become a `RawItem`.
+
+    Raised by a connector's parser; the base class turns it into a
+    `RejectedRecord` carrying `reason`, `excerpt`, `external_id` and `location`.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        excerpt: str = "",
+        external_id: str | None = None,
+        location: str | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.excerpt = excerpt
+        self.external_id = external_id
+        self.location = location

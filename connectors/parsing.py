@@ -1,0 +1,266 @@
+"""Helpers shared by the file kinds: timestamps, rows (CSV/JSON), front matter, text.
+
+Nothing here knows a kind; each function raises `RecordError` (or `ValueError`
+for a single value) with a message that says what is wrong and where.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import yaml
+
+from connectors.base import AttributeValue, RejectedRecord, SourceFile
+from connectors.errors import RecordError
+
+EXCERPT_CHARS = 500
+
+
+def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
+    """A short, readable rendering of a bad record for quarantine."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------- values
+
+
+def parse_timestamp(value: object) -> datetime:
+    """ISO 8601 (or a YAML date/datetime) to an aware UTC datetime.
+
+    A date alone is midnight UTC; a naive time is taken as UTC; an offset is
+    converted to UTC. Raises `ValueError` with a message quoting the value.
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time(0, 0), tzinfo=UTC)
+    elif isinstance(value, str) and value.strip():
+        raw = value.strip()
+        try:
+            parsed = datetime.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(f"unparseable date {raw!r} (expected ISO 8601)") from None
+    elif value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError("missing date")
+    else:
+        raise ValueError(f"unparseable date {value!r} (expected ISO 8601)")
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def parse_score(value: object) -> float | None:
+    """A numeric score, or None when empty. Raises `ValueError` if not a finite number."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    number: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    if number is None or not math.isfinite(number):
+        shown = value.strip() if isinstance(value, str) else value
+        raise ValueError(
+            f"non-numeric score {excerpt(shown, 60) if not isinstance(shown, str) else repr(shown)}"
+        )
+    return number
+
+
+def as_text(value: object) -> str | None:
+    """A field as stripped text; None when missing or empty. Numbers become text."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value)
+    return None
+
+
+def as_id(value: object) -> str | None:
+    """An identifier (string or integer); None when missing, empty or of another type."""
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    return as_text(value)
+
+
+def attribute_value(value: object) -> AttributeValue:
+    """A value as an item attribute: scalars stay, lists are comma-joined, dates ISO."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ",".join(str(attribute_value(v)) for v in value if v is not None)
+    return excerpt(value)
+
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    data: dict[str, Any]
+    location: str
+    excerpt: str
+
+
+def read_rows(
+    text: str, source: SourceFile, *, required_columns: Sequence[str], list_key: str
+) -> Iterator[Row | RejectedRecord]:
+    """Rows of a CSV (with header) or JSON file (an array of objects, or
+    `{list_key: [...]}`), chosen by the file's extension.
+
+    A CSV header lacking a `required_columns` entry, invalid JSON or a broken
+    CSV raise `RecordError` (the rest of the file is unreadable); a JSON element
+    that is not an object, or a CSV row with more cells than the header, is
+    yielded as a `RejectedRecord`.
+    """
+    if source.path.suffix.lower() == ".csv":
+        yield from _csv_rows(text, source, required_columns)
+    else:
+        yield from _json_rows(text, source, list_key)
+
+
+def _csv_rows(
+    text: str, source: SourceFile, required_columns: Sequence[str]
+) -> Iterator[Row | RejectedRecord]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    row_no = 1
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        columns = [c.strip() for c in header]
+        missing = [c for c in required_columns if c not in columns]
+        if missing:
+            raise RecordError(
+                f"column(s) {', '.join(map(repr, missing))} not in the CSV header "
+                f"(found: {', '.join(map(repr, columns))}); fix the source config or the file",
+                excerpt=excerpt(",".join(header)),
+                location=source.at("row 1"),
+            )
+        for cells in reader:
+            row_no += 1
+            if not any(c.strip() for c in cells):
+                continue
+            raw = excerpt(",".join(cells))
+            if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
+                yield RejectedRecord(
+                    reason=f"row has {len(cells)} cells but the header has {len(columns)}",
+                    excerpt=raw,
+                    location=source.at(f"row {row_no}"),
+                )
+                continue
+            data = dict(zip(columns, cells, strict=False))
+            yield Row(data=data, location=source.at(f"row {row_no}"), excerpt=raw)
+    except csv.Error as exc:
+        raise RecordError(
+            f"malformed CSV at line {reader.line_num}: {exc} (truncated file?)",
+            location=source.at(f"row {row_no + 1}"),
+        ) from exc
+
+
+def _json_rows(text: str, source: SourceFile, list_key: str) -> Iterator[Row | RejectedRecord]:
+    payload = load_json(text, source)
+    if isinstance(payload, dict) and isinstance(payload.get(list_key), list):
+        payload = payload[list_key]
+    if not isinstance(payload, list):
+        raise RecordError(
+            f'expected a JSON array of objects or {{"{list_key}": [...]}}, '
+            f"got {type(payload).__name__}",
+            excerpt=excerpt(text),
+            location=source.at(),
+        )
+    for n, element in enumerate(payload, start=1):
+        where = source.at(f"record {n}")
+        if not isinstance(element, dict):
+            yield RejectedRecord(
+                reason=f"record is not a JSON object ({type(element).__name__})",
+                excerpt=excerpt(element),
+                location=where,
+            )
+            continue
+        yield Row(data=element, location=where, excerpt=excerpt(element))
+
+
+def load_json(text: str, source: SourceFile) -> Any:
+    """Parse a whole JSON file, or raise `RecordError` saying where it breaks."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RecordError(
+            f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg} "
+            "(truncated or not JSON?)",
+            excerpt=excerpt(text[max(0, exc.pos - 200) : exc.pos + 100]),
+            location=source.at(f"line {exc.lineno}"),
+        ) from exc
+
+
+# --------------------------------------------------------------------------- text
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M)
+
+
+def split_front_matter(text: str, source: SourceFile) -> tuple[dict[str, Any] | None, str]:
+    """`(front matter, body)`; front matter is None when the file has none.
+
+    Raises `RecordError` when the block is present but is not a YAML mapping.
+    """
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        return None, text
+    block = match.group(1)
+    try:
+        meta = yaml.safe_load(block)
+    except yaml.YAMLError as exc:
+        raise RecordError(
+            f"invalid YAML front matter: {str(exc).splitlines()[0]}",
+            excerpt=excerpt(block),
+            location=source.at(),
+        ) from exc
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise RecordError(
+            "front matter is not a mapping of `key: value` lines",
+            excerpt=excerpt(block),
+            location=source.at(),
+        )
+    return {str(k): v for k, v in meta.items()}, text[match.end() :]
+
+
+_SPACES = re.compile(r"[ \t\f\v\u00a0]+")
+
+
+def tidy(text: str) -> str:
+    """Collapse runs of spaces, trim each line, and keep at most one blank line."""
+    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if not line and (not out or not out[-1]):
+            continue
+        out.append(line)
+    return "\n".join(out).strip()

@@ -1,0 +1,165 @@
+"""`social_export`: Mastodon statuses exported as JSON or NDJSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator
+
+from connectors.base import (
+    AttributeValue,
+    FileConnector,
+    FileConnectorConfig,
+    RawItem,
+    RejectedRecord,
+    SourceFile,
+)
+from connectors.errors import RecordError
+from connectors.html_text import html_to_text
+from connectors.parsing import as_id, as_text, excerpt, load_json, parse_timestamp
+
+
+class SocialExportConfig(FileConnectorConfig):
+    """Config of a `social_export` source."""
+
+    include_boosts: bool = Field(
+        default=False,
+        description="Keep boosts (`reblog` not null); they repeat someone else's words, "
+        "so they are skipped by default.",
+    )
+    include_replies: bool = Field(default=True, description="Keep replies (`in_reply_to_id`).")
+    stage_by_tag: dict[str, str] = Field(
+        default_factory=dict,
+        description="Hashtag (without `#`, any case) → journey stage key; the first tag "
+        "of a post found here gives its stage hint.",
+    )
+
+    @field_validator("stage_by_tag")
+    @classmethod
+    def _normalise_tags(cls, value: dict[str, str]) -> dict[str, str]:
+        return {tag.strip().lstrip("#").lower(): stage for tag, stage in value.items()}
+
+
+class SocialExportConnector(FileConnector[SocialExportConfig]):
+    """Mastodon statuses (a JSON array or NDJSON of API status objects); HTML becomes text.
+
+    External id: the status `id`; author: `account.acct`; attributes `url`,
+    `language`, `tags`, `favourites`. Boosts are skipped unless `include_boosts`.
+    """
+
+    kind: ClassVar[str] = "social_export"
+    channel: ClassVar[str] = "social"
+    config_model: ClassVar[type[SocialExportConfig]] = SocialExportConfig
+    extensions: ClassVar[tuple[str, ...]] = (".json", ".ndjson", ".jsonl")
+
+    def parse_file(self, text: str, source: SourceFile) -> Iterator[RawItem | RejectedRecord]:
+        if source.path.suffix.lower() == ".json":
+            payload = load_json(text, source)
+            if not isinstance(payload, list):
+                raise RecordError(
+                    f"expected a JSON array of statuses, got {type(payload).__name__}",
+                    excerpt=excerpt(text),
+                    location=source.at(),
+                )
+            for n, status in enumerate(payload, start=1):
+                yield from self._status(status, source.at(f"record {n}"))
+            return
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                status = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield RejectedRecord(
+                    reason=f"invalid JSON line: {exc.msg} at column {exc.colno}",
+                    excerpt=excerpt(line),
+                    location=source.at(f"line {n}"),
+                )
+                continue
+            yield from self._status(status, source.at(f"line {n}"))
+
+    def _status(self, status: Any, where: str) -> Iterator[RawItem | RejectedRecord]:
+        if not isinstance(status, dict):
+            yield RejectedRecord(
+                reason=f"status is not a JSON object ({type(status).__name__})",
+                excerpt=excerpt(status),
+                location=where,
+            )
+            return
+        status_id = as_id(status.get("id"))
+        boosted = status.get("reblog")
+        if boosted is not None and not self.config.include_boosts:
+            return
+        if status.get("in_reply_to_id") is not None and not self.config.include_replies:
+            return
+
+        def reject(reason: str) -> RejectedRecord:
+            return RejectedRecord(
+                reason=reason, excerpt=excerpt(status), external_id=status_id, location=where
+            )
+
+        if status_id is None:
+            yield reject("missing status `id`")
+            return
+        try:
+            occurred_at = parse_timestamp(status.get("created_at"))
+        except ValueError as exc:
+            yield reject(f"{exc} in `created_at`")
+            return
+        attributes: dict[str, AttributeValue] = {}
+        words = status
+        if boosted is not None:
+            if not isinstance(boosted, dict):
+                yield reject("`reblog` is not a status object")
+                return
+            words = boosted
+            attributes["boosted_by"] = _acct(status)
+            attributes["boost_of"] = as_id(boosted.get("id"))
+        content = words.get("content")
+        if content is None:
+            content = ""
+        if not isinstance(content, str):
+            yield reject(f"`content` is not a string ({type(content).__name__})")
+            return
+        text = html_to_text(content)
+        if not text:
+            return  # a media-only post: nothing was said
+        tags = _tags(words)
+        reply_to = as_id(status.get("in_reply_to_id"))
+        if reply_to is not None:
+            attributes["in_reply_to_id"] = reply_to
+        favourites = words.get("favourites_count")
+        attributes.update(
+            url=as_text(words.get("url")),
+            language=as_text(words.get("language")),
+            tags=",".join(tags),
+            favourites=favourites
+            if isinstance(favourites, int) and not isinstance(favourites, bool)
+            else None,
+        )
+        stage = next(
+            (self.config.stage_by_tag[t] for t in tags if t in self.config.stage_by_tag), None
+        )
+        yield RawItem(
+            external_id=status_id,
+            text=text,
+            occurred_at=occurred_at,
+            author_ref=_acct(words),
+            stage_hint=stage,
+            attributes=attributes,
+        )
+
+
+def _acct(status: dict[str, Any]) -> str | None:
+    account = status.get("account")
+    return as_text(account.get("acct")) if isinstance(account, dict) else None
+
+
+def _tags(status: dict[str, Any]) -> list[str]:
+    raw = status.get("tags")
+    if not isinstance(raw, list):
+        return []
+    names = (as_text(t.get("name")) if isinstance(t, dict) else as_text(t) for t in raw)
+    return [n.lstrip("#").lower() for n in names if n]

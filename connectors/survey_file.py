@@ -1,0 +1,150 @@
+"""`survey_file`: survey exports (CSV or JSON), one item per non-empty open answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from connectors.base import (
+    AttributeValue,
+    FileConnector,
+    FileConnectorConfig,
+    RawItem,
+    RejectedRecord,
+    SourceFile,
+)
+from connectors.parsing import (
+    Row,
+    as_id,
+    as_text,
+    attribute_value,
+    parse_score,
+    parse_timestamp,
+    read_rows,
+)
+
+
+class SurveyAnswer(BaseModel):
+    """One open-ended question of the survey."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    column: str = Field(min_length=1, description="Column (or JSON key) holding the answer.")
+    question: str | None = Field(
+        default=None,
+        description="The question text, kept as attribute `question` (default: the column).",
+    )
+    stage: str | None = Field(
+        default=None, description="Journey stage key this question is about (a stage hint)."
+    )
+
+
+class SurveyFileConfig(FileConnectorConfig):
+    """Config of a `survey_file` source."""
+
+    id_column: str = Field(min_length=1, description="Column holding the response id.")
+    date_column: str = Field(
+        min_length=1,
+        description="Column holding the submission time, ISO 8601 (date alone = midnight "
+        "UTC; naive = UTC).",
+    )
+    score_column: str | None = Field(
+        default=None,
+        description="Optional numeric score column, kept as the rating of every item "
+        "of the response.",
+    )
+    rating_scale: str | None = Field(
+        default=None,
+        description="Scale of the score, e.g. `nps_0_10`, `csat_1_5`, `stars_1_5` "
+        "(required when `score_column` is set).",
+    )
+    customer_column: str | None = Field(
+        default=None, description="Optional column holding a customer reference."
+    )
+    answers: list[SurveyAnswer] = Field(
+        min_length=1,
+        description="The open-ended columns: `{column, question, stage}` each.",
+    )
+    attributes: list[str] = Field(
+        default_factory=list,
+        description="Extra columns kept as item attributes (e.g. `plan`, `region`).",
+    )
+
+    @model_validator(mode="after")
+    def _scale_with_score(self) -> Self:
+        if self.score_column and not self.rating_scale:
+            raise ValueError("rating_scale is required when score_column is set")
+        columns = [a.column for a in self.answers]
+        if len(set(columns)) != len(columns):
+            raise ValueError("answers: each column may appear only once")
+        return self
+
+
+class SurveyFileConnector(FileConnector[SurveyFileConfig]):
+    """Survey exports (CSV with header, or JSON): one item per non-empty open-ended answer.
+
+    External id: `"{response id}:{answer column}"`. A row with a missing id, an
+    unparseable date or a non-numeric score is rejected whole, with the reason.
+    """
+
+    kind: ClassVar[str] = "survey_file"
+    channel: ClassVar[str] = "survey"
+    config_model: ClassVar[type[SurveyFileConfig]] = SurveyFileConfig
+    extensions: ClassVar[tuple[str, ...]] = (".csv", ".json")
+
+    def parse_file(self, text: str, source: SourceFile) -> Iterator[RawItem | RejectedRecord]:
+        cfg = self.config
+        required = [cfg.id_column, cfg.date_column, *(a.column for a in cfg.answers)]
+        if cfg.score_column:
+            required.append(cfg.score_column)
+        for row in read_rows(text, source, required_columns=required, list_key="responses"):
+            if isinstance(row, RejectedRecord):
+                yield row
+            else:
+                yield from self._row(row)
+
+    def _row(self, row: Row) -> Iterator[RawItem | RejectedRecord]:
+        cfg = self.config
+        data = row.data
+        response_id = as_id(data.get(cfg.id_column))
+        if response_id is None:
+            yield self._reject(row, None, f"missing response id (column {cfg.id_column!r})")
+            return
+        try:
+            occurred_at = parse_timestamp(data.get(cfg.date_column))
+        except ValueError as exc:
+            yield self._reject(row, response_id, f"{exc} in column {cfg.date_column!r}")
+            return
+        rating: float | None = None
+        if cfg.score_column:
+            try:
+                rating = parse_score(data.get(cfg.score_column))
+            except ValueError as exc:
+                yield self._reject(row, response_id, f"{exc} in column {cfg.score_column!r}")
+                return
+        customer = as_text(data.get(cfg.customer_column)) if cfg.customer_column else None
+        extra: dict[str, AttributeValue] = {
+            name: attribute_value(data[name]) for name in cfg.attributes if name in data
+        }
+        for answer in cfg.answers:
+            text = as_text(data.get(answer.column))
+            if text is None:
+                continue
+            yield RawItem(
+                external_id=f"{response_id}:{answer.column}",
+                text=text,
+                occurred_at=occurred_at,
+                rating=rating,
+                rating_scale=cfg.rating_scale if rating is not None else None,
+                author_ref=customer,
+                stage_hint=answer.stage,
+                attributes={"question": answer.question or answer.column, **extra},
+            )
+
+    @staticmethod
+    def _reject(row: Row, external_id: str | None, reason: str) -> RejectedRecord:
+        return RejectedRecord(
+            reason=reason, excerpt=row.excerpt, external_id=external_id, location=row.location
+        )
