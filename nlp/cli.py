@@ -176,6 +176,8 @@ def evaluate_command(
     confusion matrix and items per second."""
     name = str(dataset.value)
     chosen: Split | None = split.value if split is not None else None
+    if not path.exists():
+        raise _fail(f"--path {path} does not exist")
     try:
         stage_mapping = _mapping_for(name, path, mapping, task.value)
         examples = read_examples(name, path, split=chosen, mapping=stage_mapping, limit=limit)
