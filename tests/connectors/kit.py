@@ -1,0 +1,175 @@
+"""Test kit for connectors: run a connector to the end, and per-kind fixture factories
+for the standard suite (`test_conn_standard.py`).
+
+Every registered kind must have a factory here; the standard suite fails for a
+kind without one, so a new connector cannot skip the contract tests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from connectors.base import Batch, Connector, Cursor, RawItem, RejectedRecord
+from connectors.registry import get_connector_class
+
+
+def build(kind: str, config: dict[str, Any], base_dir: Path) -> Connector[Any]:
+    return get_connector_class(kind).from_mapping(config, base_dir=base_dir)
+
+
+def run(connector: Connector[Any], cursor: Cursor | None = None) -> list[Batch]:
+    """Every batch of one fetch, checking each cursor survives a JSON round trip."""
+    batches = list(connector.fetch(cursor))
+    for batch in batches:
+        assert json.loads(json.dumps(batch.cursor)) == batch.cursor
+    return batches
+
+
+def items(batches: Iterable[Batch]) -> list[RawItem]:
+    return [item for batch in batches for item in batch.items]
+
+
+def rejects(batches: Iterable[Batch]) -> list[RejectedRecord]:
+    return [rej for batch in batches for rej in batch.rejected]
+
+
+def ids(batches: Iterable[Batch]) -> list[str]:
+    return [item.external_id for item in items(batches)]
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Files written under `base_dir`, the config that reads them, what must come out."""
+
+    config: dict[str, Any]
+    item_ids: list[str]
+    bad_records: int  # how many RejectedRecords the files must produce
+
+
+Factory = Callable[[Path, bool], Scenario]
+
+
+# --------------------------------------------------------------------------- factories
+
+
+def survey_factory(base: Path, bad: bool) -> Scenario:
+    rows = [
+        "response_id,submitted_at,nps,comment,why",
+        "r1,2024-03-01,9,Setup was easy,Fast onboarding",
+        "r2,2024-03-02T10:00:00Z,3,The invoice was wrong,",
+    ]
+    if bad:
+        rows.append("r-bad,not a date,5,Lost record,")
+    rows.append("r3,2024-03-03,7,,Support answered quickly")
+    write(base / "data/a.csv", "\n".join(rows) + "\n")
+    responses = [
+        {"response_id": "r4", "submitted_at": "2024-03-04", "nps": 10, "comment": "Love it"},
+        {"response_id": "r5", "submitted_at": "2024-03-05", "nps": "6", "why": "Too pricey"},
+    ]
+    write(base / "data/b.json", json.dumps({"responses": responses}))
+    config = {
+        "path": "data",
+        "id_column": "response_id",
+        "date_column": "submitted_at",
+        "score_column": "nps",
+        "rating_scale": "nps_0_10",
+        "answers": [{"column": "comment", "question": "Anything else?"}, {"column": "why"}],
+    }
+    expected = ["r1:comment", "r1:why", "r2:comment", "r3:why", "r4:comment", "r5:why"]
+    return Scenario(config, expected, 1 if bad else 0)
+
+
+def _status(sid: str, html: str, day: int) -> str:
+    return json.dumps(
+        {
+            "id": sid,
+            "created_at": f"2024-04-{day:02d}T08:00:00.000Z",
+            "content": html,
+            "account": {"acct": f"user{sid}@example.social"},
+            "reblog": None,
+            "in_reply_to_id": None,
+            "url": f"https://example.social/@u/{sid}",
+            "language": "en",
+            "tags": [],
+            "favourites_count": 1,
+        }
+    )
+
+
+def social_factory(base: Path, bad: bool) -> Scenario:
+    lines = [
+        _status("101", "<p>Checkout froze twice</p>", 1),
+        _status("102", "<p>Great app</p>", 2),
+    ]
+    if bad:
+        lines.append('{"id": "103", "created_at": ')  # a cut line
+    lines.append(_status("104", "<p>Refund still pending</p>", 3))
+    write(base / "data/a.ndjson", "\n".join(lines) + "\n")
+    array = [json.loads(_status("105", "<p>Renewed today</p>", 4))]
+    array.append(json.loads(_status("106", "Support was kind", 5)))
+    write(base / "data/b.json", json.dumps(array))
+    return Scenario({"path": "data"}, ["101", "102", "104", "105", "106"], 1 if bad else 0)
+
+
+def calls_factory(base: Path, bad: bool) -> Scenario:
+    rows = [
+        "call_id,started_at,customer_id,reason,notes",
+        "c1,2024-05-01T09:00:00,cust-1,Billing,Charged twice this month",
+        "c2,2024-05-01T10:00:00,cust-2,Setup,Could not connect the device",
+    ]
+    if bad:
+        rows.append(",2024-05-01T11:00:00,cust-3,Billing,No id on this one")
+    write(base / "data/a.csv", "\n".join(rows) + "\n")
+    write(
+        base / "data/b.txt",
+        "---\ncall_id: c3\ndate: 2024-05-02\n---\n"
+        "Agent: Thanks for calling.\nCustomer: My card was declined.\n",
+    )
+    write(
+        base / "data/c.vtt",
+        "WEBVTT\n\nNOTE\ncall_id: c4\ndate: 2024-05-03T12:00:00Z\n\n"
+        "00:00:01.000 --> 00:00:03.000\n<v Agent>Hello, how can I help?\n\n"
+        "00:00:03.500 --> 00:00:06.000\n<v Customer>I want to cancel my plan.\n",
+    )
+    return Scenario({"path": "data"}, ["c1", "c2", "c3", "c4"], 1 if bad else 0)
+
+
+def ethnography_factory(base: Path, bad: bool) -> Scenario:
+    write(
+        base / "data/visit-1.md",
+        "---\nparticipant: P01\ndate: 2024-06-01\nsite: Lyon\n---\n# Store visit\n\n"
+        "She hesitated at the checkout screen for a long time.\n\n"
+        "The receipt printer jammed and she left without it.\n\n"
+        "She said she would come back next month anyway.\n",
+    )
+    if bad:
+        write(base / "data/visit-2.md", "No front matter here, just words that go nowhere.\n")
+    write(
+        base / "data/visit-3.md",
+        "---\nparticipant: P02\ndate: 2024-06-02\n---\n"
+        "He compared our price with two competitors first.\n\n"
+        "Setting up the account took him less than five minutes.\n",
+    )
+    expected = ["visit-1#p1", "visit-1#p2", "visit-1#p3", "visit-3#p1", "visit-3#p2"]
+    return Scenario({"path": "data"}, expected, 1 if bad else 0)
+
+
+FACTORIES: dict[str, Factory] = {
+    "survey_file": survey_factory,
+    "social_export": social_factory,
+    "call_notes": calls_factory,
+    "ethnography": ethnography_factory,
+}
