@@ -1,0 +1,273 @@
+"""The NLP evaluation table in one command, as Markdown for the README.
+
+    .venv/bin/python bench/nlp_eval.py [--eval-dir ../shared/eval] [--out FILE]
+
+Runs the default pipeline over the test split of every set in the eval folder (splits
+exactly as its README defines; nothing is tuned on them), scores sentiment and journey
+stage, and in the same run scores bare vaderSentiment (compound +-0.05) on the same
+texts, for the sentiment baseline and for the speed ratio. Prints the Markdown and,
+with --out, writes it to a file; the header names the git commit measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # running as `python bench/nlp_eval.py`
+    sys.path.insert(0, str(REPO))
+
+from nlp.enrichment import Enricher, EnrichRequest  # noqa: E402
+from nlp.evaluation.baseline import VaderEnricher, vader_baseline  # noqa: E402
+from nlp.evaluation.datasets import (  # noqa: E402
+    DATASETS,
+    MAPPING_FILE_NAME,
+    VADER_NEUTRAL_BAND,
+    StageMapping,
+    load_stage_mapping,
+    read_examples,
+)
+from nlp.evaluation.runner import EvalResult, evaluate, score_sentiment  # noqa: E402
+from nlp.journey import load_journey  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file or folder of the eval set, scored on its test split."""
+
+    label: str
+    dataset: str
+    relative: str
+
+
+SOURCES = (
+    Source("airline tweets", "airline", "twitter-us-airline-sentiment"),
+    Source("VADER ground truth: tweets", "vader", "vader-ground-truth/tweets_GroundTruth.csv"),
+    Source(
+        "VADER ground truth: Amazon snippets",
+        "vader",
+        "vader-ground-truth/amazonReviewSnippets_GroundTruth.csv",
+    ),
+    Source("UCI Amazon", "uci", "uci-sentiment-labelled-sentences/amazon_cells_labelled.csv"),
+    Source("UCI Yelp", "uci", "uci-sentiment-labelled-sentences/yelp_labelled.csv"),
+    Source("clothing reviews", "clothing", "womens-clothing-reviews"),
+    Source("Bitext (8 stages)", "bitext", "bitext-customer-service-intent"),
+    Source("banking77 (7 stages)", "banking77", "banking77"),
+)
+
+SENTIMENT_TARGETS = {"airline": 0.65, "uci": 0.85, "clothing": 0.60}
+STAGE_TARGETS = {"airline": 0.55}
+SPEED_TARGET = 0.5
+
+
+@dataclass(frozen=True)
+class Measured:
+    source: Source
+    result: EvalResult
+    vader_macro_f1: float | None
+    vader_accuracy: float | None
+    vader_seconds: float
+
+
+def git_commit() -> str:
+    def run(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=REPO, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    commit = run("rev-parse", "--short=12", "HEAD") or "unknown"
+    dirty = run("status", "--porcelain", "--", "nlp", "bench")
+    return f"{commit} (+ uncommitted changes under nlp/ or bench/)" if dirty else commit
+
+
+def build(args: argparse.Namespace) -> Enricher:
+    if args.enricher == "vader":
+        return VaderEnricher()
+    from nlp.cli import make_enricher
+
+    return make_enricher(args.journey, args.model, args.stage_threshold)
+
+
+def measure(
+    enricher: Enricher,
+    source: Source,
+    eval_dir: Path,
+    mapping: StageMapping,
+    stage_order: Sequence[str],
+    limit: int | None,
+) -> Measured:
+    spec = DATASETS[source.dataset]
+    examples = read_examples(
+        source.dataset, eval_dir / source.relative, split="test", mapping=mapping, limit=limit
+    )
+    result = evaluate(
+        enricher,
+        examples,
+        dataset=source.dataset,
+        split="test",
+        task="both"
+        if spec.has_sentiment and spec.has_stage
+        else ("sentiment" if spec.has_sentiment else "stage"),
+        binary_sentiment=spec.binary_sentiment,
+        stage_order=stage_order,
+    )
+    used = [ex for ex in examples if ex.sentiment is not None or ex.stage is not None]
+    baseline = vader_baseline([ex.text for ex in used])
+    macro = accuracy = None
+    labelled = [
+        (str(ex.sentiment), label, score)
+        for ex, label, score in zip(used, baseline.labels, baseline.scores, strict=True)
+        if ex.sentiment is not None
+    ]
+    if labelled:
+        gold, labels, scores = zip(*labelled, strict=True)
+        scored = score_sentiment(gold, labels, scores, binary=spec.binary_sentiment)
+        macro, accuracy = scored.report.macro_f1, scored.report.accuracy
+    return Measured(source, result, macro, accuracy, baseline.seconds)
+
+
+def fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def verdict(value: float | None, target: float | None) -> str:
+    if value is None or target is None:
+        return "—"
+    return "met" if value >= target else "**missed**"
+
+
+def markdown(measured: Sequence[Measured], *, version: str, eval_dir: Path) -> str:
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "## NLP evaluation",
+        "",
+        f"Commit `{git_commit()}`, pipeline `{version}`, measured {now} on "
+        f"{os.cpu_count()} CPU(s), Python {platform.python_version()}.",
+        f"Data: test splits of `{eval_dir}` exactly as its README defines (never tuned on);",
+        "baseline: bare vaderSentiment compound ±0.05 on the same texts in the same run.",
+        "",
+        "### Sentiment",
+        "",
+        "| set | texts | measure | pipeline | VADER | target | |",
+        "|---|---:|---|---:|---:|---:|---|",
+    ]
+    for m in measured:
+        sentiment = m.result.sentiment
+        if sentiment is None:
+            continue
+        binary = DATASETS[m.source.dataset].binary_sentiment
+        measure_name = "accuracy" if binary else "3-class macro-F1"
+        value = sentiment.report.accuracy if binary else sentiment.report.macro_f1
+        vader = m.vader_accuracy if binary else m.vader_macro_f1
+        target = SENTIMENT_TARGETS.get(m.source.dataset)
+        lines.append(
+            f"| {m.source.label} | {sentiment.report.n:,} | {measure_name} | {fmt(value)} | "
+            f"{fmt(vader)} | {fmt(target)} | {verdict(value, target)} |"
+        )
+    lines += [
+        "",
+        "### Journey stage (default journey, no training on these sets)",
+        "",
+        "| set | texts | macro-F1 | accuracy | coverage | target | | per-stage F1 |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for m in measured:
+        stage = m.result.stage
+        if stage is None:
+            continue
+        report = stage.report
+        target = STAGE_TARGETS.get(m.source.dataset)
+        per_stage = ", ".join(f"{s.label} {s.f1:.2f}" for s in report.per_class)
+        lines.append(
+            f"| {m.source.label} | {report.n:,} | {fmt(report.macro_f1)} | "
+            f"{fmt(report.accuracy)} | {fmt(report.coverage)} | {fmt(target)} | "
+            f"{verdict(report.macro_f1, target)} | {per_stage} |"
+        )
+    pipe_s = sum(m.result.seconds for m in measured)
+    vader_s = sum(m.vader_seconds for m in measured)
+    texts = sum(m.result.n_examples for m in measured)
+    ratio = vader_s / pipe_s if pipe_s > 0 else 0.0
+    airline = next((m for m in measured if m.source.dataset == "airline"), None)
+    lines += [
+        "",
+        "### Speed (enrichment only, wall clock, same texts, same run)",
+        "",
+        "| texts | n | pipeline texts/s | VADER texts/s | ratio | target | |",
+        "|---|---:|---:|---:|---:|---:|---|",
+        f"| all sets above | {texts:,} | {texts / pipe_s if pipe_s else 0:,.0f} | "
+        f"{texts / vader_s if vader_s else 0:,.0f} | {ratio:.2f}x | "
+        f"{SPEED_TARGET:.1f}x | {verdict(ratio, SPEED_TARGET)} |",
+    ]
+    if airline is not None and airline.result.seconds > 0 and airline.vader_seconds > 0:
+        n = airline.result.n_examples
+        a_ratio = airline.vader_seconds / airline.result.seconds
+        lines.append(
+            f"| airline tweets | {n:,} | {n / airline.result.seconds:,.0f} | "
+            f"{n / airline.vader_seconds:,.0f} | {a_ratio:.2f}x | {SPEED_TARGET:.1f}x | "
+            f"{verdict(a_ratio, SPEED_TARGET)} |"
+        )
+    lines += [
+        "",
+        "Notes: UCI gold is binary, so a predicted neutral counts as positive when its score",
+        "is >= 0 (the rule the issue's VADER baseline used). VADER ground truth: mean human",
+        f"rating >= {VADER_NEUTRAL_BAND} positive, <= -{VADER_NEUTRAL_BAND} negative, else neutral.",
+        "Clothing: review text only, 4-5 stars positive, 3 neutral, 1-2 negative. Stage gold:",
+        "dataset labels through `journey_stage_mapping_proposal.csv`; airline stage is the",
+        "negative tweets whose reason maps to a stage (Can't Tell excluded); macro-F1 is over",
+        "the stages present in the gold, and `unassigned` counts as wrong. The issue's",
+        "banking77 target (>= 0.93) is for a model trained on its train split, not this row.",
+    ]
+    notes = sorted({note for m in measured for note in m.result.notes})
+    lines += [f"- {note}" for note in notes]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--eval-dir",
+        type=Path,
+        default=REPO.parent / "shared" / "eval",
+        help="the shared eval folder (default: ../shared/eval from the repo root)",
+    )
+    parser.add_argument("--out", type=Path, help="also write the Markdown here")
+    parser.add_argument("--journey", type=Path, help="journey YAML (default: the shipped one)")
+    parser.add_argument("--model", type=Path, help="trained model directory for the pipeline")
+    parser.add_argument("--stage-threshold", type=float, help="override the stage threshold")
+    parser.add_argument("--limit", type=int, help="first N test rows per set (smoke runs only)")
+    parser.add_argument(
+        "--enricher",
+        choices=("pipeline", "vader"),
+        default="pipeline",
+        help="'vader' runs the harness on the bare baseline (a sanity check)",
+    )
+    args = parser.parse_args(argv)
+    eval_dir: Path = args.eval_dir.resolve()
+    mapping = load_stage_mapping(eval_dir / MAPPING_FILE_NAME)
+    stage_order = load_journey(args.journey).keys
+    enricher = build(args)
+    # Warm-up (lazy loads, first-call caches) on tune-split rows, outside every clock.
+    warm = read_examples("airline", eval_dir / SOURCES[0].relative, split="tune", limit=64)
+    list(enricher.enrich_many([EnrichRequest(text=ex.text) for ex in warm]))
+    vader_baseline([ex.text for ex in warm])
+    measured = []
+    for source in SOURCES:
+        print(f"measuring {source.label} ...", file=sys.stderr, flush=True)
+        measured.append(measure(enricher, source, eval_dir, mapping, stage_order, args.limit))
+    text = markdown(measured, version=enricher.version, eval_dir=eval_dir)
+    print(text)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
