@@ -1,0 +1,20 @@
+"""Importing this module registers every Listening Path spaCy function.
+
+`FACTORIES` lists the component factories and `TOKENIZERS` the tokenizers we
+register; a snapshot test checks that none of them vanishes.
+"""
+
+from __future__ import annotations
+
+from nlp import redaction, segmentation, sentiment, stages, themes
+
+FACTORIES: tuple[str, ...] = (
+    "lp_contrast_splitter",
+    "lp_journey_stage",
+    "lp_lemmatizer",
+    "lp_sentiment",
+    "lp_themes",
+)
+TOKENIZERS: tuple[str, ...] = ("lp.redacting_tokenizer.v1",)
+
+__all__ = ["FACTORIES", "TOKENIZERS", "redaction", "segmentation", "sentiment", "stages", "themes"]

@@ -1,0 +1,251 @@
+"""Build the Listening Path NLP pipeline and the `Enricher` that `app` uses.
+
+The spaCy `Language` is built from `PIPELINE_CONFIG` (a spaCy config string)
+starting from the blank English language; nothing is downloaded:
+
+    tokenizer  lp.redacting_tokenizer.v1   PII -> [EMAIL] / [PHONE] / [CARD]
+    sentencizer                            sentences
+    lp_contrast_splitter                   "..., but ..." -> two segments
+    lp_lemmatizer                          token.lemma_ = light stem
+    lp_sentiment                           sentiment per segment and item
+    lp_journey_stage                       stage evidence per segment and item
+    lp_themes                              key phrases of the item
+
+`build_enricher(journey)` returns a `PipelineEnricher` implementing
+`nlp.enrichment.Enricher`. Empty or whitespace-only text gives a neutral
+(0.0), `unassigned` (or the hinted stage) enrichment with NO segments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+from thinc.api import Config
+
+import nlp.factories  # noqa: F401  (registers the components and the tokenizer)
+from nlp.enrichment import (
+    UNASSIGNED,
+    Enrichment,
+    EnrichRequest,
+    SegmentEnrichment,
+    Sentiment,
+    StageDecision,
+)
+from nlp.journey import Journey
+from nlp.sentiment import CustomerSentiment, SegmentScore
+from nlp.stages import JourneyStageMatcher, StageEvidence, journey_to_data
+
+PIPELINE_VERSION = "1.0.0"
+"""Bump when pipeline code changes what it outputs for the same text."""
+
+DEFAULT_STAGE_THRESHOLD = 0.3
+
+PIPELINE_CONFIG = """
+[nlp]
+lang = "en"
+pipeline = ["sentencizer", "lp_contrast_splitter", "lp_lemmatizer", "lp_sentiment", "lp_journey_stage", "lp_themes"]
+batch_size = 256
+
+[nlp.tokenizer]
+@tokenizers = "lp.redacting_tokenizer.v1"
+
+[components]
+
+[components.sentencizer]
+factory = "sentencizer"
+punct_chars = null
+overwrite = false
+
+[components.lp_contrast_splitter]
+factory = "lp_contrast_splitter"
+words = ["but", "however"]
+min_tokens = 3
+
+[components.lp_lemmatizer]
+factory = "lp_lemmatizer"
+
+[components.lp_sentiment]
+factory = "lp_sentiment"
+positive_threshold = 0.05
+negative_threshold = -0.05
+question_factor = 0.5
+contrast_before = 0.5
+contrast_after = 1.5
+lexicon_path = ""
+
+[components.lp_journey_stage]
+factory = "lp_journey_stage"
+threshold = 0.3
+phrase_weight = 1.0
+phrase_length_bonus = 0.5
+pattern_weight = 1.5
+example_weight = 0.3
+journey_path = ""
+
+[components.lp_themes]
+factory = "lp_themes"
+max_themes = 8
+max_words = 3
+min_chars = 4
+"""
+
+SENTIMENT_PIPE = "lp_sentiment"
+STAGE_PIPE = "lp_journey_stage"
+
+
+def pipeline_config(*, stage_threshold: float = DEFAULT_STAGE_THRESHOLD) -> Config:
+    """The spaCy config the pipeline is built from, with the stage threshold set."""
+    config = Config().from_str(PIPELINE_CONFIG)
+    config["components"][STAGE_PIPE]["threshold"] = stage_threshold
+    return config
+
+
+def build_nlp(
+    journey: Journey,
+    *,
+    stage_threshold: float = DEFAULT_STAGE_THRESHOLD,
+    model_dir: Path | None = None,
+) -> Language:
+    """The spaCy pipeline: from `model_dir` (saved with `nlp.to_disk`) or the config.
+
+    The `journey` given here always wins over one saved in `model_dir`."""
+    if model_dir is not None:
+        nlp = spacy.load(model_dir)
+    else:
+        nlp = spacy.util.load_model_from_config(
+            pipeline_config(stage_threshold=stage_threshold), auto_fill=True
+        )
+    stage = nlp.get_pipe(STAGE_PIPE)
+    if not isinstance(stage, JourneyStageMatcher):
+        raise TypeError(f"pipe {STAGE_PIPE!r} is not a JourneyStageMatcher")
+    stage.threshold = stage_threshold
+    stage.set_journey(journey)
+    return nlp
+
+
+def _digest(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()[:10]
+
+
+def _model_digest(model_dir: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(model_dir)).encode("utf-8"))
+        h.update(path.read_bytes())
+    return h.hexdigest()[:10]
+
+
+class PipelineEnricher:
+    """`nlp.enrichment.Enricher` backed by the spaCy pipeline."""
+
+    def __init__(self, nlp: Language, journey: Journey, *, model_digest: str = "") -> None:
+        self.nlp = nlp
+        self.journey = journey
+        sentiment = nlp.get_pipe(SENTIMENT_PIPE)
+        stage = nlp.get_pipe(STAGE_PIPE)
+        if not isinstance(sentiment, CustomerSentiment) or not isinstance(
+            stage, JourneyStageMatcher
+        ):
+            raise TypeError("the pipeline lacks the lp_sentiment / lp_journey_stage pipes")
+        self._sentiment = sentiment
+        self._stage = stage
+        self._keys = frozenset(journey.keys)
+        parts = [
+            f"lp-nlp-{PIPELINE_VERSION}",
+            f"j{_digest(journey_to_data(journey))}",
+            f"c{_digest(nlp.config.to_str())}",
+        ]
+        if model_digest:
+            parts.append(f"m{model_digest}")
+        self._version = "+".join(parts)
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    def enrich(self, text: str, *, stage_hint: str | None = None) -> Enrichment:
+        return self._to_enrichment(self.nlp(text), stage_hint)
+
+    def enrich_many(
+        self, requests: Iterable[EnrichRequest], *, batch_size: int = 256
+    ) -> Iterator[Enrichment]:
+        pairs = ((r.text, r.stage_hint) for r in requests)
+        for doc, hint in self.nlp.pipe(pairs, as_tuples=True, batch_size=batch_size):
+            yield self._to_enrichment(doc, hint)
+
+    def _sentiment_of(self, score: SegmentScore) -> Sentiment:
+        value = round(max(-1.0, min(1.0, score.score)), 4)
+        return Sentiment(value, self._sentiment.label(value))
+
+    def _to_enrichment(self, doc: Doc, hint: str | None) -> Enrichment:
+        hint = hint if hint in self._keys else None
+        hint_decision = StageDecision(hint, 1.0, "hint", (f"stage_hint:{hint}",)) if hint else None
+        seg_sentiments: list[SegmentScore] = doc._.lp_segment_sentiment or []
+        seg_stages: list[StageEvidence] = doc._.lp_segment_stages or []
+        segments: list[SegmentEnrichment] = []
+        text = doc.text
+        for sent, score, found in zip(doc.sents, seg_sentiments, seg_stages, strict=True):
+            words = [t for t in sent if not t.is_space]
+            if not words:
+                continue
+            start = words[0].idx
+            end = words[-1].idx + len(words[-1].text)
+            decision = self._stage.decide(found)
+            if decision.stage == UNASSIGNED and hint_decision is not None:
+                decision = hint_decision
+            segments.append(
+                SegmentEnrichment(
+                    index=len(segments),
+                    start=start,
+                    end=end,
+                    text=text[start:end],
+                    sentiment=self._sentiment_of(score),
+                    stage=decision,
+                )
+            )
+        if segments:
+            item_sentiment = self._sentiment_of(doc._.lp_sentiment)
+        else:
+            item_sentiment = Sentiment(0.0, "neutral")
+        pooled: StageEvidence = doc._.lp_stage or StageEvidence()
+        item_stage = hint_decision or self._stage.decide(pooled)
+        return Enrichment(
+            text=text,
+            sentiment=item_sentiment,
+            stage=item_stage,
+            segments=tuple(segments),
+            themes=tuple(doc._.lp_themes or ()),
+            redactions=dict(doc._.lp_redactions or {}),
+            nlp_version=self._version,
+        )
+
+
+def build_enricher(
+    journey: Journey,
+    *,
+    stage_threshold: float = DEFAULT_STAGE_THRESHOLD,
+    model_dir: Path | None = None,
+) -> PipelineEnricher:
+    """The enricher `app` uses. `model_dir` is a pipeline saved with
+    `enricher.nlp.to_disk(...)` (its files are part of `version`)."""
+    nlp = build_nlp(journey, stage_threshold=stage_threshold, model_dir=model_dir)
+    digest = _model_digest(model_dir) if model_dir is not None else ""
+    return PipelineEnricher(nlp, journey, model_digest=digest)
+
+
+__all__ = [
+    "DEFAULT_STAGE_THRESHOLD",
+    "PIPELINE_CONFIG",
+    "PIPELINE_VERSION",
+    "PipelineEnricher",
+    "build_enricher",
+    "build_nlp",
+    "pipeline_config",
+]

@@ -1,0 +1,316 @@
+"""Sentiment per sentence and per item, tuned to how customers talk.
+
+`lp_sentiment` scores tokens with VADER's lexicon (the `vaderSentiment` package's
+own word list, boosters and negations) overlaid with a customer-talk lexicon
+(`data/customer_lexicon.tsv`): delays, cancellations, being on hold, lost or
+missing things, refunds that never arrive and "still waiting" are negative even
+with no sentiment word; thanks and praise are positive. On top of the lexicon:
+
+- negation (a negator in the three tokens before flips and damps, as VADER does);
+- intensity (boosters, ALL-CAPS words in mixed-case text, "!" emphasis);
+- contrast: inside a segment the words before "but" weigh `contrast_before`
+  and those after it `contrast_after`; across segments, one opened by a contrast
+  word ("but", "however") weighs `contrast_after` and the one before it
+  `contrast_before`;
+- questions are mostly neutral: a segment ending in "?" is damped by
+  `question_factor`.
+
+The raw sum is normalised to [-1, 1] with VADER's x / sqrt(x^2 + 15).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import SimpleFrozenList, ensure_path
+from vaderSentiment import vaderSentiment as _vader
+
+from nlp.enrichment import SentimentLabel
+from nlp.lemma import light_lemma
+
+CONTRAST_WORDS = frozenset({"but", "however"})
+_NEGATORS = frozenset(
+    {w for w in _vader.NEGATE if "'" not in w}
+    | {"n't", "not", "no", "never", "cannot", "nothing", "nobody", "none", "without", "nt"}
+)
+_BOOSTERS: dict[str, float] = dict(_vader.BOOSTER_DICT)
+_CAPS_INCR = float(_vader.C_INCR)
+_NEGATION_SCALAR = float(_vader.N_SCALAR)
+_ALPHA_NORM = 15.0
+_MAX_PHRASE = 4
+
+
+def normalise_score(raw: float) -> float:
+    """VADER's squashing of a raw valence sum into (-1, 1)."""
+    return raw / math.sqrt(raw * raw + _ALPHA_NORM)
+
+
+def label_for(score: float, *, positive: float, negative: float) -> SentimentLabel:
+    """The label a score falls under, given the two thresholds."""
+    if score >= positive:
+        return "positive"
+    if score <= negative:
+        return "negative"
+    return "neutral"
+
+
+def default_lexicon_path() -> Path:
+    return Path(str(resources.files("nlp") / "data" / "customer_lexicon.tsv"))
+
+
+def read_lexicon(path: Path) -> dict[str, float]:
+    """Read a `phrase<TAB>valence` file ('#' starts a comment line)."""
+    entries: dict[str, float] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        phrase, sep, value = line.rpartition("\t")
+        if not sep or not phrase.strip():
+            raise ValueError(f"{path}:{number}: expected 'phrase<TAB>valence', got {line!r}")
+        entries[phrase.strip().lower()] = float(value)
+    return entries
+
+
+@cache
+def vader_lexicon() -> dict[str, float]:
+    """VADER's word list (read once per process)."""
+    lexicon: dict[str, float] = dict(_vader.SentimentIntensityAnalyzer().lexicon)
+    return lexicon
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentScore:
+    """Sentiment of one segment (or of the item): raw valence sum and score in [-1, 1]."""
+
+    raw: float
+    score: float
+    contrast_opened: bool = False
+
+
+if not Doc.has_extension("lp_segment_sentiment"):
+    Doc.set_extension("lp_segment_sentiment", default=None)
+if not Doc.has_extension("lp_sentiment"):
+    Doc.set_extension("lp_sentiment", default=None)
+
+
+class CustomerSentiment:
+    """spaCy component: `doc._.lp_segment_sentiment` (one `SegmentScore` per
+    sentence of `doc.sents`, in order) and `doc._.lp_sentiment` (the item)."""
+
+    def __init__(
+        self,
+        nlp: Language,
+        name: str,
+        *,
+        positive_threshold: float,
+        negative_threshold: float,
+        question_factor: float,
+        contrast_before: float,
+        contrast_after: float,
+        lexicon_path: str,
+    ) -> None:
+        self.name = name
+        self.positive_threshold = positive_threshold
+        self.negative_threshold = negative_threshold
+        self.question_factor = question_factor
+        self.contrast_before = contrast_before
+        self.contrast_after = contrast_after
+        path = Path(lexicon_path) if lexicon_path else default_lexicon_path()
+        self.custom: dict[str, float] = read_lexicon(path)
+        self._make_doc = nlp.make_doc
+        self._by_lower: dict[tuple[str, ...], float] = {}
+        self._by_lemma: dict[tuple[str, ...], float] = {}
+        self._starts: frozenset[str] = frozenset()
+        self._build()
+
+    def _build(self) -> None:
+        by_lower: dict[tuple[str, ...], float] = {}
+        by_lemma: dict[tuple[str, ...], float] = {}
+        for phrase, valence in self.custom.items():
+            words = tuple(t.lower_ for t in self._make_doc(phrase))
+            if not words or len(words) > _MAX_PHRASE:
+                continue
+            by_lemma.setdefault(tuple(light_lemma(w) for w in words), valence)
+            by_lower[words] = valence
+        vader = vader_lexicon()
+        for word, valence in vader.items():
+            by_lower.setdefault((word,), valence)
+        self._by_lower = by_lower
+        self._by_lemma = by_lemma
+        self._starts = frozenset(k[0] for k in by_lower if len(k) > 1) | frozenset(
+            k[0] for k in by_lemma if len(k) > 1
+        )
+
+    def label(self, score: float) -> SentimentLabel:
+        return label_for(score, positive=self.positive_threshold, negative=self.negative_threshold)
+
+    def score_words(self, texts: Sequence[str], *, all_caps_text: bool = False) -> float:
+        """Raw valence sum of one segment given its token texts."""
+        lower = [t.lower() for t in texts]
+        n = len(lower)
+        by_lower = self._by_lower
+        by_lemma = self._by_lemma
+        lemmas = [light_lemma(t) for t in lower]
+        starts = self._starts
+        valences = [0.0] * n
+        i = 0
+        while i < n:
+            value: float | None = None
+            width = 1
+            if lower[i] in starts or lemmas[i] in starts:
+                for w in range(min(_MAX_PHRASE, n - i), 1, -1):
+                    value = by_lower.get(tuple(lower[i : i + w]))
+                    if value is None:
+                        value = by_lemma.get(tuple(lemmas[i : i + w]))
+                    if value is not None:
+                        width = w
+                        break
+            if value is None:
+                value = by_lower.get((lower[i],))
+                if value is None:
+                    value = by_lemma.get((lemmas[i],))
+            if value:
+                value = self._modify(value, i, texts, lower, all_caps_text)
+                valences[i] = value
+            i += width
+        contrast_at = -1
+        for k in range(1, n - 1):
+            if lower[k] in CONTRAST_WORDS:
+                contrast_at = k
+        if contrast_at > 0:
+            for k in range(n):
+                valences[k] *= self.contrast_before if k < contrast_at else self.contrast_after
+        raw = sum(valences)
+        if raw:
+            bangs = min(sum(1 for t in lower if t == "!" or t == "!!"), 4)
+            if bangs:
+                raw += math.copysign(bangs * 0.292, raw)
+            elif lower and ("?" in lower[-1] or (n > 1 and "?" in lower[-2])):
+                raw *= self.question_factor
+        return raw
+
+    @staticmethod
+    def _modify(
+        value: float, i: int, texts: Sequence[str], lower: Sequence[str], all_caps_text: bool
+    ) -> float:
+        sign = 1.0 if value > 0 else -1.0
+        text = texts[i]
+        if not all_caps_text and len(text) > 1 and text.isupper() and text.isalpha():
+            value += sign * _CAPS_INCR
+        negated = False
+        for back in (1, 2, 3):
+            j = i - back
+            if j < 0:
+                break
+            prev = lower[j]
+            boost = _BOOSTERS.get(prev)
+            if boost is not None:
+                value += sign * boost * (1.0, 0.95, 0.9)[back - 1]
+            if prev in _NEGATORS:
+                negated = True
+        if negated:
+            value *= _NEGATION_SCALAR
+        return value
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc.text
+        letters = [c for c in text if c.isalpha()]
+        all_caps_text = bool(letters) and all(c.isupper() for c in letters)
+        segments: list[SegmentScore] = []
+        for sent in doc.sents:
+            words = [t.text for t in sent if not t.is_space]
+            raw = self.score_words(words, all_caps_text=all_caps_text)
+            opened = bool(words) and words[0].lower() in CONTRAST_WORDS
+            segments.append(SegmentScore(raw, normalise_score(raw), opened))
+        doc._.lp_segment_sentiment = segments
+        doc._.lp_sentiment = self.combine(segments)
+        return doc
+
+    def combine(self, segments: Sequence[SegmentScore]) -> SegmentScore:
+        """The item's score: segment sums, contrast-weighted across segments."""
+        total = 0.0
+        for index, segment in enumerate(segments):
+            weight = 1.0
+            if segment.contrast_opened and index > 0:
+                weight = self.contrast_after
+            elif index + 1 < len(segments) and segments[index + 1].contrast_opened:
+                weight = self.contrast_before
+            total += weight * segment.raw
+        return SegmentScore(total, normalise_score(total))
+
+    # -- serialisation -------------------------------------------------------------
+    def _cfg(self) -> dict[str, Any]:
+        return {
+            "positive_threshold": self.positive_threshold,
+            "negative_threshold": self.negative_threshold,
+            "question_factor": self.question_factor,
+            "contrast_before": self.contrast_before,
+            "contrast_after": self.contrast_after,
+        }
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = SimpleFrozenList()) -> None:  # noqa: ARG002
+        target = ensure_path(path)
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "lexicon.json").write_text(
+            json.dumps(self.custom, sort_keys=True, indent=0), encoding="utf-8"
+        )
+        (target / "cfg.json").write_text(json.dumps(self._cfg(), sort_keys=True), encoding="utf-8")
+
+    def from_disk(
+        self,
+        path: str | Path,
+        *,
+        exclude: Iterable[str] = SimpleFrozenList(),  # noqa: ARG002
+    ) -> CustomerSentiment:
+        source = ensure_path(path)
+        self.custom = {
+            str(k): float(v)
+            for k, v in json.loads((source / "lexicon.json").read_text("utf-8")).items()
+        }
+        for key, value in json.loads((source / "cfg.json").read_text("utf-8")).items():
+            setattr(self, key, float(value))
+        self._build()
+        return self
+
+
+@Language.factory(
+    "lp_sentiment",
+    default_config={
+        "positive_threshold": 0.05,
+        "negative_threshold": -0.05,
+        "question_factor": 0.5,
+        "contrast_before": 0.5,
+        "contrast_after": 1.5,
+        "lexicon_path": "",
+    },
+    assigns=["doc._.lp_segment_sentiment", "doc._.lp_sentiment"],
+)
+def make_sentiment(
+    nlp: Language,
+    name: str,
+    positive_threshold: float,
+    negative_threshold: float,
+    question_factor: float,
+    contrast_before: float,
+    contrast_after: float,
+    lexicon_path: str,
+) -> CustomerSentiment:
+    return CustomerSentiment(
+        nlp,
+        name,
+        positive_threshold=positive_threshold,
+        negative_threshold=negative_threshold,
+        question_factor=question_factor,
+        contrast_before=contrast_before,
+        contrast_after=contrast_after,
+        lexicon_path=lexicon_path,
+    )

@@ -1,0 +1,268 @@
+"""Journey stage per segment and per item, from the configured journey.
+
+`lp_journey_stage` reads nothing but the `Journey` it is given (stage keys are
+never hard-coded here) and collects evidence for each segment of `doc.sents`:
+
+- **phrase**: the stage's `phrases`, matched with a spaCy `PhraseMatcher` on
+  `LEMMA` (set by `lp_lemmatizer`), so "signed up" matches "sign up". A longer
+  match hides the shorter ones inside it ("cancel my subscription" beats
+  "cancel"). Weight `phrase_weight` + `phrase_length_bonus` per extra token.
+- **pattern**: the stage's regular expressions, on the segment text
+  (case-insensitive). Weight `pattern_weight`.
+- **example**: content words that occur in the stage's example sentences and in
+  no more than two stages' examples. Weight `example_weight` each (weak).
+
+The best stage wins; confidence = share of the evidence * (1 - exp(-score)), in
+[0, 1). Below `threshold`, or with no evidence at all, the decision is
+`unassigned` (never forced). The item decision pools the evidence of all its
+segments. Source hints are applied later, by the enricher (they are request
+data, not document data).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc
+from spacy.util import SimpleFrozenList, ensure_path
+
+from nlp.enrichment import UNASSIGNED, StageDecision
+from nlp.journey import Journey, load_journey, parse_journey
+from nlp.lemma import light_lemma
+
+if not Doc.has_extension("lp_segment_stages"):
+    Doc.set_extension("lp_segment_stages", default=None)
+if not Doc.has_extension("lp_stage"):
+    Doc.set_extension("lp_stage", default=None)
+
+
+@dataclass(slots=True)
+class StageEvidence:
+    """Evidence gathered for one piece of text: score, words and rules per stage."""
+
+    scores: dict[str, float] = field(default_factory=dict)
+    evidence: dict[str, list[str]] = field(default_factory=dict)
+    methods: dict[str, set[str]] = field(default_factory=dict)
+
+    def add(self, stage: str, weight: float, what: str, method: str) -> None:
+        self.scores[stage] = self.scores.get(stage, 0.0) + weight
+        words = self.evidence.setdefault(stage, [])
+        if what not in words:
+            words.append(what)
+        self.methods.setdefault(stage, set()).add(method)
+
+    def merge(self, other: StageEvidence) -> None:
+        for stage, score in other.scores.items():
+            self.scores[stage] = self.scores.get(stage, 0.0) + score
+            words = self.evidence.setdefault(stage, [])
+            words.extend(w for w in other.evidence.get(stage, []) if w not in words)
+            self.methods.setdefault(stage, set()).update(other.methods.get(stage, set()))
+
+
+def decide(found: StageEvidence, *, order: Sequence[str], threshold: float) -> StageDecision:
+    """Turn evidence into a decision; `unassigned` when there is none or too little."""
+    if not found.scores:
+        return StageDecision(UNASSIGNED, 0.0, "none")
+    rank = {key: i for i, key in enumerate(order)}
+    best = min(found.scores, key=lambda k: (-found.scores[k], rank.get(k, len(rank))))
+    score = found.scores[best]
+    total = sum(found.scores.values())
+    confidence = round((score / total) * (1.0 - math.exp(-score)), 4)
+    evidence = tuple(found.evidence.get(best, ()))
+    if confidence < threshold:
+        return StageDecision(UNASSIGNED, confidence, "below_threshold", evidence)
+    method = "+".join(sorted(found.methods.get(best, {"phrase"})))
+    return StageDecision(best, confidence, method, evidence)
+
+
+def journey_to_data(journey: Journey) -> dict[str, Any]:
+    data: dict[str, Any] = asdict(journey)
+    return data
+
+
+class JourneyStageMatcher:
+    """spaCy component: `doc._.lp_segment_stages` (one `StageEvidence` per
+    segment of `doc.sents`) and `doc._.lp_stage` (pooled `StageEvidence`).
+    Use `decide` (or the enricher) to turn them into `StageDecision`s."""
+
+    def __init__(
+        self,
+        nlp: Language,
+        name: str,
+        *,
+        threshold: float,
+        phrase_weight: float,
+        phrase_length_bonus: float,
+        pattern_weight: float,
+        example_weight: float,
+        journey_path: str,
+    ) -> None:
+        self.name = name
+        self.vocab = nlp.vocab
+        self._make_doc = nlp.make_doc
+        self.threshold = threshold
+        self.phrase_weight = phrase_weight
+        self.phrase_length_bonus = phrase_length_bonus
+        self.pattern_weight = pattern_weight
+        self.example_weight = example_weight
+        self.journey: Journey = load_journey(Path(journey_path) if journey_path else None)
+        self.matcher = PhraseMatcher(self.vocab, attr="LEMMA")
+        self._patterns: list[tuple[str, re.Pattern[str]]] = []
+        self._example_words: dict[str, tuple[str, ...]] = {}
+        self.set_journey(self.journey)
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        return self.journey.keys
+
+    def _lemmatised(self, text: str) -> Doc:
+        doc = self._make_doc(text)
+        for token in doc:
+            token.lemma_ = light_lemma(token.lower_)
+        return doc
+
+    def set_journey(self, journey: Journey) -> None:
+        """(Re)build the matchers for `journey`."""
+        self.journey = journey
+        self.matcher = PhraseMatcher(self.vocab, attr="LEMMA")
+        self._patterns = []
+        example_stages: dict[str, set[str]] = {}
+        phrase_lemmas: set[str] = set()
+        for stage in journey.stages:
+            docs = [self._lemmatised(p) for p in stage.phrases]
+            docs = [d for d in docs if len(d)]
+            if docs:
+                self.matcher.add(stage.key, docs)
+            for d in docs:
+                phrase_lemmas.update(t.lemma_ for t in d)
+            self._patterns.extend((stage.key, re.compile(p, re.IGNORECASE)) for p in stage.patterns)
+            for example in stage.examples:
+                for token in self._make_doc(example):
+                    word = token.lower_
+                    if token.is_alpha and len(word) > 2 and word not in STOP_WORDS:
+                        example_stages.setdefault(light_lemma(word), set()).add(stage.key)
+        rank = {key: i for i, key in enumerate(journey.keys)}
+        self._example_words = {
+            lemma: tuple(sorted(stages, key=rank.__getitem__))
+            for lemma, stages in example_stages.items()
+            if len(stages) <= 2 and lemma not in phrase_lemmas
+        }
+
+    def __call__(self, doc: Doc) -> Doc:
+        sents = list(doc.sents)
+        per_segment = [StageEvidence() for _ in sents]
+        if not sents:
+            doc._.lp_segment_stages = per_segment
+            doc._.lp_stage = StageEvidence()
+            return doc
+        seg_of = [0] * len(doc)
+        for index, sent in enumerate(sents):
+            for i in range(sent.start, sent.end):
+                seg_of[i] = index
+        # Longest matches first; a token claimed by a longer span is not matched again,
+        # but two stages sharing the very same span both count.
+        claimed: list[tuple[int, int] | None] = [None] * len(doc)
+        strings = self.vocab.strings
+        matches = sorted(self.matcher(doc), key=lambda m: (-(m[2] - m[1]), m[1]))
+        for match_id, start, end in matches:
+            span_id = (start, end)
+            if any(c is not None and c != span_id for c in claimed[start:end]):
+                continue
+            for i in range(start, end):
+                claimed[i] = span_id
+            weight = self.phrase_weight + self.phrase_length_bonus * (end - start - 1)
+            per_segment[seg_of[start]].add(
+                strings[match_id], weight, doc[start:end].text.lower(), "phrase"
+            )
+        if self._patterns:
+            for index, sent in enumerate(sents):
+                text = sent.text
+                for key, pattern in self._patterns:
+                    m = pattern.search(text)
+                    if m:
+                        per_segment[index].add(
+                            key, self.pattern_weight, m.group(0).lower(), "pattern"
+                        )
+        if self.example_weight > 0 and self._example_words:
+            words = self._example_words
+            for token in doc:
+                if claimed[token.i] is not None or not token.is_alpha:
+                    continue
+                stages = words.get(token.lemma_ or light_lemma(token.lower_))
+                if stages:
+                    for key in stages:
+                        per_segment[seg_of[token.i]].add(
+                            key, self.example_weight, token.lower_, "example"
+                        )
+        pooled = StageEvidence()
+        for found in per_segment:
+            pooled.merge(found)
+        doc._.lp_segment_stages = per_segment
+        doc._.lp_stage = pooled
+        return doc
+
+    def decide(self, found: StageEvidence) -> StageDecision:
+        return decide(found, order=self.order, threshold=self.threshold)
+
+    # -- serialisation -------------------------------------------------------------
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = SimpleFrozenList()) -> None:  # noqa: ARG002
+        target = ensure_path(path)
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "journey.json").write_text(
+            json.dumps(journey_to_data(self.journey), indent=1), encoding="utf-8"
+        )
+
+    def from_disk(
+        self,
+        path: str | Path,
+        *,
+        exclude: Iterable[str] = SimpleFrozenList(),  # noqa: ARG002
+    ) -> JourneyStageMatcher:
+        source = ensure_path(path) / "journey.json"
+        data = json.loads(source.read_text(encoding="utf-8"))
+        self.set_journey(parse_journey(data, source=str(source)))
+        return self
+
+
+@Language.factory(
+    "lp_journey_stage",
+    default_config={
+        "threshold": 0.3,
+        "phrase_weight": 1.0,
+        "phrase_length_bonus": 0.5,
+        "pattern_weight": 1.5,
+        "example_weight": 0.3,
+        "journey_path": "",
+    },
+    assigns=["doc._.lp_segment_stages", "doc._.lp_stage"],
+    requires=["token.lemma"],
+)
+def make_journey_stage(
+    nlp: Language,
+    name: str,
+    threshold: float,
+    phrase_weight: float,
+    phrase_length_bonus: float,
+    pattern_weight: float,
+    example_weight: float,
+    journey_path: str,
+) -> JourneyStageMatcher:
+    return JourneyStageMatcher(
+        nlp,
+        name,
+        threshold=threshold,
+        phrase_weight=phrase_weight,
+        phrase_length_bonus=phrase_length_bonus,
+        pattern_weight=pattern_weight,
+        example_weight=example_weight,
+        journey_path=journey_path,
+    )

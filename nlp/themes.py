@@ -1,0 +1,113 @@
+"""Themes: the key phrases of an item, without a parser.
+
+`lp_themes` cuts each segment into runs of content words (no stop words,
+punctuation, numbers, @handles, #tags, URLs or redaction placeholders), trims
+generic evaluative words at the edges ("great", "bad", "really", ...) so
+"really bad customer service" gives "customer service", and keeps runs of one to
+`max_words` words, lower-cased, last word singularised ("late flights" ->
+"late flight"). Single words must be at least `min_chars` letters. Output is
+in order of first appearance, without duplicates, at most `max_themes`.
+"""
+
+from __future__ import annotations
+
+from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.language import Language
+from spacy.tokens import Doc, Token
+
+from nlp.lemma import singular
+from nlp.redaction import PLACEHOLDERS
+from nlp.sentiment import vader_lexicon
+
+if not Doc.has_extension("lp_themes"):
+    Doc.set_extension("lp_themes", default=None)
+
+# Words that carry tone or glue, not topic: never a theme on their own nor at an edge.
+_FILLER = frozenset(
+    """
+    thanks thank thx ty please pls plz hi hello hey guys guy lol omg yes yeah ok okay
+    today tomorrow yesterday tonight now still just really actually literally maybe
+    im ive dont cant wont didnt doesnt isnt wasnt youre thats theres u ur r amp via
+    got get gets getting go going gone went want wanted need needed know think let
+    lot lots thing things stuff way time times day days week weeks month months year
+    years hour hours minute minutes min mins hr hrs etc able sure
+    """.split()
+)
+_STOP = frozenset(STOP_WORDS) | _FILLER
+
+
+class ThemeExtractor:
+    """spaCy component: `doc._.lp_themes` (tuple of key phrases)."""
+
+    def __init__(self, name: str, *, max_themes: int, max_words: int, min_chars: int) -> None:
+        self.name = name
+        self.max_themes = max_themes
+        self.max_words = max_words
+        self.min_chars = min_chars
+        self._placeholders = frozenset(PLACEHOLDERS.values())
+        lexicon = vader_lexicon()
+        self._evaluative = frozenset(w for w, v in lexicon.items() if abs(v) >= 1.0)
+
+    def _is_content(self, token: Token) -> bool:
+        text = token.text
+        if not token.is_alpha or text in self._placeholders:
+            return False
+        lower = token.lower_
+        if lower in _STOP or len(lower) < 2:
+            return False
+        prev = token.nbor(-1).text if token.i > 0 else ""
+        return prev not in ("@", "#")
+
+    def _emit(self, run: list[Token], out: list[str], seen: set[str]) -> None:
+        words = [t.lower_ for t in run]
+        while words and words[0] in self._evaluative:
+            words.pop(0)
+        while words and words[-1] in self._evaluative:
+            words.pop()
+        if not words:
+            return
+        for start in range(0, len(words), self.max_words):
+            chunk = words[start : start + self.max_words]
+            if len(chunk) == 1 and len(chunk[0]) < self.min_chars:
+                continue
+            chunk[-1] = singular(chunk[-1])
+            phrase = " ".join(chunk)
+            if phrase not in seen:
+                seen.add(phrase)
+                out.append(phrase)
+
+    def themes(self, doc: Doc) -> tuple[str, ...]:
+        out: list[str] = []
+        seen: set[str] = set()
+        run: list[Token] = []
+        for token in doc:
+            if token.is_sent_start and run:
+                self._emit(run, out, seen)
+                run = []
+            if self._is_content(token):
+                run.append(token)
+            elif run:
+                self._emit(run, out, seen)
+                run = []
+        if run:
+            self._emit(run, out, seen)
+        return tuple(out[: self.max_themes])
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.lp_themes = self.themes(doc)
+        return doc
+
+
+@Language.factory(
+    "lp_themes",
+    default_config={"max_themes": 8, "max_words": 3, "min_chars": 4},
+    assigns=["doc._.lp_themes"],
+)
+def make_themes(
+    nlp: Language,  # noqa: ARG001  (spaCy passes it to every factory)
+    name: str,
+    max_themes: int,
+    max_words: int,
+    min_chars: int,
+) -> ThemeExtractor:
+    return ThemeExtractor(name, max_themes=max_themes, max_words=max_words, min_chars=min_chars)
