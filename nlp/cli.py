@@ -7,7 +7,6 @@ nothing of the database or the service: text in, enrichments or scores out.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 from collections.abc import Iterator, Sequence
 from enum import StrEnum
@@ -64,12 +63,12 @@ class TaskName(StrEnum):
 def make_enricher(
     journey: Path | None, model_dir: Path | None, stage_threshold: float | None = None
 ) -> Enricher:
-    """Build the default pipeline for a journey file (None: the shipped default)."""
-    pipeline = importlib.import_module("nlp.pipeline")
-    kwargs: dict[str, Any] = {"model_dir": model_dir}
-    if stage_threshold is not None:
-        kwargs["stage_threshold"] = stage_threshold
-    return cast(Enricher, pipeline.build_enricher(load_journey(journey), **kwargs))
+    """Build the default pipeline for a journey file (None: the shipped default).
+    spaCy is imported here, not at module import, so `--help` stays quick."""
+    from nlp.pipeline import DEFAULT_STAGE_THRESHOLD, build_enricher
+
+    threshold = DEFAULT_STAGE_THRESHOLD if stage_threshold is None else stage_threshold
+    return build_enricher(load_journey(journey), stage_threshold=threshold, model_dir=model_dir)
 
 
 def _fail(message: str) -> typer.Exit:
