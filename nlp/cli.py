@@ -235,6 +235,7 @@ def parse_annotate_line(number: int, raw: str) -> _Line:
 def enrichment_record(row_id: Any, enrichment: Enrichment) -> dict[str, Any]:
     return {
         "id": row_id,
+        "text": enrichment.text,
         "sentiment": enrichment.sentiment.label,
         "sentiment_score": round(enrichment.sentiment.score, 4),
         "stage": enrichment.stage.stage,
@@ -301,7 +302,8 @@ def annotate_command(
     batch_size: Annotated[int, typer.Option(min=1, help="Lines enriched together.")] = 256,
 ) -> None:
     """Annotate a JSONL file: one output line per input line (blank lines skipped),
-    with sentiment, stage, confidence, evidence and sentence segments. A bad line gets
+    with sentiment, stage, confidence, evidence and sentence segments (`text` is the
+    redacted text the segments' start/end offsets point into). A bad line gets
     {"id", "error"} and the run goes on; the exit code is 1 if any line failed."""
     if not in_path.is_file():
         raise _fail(f"--in {in_path} is not a file")

@@ -111,6 +111,7 @@ def test_annotate_round_trip_keeps_order_and_reports_bad_lines(tmp_path: Path) -
     first = records[0]
     assert set(first) == {
         "id",
+        "text",
         "sentiment",
         "sentiment_score",
         "stage",
