@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlmodel import Session
 
@@ -17,6 +17,7 @@ from app.ingest.service import BatchProgress
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings
 from app.sources.config import SourcesFileError
+from nlp.cli import cli as nlp_cli
 
 cli = typer.Typer(
     name="listening-path",
@@ -28,12 +29,8 @@ connectors_cli = typer.Typer(help="Connector kinds.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(connectors_cli, name="connectors")
 
-try:  # the NLP commands live with the NLP package (evaluate, annotate, train)
-    from nlp.cli import cli as nlp_cli
-except ImportError:  # pragma: no cover - only while nlp.cli is being written
-    nlp_cli = None
-if nlp_cli is not None:
-    cli.add_typer(nlp_cli, name="nlp", help="Evaluate, annotate and train the NLP pipeline.")
+# The NLP commands (evaluate, annotate, train) live with the NLP package.
+cli.add_typer(nlp_cli, name="nlp", help="Evaluate, annotate and train the NLP pipeline.")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -72,7 +69,7 @@ def _sync_all(runtime: Runtime, source_ids: list[str]) -> bool:
         for source_id in source_ids:
             task = progress.add_task(source_id, total=None, status="starting")
 
-            def on_batch(p: BatchProgress, task: int = task) -> None:
+            def on_batch(p: BatchProgress, task: TaskID = task) -> None:
                 progress.update(
                     task,
                     status=f"{p.fetched} read, {p.inserted} new, {p.duplicates} dup, "

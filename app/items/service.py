@@ -63,9 +63,9 @@ def list_items(
     query = select(Item)
     if filters.stage is not None:
         in_segment = exists().where(
-            and_(Segment.item_id == Item.id, Segment.stage == filters.stage)
+            and_(col(Segment.item_id) == col(Item.id), col(Segment.stage) == filters.stage)
         )
-        query = query.where(or_(Item.stage == filters.stage, in_segment))
+        query = query.where(or_(col(Item.stage) == filters.stage, in_segment))
     if filters.channel is not None:
         query = query.where(Item.channel == filters.channel)
     if filters.source is not None:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import fmean, median
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
 
 from app.models import Item, Segment
 from app.story.schemas import Phrase, Quote, RatingSummary, SentimentMix, StageStory, Story
@@ -70,33 +71,32 @@ def build_story(
     source: str | None = None,
     channel: str | None = None,
 ) -> Story:
-    query = select(
-        Segment.id,
-        Segment.item_id,
-        Segment.stage,
-        Segment.sentiment_score,
-        Segment.text,
-        Item.channel,
-        Item.author_ref,
-        Item.rating,
-        Item.rating_scale,
-        Item.themes,
+    query = sa_select(
+        col(Segment.id),
+        col(Segment.item_id),
+        col(Segment.stage),
+        col(Segment.sentiment_score),
+        col(Segment.text),
+        col(Item.channel),
+        col(Item.author_ref),
+        col(Item.rating),
+        col(Item.rating_scale),
+        col(Item.themes),
     ).join(Item, col(Item.id) == col(Segment.item_id))
     if date_from is not None:
         query = query.where(col(Segment.occurred_at) >= date_from)
     if date_to is not None:
         query = query.where(col(Segment.occurred_at) < date_to)
     if source is not None:
-        query = query.where(Segment.source_id == source)
+        query = query.where(col(Segment.source_id) == source)
     if channel is not None:
-        query = query.where(Item.channel == channel)
+        query = query.where(col(Item.channel) == channel)
 
     by_stage: dict[str, dict[int, _Voice]] = defaultdict(dict)
     all_items: set[int] = set()
     all_customers: set[str] = set()
-    for seg_id, item_id, stage, score, text, chan, customer, rating, scale, themes in session.exec(
-        query
-    ):
+    rows = session.execute(query)
+    for seg_id, item_id, stage, score, text, chan, customer, rating, scale, themes in rows:
         all_items.add(item_id)
         if customer:
             all_customers.add(customer)
