@@ -59,8 +59,8 @@ def _registry() -> tuple[dict[str, tuple[ConnectorClass, str]], dict[str, str]]:
     }
     broken: dict[str, str] = {}
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        dist = ep.dist.name if ep.dist is not None else "?"
-        origin = f"plugin {dist} ({ep.value})"
+        dist = getattr(ep, "dist", None)
+        origin = f"plugin {dist.name} ({ep.value})" if dist is not None else f"plugin ({ep.value})"
         if ep.name in BUILTIN_KINDS:
             broken[ep.name] = f"{origin} reuses the built-in kind {ep.name!r}; rename it"
             continue
