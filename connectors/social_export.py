@@ -134,7 +134,7 @@ class SocialExportConnector(FileConnector[SocialExportConfig]):
         attributes.update(
             url=as_text(words.get("url")),
             language=as_text(words.get("language")),
-            tags=",".join(tags),
+            tags=",".join(tags) or None,
             favourites=favourites
             if isinstance(favourites, int) and not isinstance(favourites, bool)
             else None,

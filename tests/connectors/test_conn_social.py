@@ -46,6 +46,7 @@ def test_replies_kept_by_default_and_marked(tmp_path: Path) -> None:
     reply = items(fetch(tmp_path))[1]
     assert reply.text == "@ana Même chose pour moi, l'appli plante au paiement."
     assert reply.attributes["in_reply_to_id"] == FIRST
+    assert reply.attributes["tags"] is None
     assert reply.occurred_at == datetime(2024, 4, 2, 9, 30, tzinfo=UTC)
 
 
