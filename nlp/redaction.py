@@ -32,13 +32,14 @@ _EMAIL_RE = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![\w-])"
 )
 # 13-19 digits, optionally grouped by single spaces or dashes.
-_CARD_RE = re.compile(r"(?<![\w#/.,-])\d(?:[ -]?\d){12,18}(?![\w/-]|[.,]\d)")
+_CARD_RE = re.compile(r"(?<![\w#/.,+-])\d(?:[ -]?\d){12,18}(?![\w/-]|[.,]\d)")
 # +CC / (area) / grouped digits. Validated further in `_is_phone`.
 _PHONE_RE = re.compile(
     r"(?<![\w#/.,+-])"
+    r"(?:\+\d{7,15}|"
     r"(?:\+\d{1,3}[ .-]?)?"
     r"(?:\(\d{1,5}\)[ .-]?)?"
-    r"\d{1,5}(?:[ .-]\d{1,5}){0,5}"
+    r"\d{1,5}(?:[ .-]\d{1,5}){0,5})"
     r"(?![\w/]|[.,-]\d)"
 )
 _DATE_LIKE_RE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")

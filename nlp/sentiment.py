@@ -287,7 +287,7 @@ class CustomerSentiment:
     default_config={
         "positive_threshold": 0.05,
         "negative_threshold": -0.05,
-        "question_factor": 0.5,
+        "question_factor": 0.3,
         "contrast_before": 0.5,
         "contrast_after": 1.5,
         "lexicon_path": "",

@@ -29,11 +29,17 @@ _FILLER = frozenset(
     today tomorrow yesterday tonight now still just really actually literally maybe
     im ive dont cant wont didnt doesnt isnt wasnt youre thats theres u ur r amp via
     got get gets getting go going gone went want wanted need needed know think let
-    lot lots thing things stuff way time times day days week weeks month months year
-    years hour hours minute minutes min mins hr hrs etc able sure
+    stuff etc able sure
     """.split()
 )
-_STOP = frozenset(STOP_WORDS) | _FILLER
+# Words that head a phrase well ("hold time", "delivery day") but say nothing alone.
+_WEAK_ALONE = frozenset(
+    """
+    lot lots thing things way time times day days week weeks month months year years
+    hour hours minute minutes min mins hr hrs
+    """.split()
+)
+_STOP = (frozenset(STOP_WORDS) | _FILLER) - _WEAK_ALONE
 
 
 class ThemeExtractor:
@@ -68,7 +74,7 @@ class ThemeExtractor:
             return
         for start in range(0, len(words), self.max_words):
             chunk = words[start : start + self.max_words]
-            if len(chunk) == 1 and len(chunk[0]) < self.min_chars:
+            if len(chunk) == 1 and (len(chunk[0]) < self.min_chars or chunk[0] in _WEAK_ALONE):
                 continue
             chunk[-1] = singular(chunk[-1])
             phrase = " ".join(chunk)

@@ -1,0 +1,242 @@
+"""Train a spaCy text classifier on a team's own labels (`listening-path nlp train`).
+
+spaCy's own training loop does the work (`spacy.cli.train.train` on a config made by
+`spacy init config` for `textcat`, efficiency preset: a bag-of-words model, fast on
+CPU). The tokenizer is the pipeline's own (`lp.redacting_tokenizer.v1`), so the model
+sees the same tokens at training and at run time.
+
+What lands in `--out` (the directory `build_enricher(..., model_dir=DIR)` loads):
+a complete pipeline, `spacy.load`-able, = the default pipeline for the journey (or the
+`--base` model, so a stage and a sentiment model can be stacked) plus one `textcat`
+pipe named `lp_textcat_stage` (labels: the journey's stage keys) or
+`lp_textcat_sentiment` (labels: negative / neutral / positive), placed before
+`lp_sentiment`, exclusive classes, `doc.cats` = class probabilities.
+`meta.json["listening_path"]["textcat"][pipe]` records task, labels and what it was
+trained on. Reading `doc.cats` into the stage/sentiment decisions is the pipeline's job
+(`nlp/pipeline.py`); `predict_textcat` here reads the classifier alone, for the
+learning curve.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from nlp.evaluation.datasets import SENTIMENT_LABELS, Example
+from nlp.journey import Journey
+
+TrainTask = Literal["stage", "sentiment"]
+TEXTCAT_PIPES: dict[str, str] = {"stage": "lp_textcat_stage", "sentiment": "lp_textcat_sentiment"}
+MIN_ROWS_FOR_DEV = 50
+"""A held-out dev set (`dev_share` of each class) is only taken when every class has
+this many rows; with fewer (K-shot training) the dev set is the training set itself
+and the loop simply runs `epochs` epochs, keeping the last model."""
+
+
+class TrainingError(ValueError):
+    """The training data cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrainReport:
+    out_dir: Path
+    pipe: str
+    task: TrainTask
+    labels: tuple[str, ...]
+    n_train: int
+    n_dev: int
+    held_out_dev: bool
+    dev_macro_f1: float | None
+    seconds: float
+
+
+def gold_of(example: Example, task: TrainTask) -> str | None:
+    return example.stage if task == "stage" else example.sentiment
+
+
+def sample_per_class(
+    examples: Sequence[Example], task: TrainTask, k: int, *, seed: int = 0
+) -> list[Example]:
+    """Up to `k` labelled examples per class, drawn with `seed`, in file order."""
+    rng = random.Random(seed)
+    by_class: dict[str, list[int]] = {}
+    for index, example in enumerate(examples):
+        label = gold_of(example, task)
+        if label is not None:
+            by_class.setdefault(label, []).append(index)
+    chosen: set[int] = set()
+    for indexes in by_class.values():
+        chosen.update(rng.sample(indexes, min(k, len(indexes))))
+    return [examples[i] for i in sorted(chosen)]
+
+
+def _labels(examples: Sequence[Example], task: TrainTask, journey: Journey) -> tuple[str, ...]:
+    present = Counter(str(gold_of(ex, task)) for ex in examples if gold_of(ex, task) is not None)
+    if len(present) < 2:
+        raise TrainingError(
+            f"need labelled examples of at least two {task} classes, found {dict(present)}"
+        )
+    known = journey.keys if task == "stage" else SENTIMENT_LABELS
+    unknown = sorted(set(present) - set(known))
+    if unknown:
+        raise TrainingError(
+            f"{task} labels {unknown} are not among {list(known)}"
+            + (" (the journey's stage keys; pass --journey)" if task == "stage" else "")
+        )
+    return tuple(label for label in known if label in present)
+
+
+def _split_dev(
+    pairs: list[tuple[str, str]], dev_share: float, seed: int
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], bool]:
+    """Stratified hold-out of `dev_share` of each class, or (pairs, pairs, False)."""
+    by_class: dict[str, list[tuple[str, str]]] = {}
+    for pair in pairs:
+        by_class.setdefault(pair[1], []).append(pair)
+    rng = random.Random(seed)
+    train: list[tuple[str, str]] = []
+    dev: list[tuple[str, str]] = []
+    for rows in by_class.values():
+        shuffled = rows[:]
+        rng.shuffle(shuffled)
+        n_dev = round(len(shuffled) * dev_share)
+        if dev_share <= 0 or n_dev < 1 or len(shuffled) < MIN_ROWS_FOR_DEV:
+            return pairs, pairs, False
+        dev += shuffled[:n_dev]
+        train += shuffled[n_dev:]
+    return train, dev, True
+
+
+def textcat_config(
+    *, epochs: int, seed: int, eval_frequency: int, ngram_size: int = 2
+) -> Any:  # thinc Config
+    from spacy.cli.init_config import init_config
+
+    config = init_config(lang="en", pipeline=["textcat"], optimize="efficiency")
+    config["nlp"]["tokenizer"] = {"@tokenizers": "lp.redacting_tokenizer.v1"}
+    config["components"]["textcat"]["model"]["ngram_size"] = ngram_size
+    config["system"]["seed"] = seed
+    training = config["training"]
+    training["max_epochs"] = epochs
+    training["max_steps"] = 0
+    training["patience"] = 0
+    training["eval_frequency"] = eval_frequency
+    config["training"]["logger"] = {"@loggers": "spacy.ConsoleLogger.v1", "progress_bar": False}
+    return config
+
+
+def train_textcat(
+    examples: Sequence[Example],
+    *,
+    task: TrainTask,
+    out_dir: Path,
+    journey: Journey,
+    base_model: Path | None = None,
+    epochs: int = 10,
+    dev_share: float = 0.1,
+    seed: int = 0,
+    trained_on: str = "",
+    quiet: bool = True,
+) -> TrainReport:
+    """Train a `textcat` on the labelled `examples` and save the full pipeline to
+    `out_dir` (see the module docstring for what it holds)."""
+    import spacy
+    from spacy.cli.train import train
+    from spacy.tokens import DocBin
+
+    import nlp.factories  # noqa: F401  (registers lp.redacting_tokenizer.v1)
+    from nlp.pipeline import build_nlp
+
+    if epochs < 1:
+        raise TrainingError("epochs must be at least 1")
+    labels = _labels(examples, task, journey)
+    pairs = [(ex.text, str(gold_of(ex, task))) for ex in examples if gold_of(ex, task)]
+    train_pairs, dev_pairs, held_out = _split_dev(pairs, dev_share, seed)
+    pipe = TEXTCAT_PIPES[task]
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="lp-train-") as tmp:
+        work = Path(tmp)
+        config = textcat_config(
+            epochs=epochs, seed=seed, eval_frequency=max(20, len(train_pairs) // 50)
+        )
+        tokenizer_nlp = spacy.util.load_model_from_config(config, auto_fill=True)
+        for name, rows in (("train", train_pairs), ("dev", dev_pairs)):
+            bin_ = DocBin()
+            for text, label in rows:
+                doc = tokenizer_nlp.make_doc(text)
+                doc.cats = {other: float(other == label) for other in labels}
+                bin_.add(doc)
+            bin_.to_disk(work / f"{name}.spacy")
+        config_path = work / "config.cfg"
+        config.to_disk(config_path)
+        overrides = {"paths.train": str(work / "train.spacy"), "paths.dev": str(work / "dev.spacy")}
+        if quiet:
+            import contextlib
+            import io
+
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(
+                io.StringIO()
+            ):
+                train(config_path, work / "trained", overrides=overrides)
+        else:
+            train(config_path, work / "trained", overrides=overrides)
+        best = "model-best" if held_out else "model-last"
+        trained = spacy.load(work / "trained" / best)
+        dev_score = trained.meta.get("performance", {}).get("cats_macro_f")
+        base = spacy.load(base_model) if base_model is not None else build_nlp(journey)
+        if pipe in base.pipe_names:
+            base.remove_pipe(pipe)
+        before = "lp_sentiment" if "lp_sentiment" in base.pipe_names else None
+        base.add_pipe("textcat", name=pipe, source=trained, before=before)
+        info = base.meta.setdefault("listening_path", {}).setdefault("textcat", {})
+        info[pipe] = {
+            "task": task,
+            "labels": list(labels),
+            "n_train": len(train_pairs),
+            "n_dev": len(dev_pairs),
+            "held_out_dev": held_out,
+            "trained_on": trained_on,
+            "epochs": epochs,
+            "seed": seed,
+        }
+        out_dir.mkdir(parents=True, exist_ok=True)
+        base.to_disk(out_dir)
+    return TrainReport(
+        out_dir=out_dir,
+        pipe=pipe,
+        task=task,
+        labels=labels,
+        n_train=len(train_pairs),
+        n_dev=len(dev_pairs),
+        held_out_dev=held_out,
+        dev_macro_f1=float(dev_score) if isinstance(dev_score, int | float) else None,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def predict_textcat(
+    model_dir: Path, task: TrainTask, texts: Sequence[str], *, batch_size: int = 256
+) -> list[tuple[str, float]]:
+    """(label, probability) of the trained classifier alone, per text (the other pipes
+    are not run): what the learning curve measures."""
+    import spacy
+
+    import nlp.factories  # noqa: F401
+
+    pipe = TEXTCAT_PIPES[task]
+    language = spacy.load(model_dir)
+    if pipe not in language.pipe_names:
+        raise TrainingError(f"{model_dir} has no {pipe!r} pipe (pipes: {language.pipe_names})")
+    others = [name for name in language.pipe_names if name != pipe]
+    out: list[tuple[str, float]] = []
+    with language.select_pipes(disable=others):
+        for doc in language.pipe(texts, batch_size=batch_size):
+            label, prob = max(doc.cats.items(), key=lambda item: item[1])
+            out.append((label, float(prob)))
+    return out

@@ -1,0 +1,107 @@
+"""Sentiment that understands customer talk."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.lemma import light_lemma, singular
+from nlp.pipeline import PipelineEnricher
+from nlp.sentiment import label_for, normalise_score
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My order was delayed again.",
+        "They cancelled my appointment.",
+        "I have been on hold for 40 minutes.",
+        "They lost my package.",
+        "Still waiting for my refund.",
+        "I never received the item.",
+        "Nobody answers the phone.",
+        "The app is not working.",
+        "Stuck here for three hours with no update.",
+    ],
+)
+def test_service_failures_are_negative_without_sentiment_words(
+    enricher: PipelineEnricher, text: str
+) -> None:
+    assert enricher.enrich(text).sentiment.label == "negative"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thank you so much!",
+        "Thanks to Maria at the desk.",
+        "Kudos to the team, delivery was on time.",
+        "Setup was quick and easy.",
+        "Five star service, well done.",
+    ],
+)
+def test_thanks_and_praise_are_positive(enricher: PipelineEnricher, text: str) -> None:
+    assert enricher.enrich(text).sentiment.label == "positive"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can I change the delivery address?",
+        "Do you deliver on Sundays?",
+        "What is the cancellation fee?",
+    ],
+)
+def test_plain_questions_are_neutral(enricher: PipelineEnricher, text: str) -> None:
+    assert enricher.enrich(text).sentiment.label == "neutral"
+
+
+def test_negation_flips(enricher: PipelineEnricher) -> None:
+    assert enricher.enrich("The staff were helpful.").sentiment.score > 0
+    assert enricher.enrich("The staff were not helpful.").sentiment.score < 0
+
+
+def test_intensity(enricher: PipelineEnricher) -> None:
+    plain = enricher.enrich("The service was good.").sentiment.score
+    boosted = enricher.enrich("The service was extremely good!").sentiment.score
+    shouted = enricher.enrich("The service was GOOD").sentiment.score
+    assert boosted > plain
+    assert shouted > plain
+
+
+def test_contrast_clause_after_but_weighs_more(enricher: PipelineEnricher) -> None:
+    assert enricher.enrich("The food was great, but the staff were rude.").sentiment.score < 0
+    assert enricher.enrich("The staff were rude but the food was great.").sentiment.score > 0
+
+
+def test_score_helpers() -> None:
+    assert normalise_score(0.0) == 0.0
+    assert 0 < normalise_score(100.0) < 1
+    assert -1 < normalise_score(-100.0) < 0
+    assert label_for(0.05, positive=0.05, negative=-0.05) == "positive"
+    assert label_for(0.0, positive=0.05, negative=-0.05) == "neutral"
+    assert label_for(-0.3, positive=0.05, negative=-0.05) == "negative"
+
+
+@pytest.mark.parametrize(
+    ("forms", "same"),
+    [
+        (["charge", "charged", "charges", "charging"], True),
+        (["cancel", "cancelled", "canceled", "cancelling"], True),
+        (["install", "installed", "installing"], True),
+        (["delay", "delays", "delayed"], True),
+        (["use", "us"], False),
+    ],
+)
+def test_light_lemma_shares_stems(forms: list[str], same: bool) -> None:
+    assert (len({light_lemma(f) for f in forms}) == 1) is same
+
+
+def test_singular_is_readable() -> None:
+    assert [singular(w) for w in ["delays", "fees", "deliveries", "boxes", "glass", "status"]] == [
+        "delay",
+        "fee",
+        "delivery",
+        "box",
+        "glass",
+        "status",
+    ]

@@ -1,0 +1,71 @@
+"""Journey stage matching and themes on the default journey."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.enrichment import UNASSIGNED
+from nlp.pipeline import PipelineEnricher
+from nlp.stages import StageEvidence, decide
+
+
+@pytest.mark.parametrize(
+    ("text", "stage"),
+    [
+        ("I saw your ad and want to learn more.", "discover"),
+        ("The checkout failed when I tried to place an order.", "purchase"),
+        ("Signing up took ages and the installation failed.", "onboard"),
+        ("The app keeps crashing.", "use"),
+        ("I spoke to an agent after waiting on hold.", "support"),
+        ("I was overcharged on my last invoice.", "billing"),
+        ("I want to cancel my subscription.", "renew"),
+        ("I would recommend you to all my friends.", "advocate"),
+    ],
+)
+def test_each_default_stage_is_reachable(enricher: PipelineEnricher, text: str, stage: str) -> None:
+    assert enricher.enrich(text).stage.stage == stage
+
+
+def test_longer_phrase_beats_contained_one(enricher: PipelineEnricher) -> None:
+    # "cancel" alone is a service disruption (use); "cancel my subscription" is renewal
+    assert enricher.enrich("They had to cancel because of the storm.").stage.stage == "use"
+    result = enricher.enrich("Please cancel my subscription.")
+    assert result.stage.stage == "renew"
+    assert "cancel my subscription" in result.stage.evidence
+
+
+def test_decide_is_never_forced() -> None:
+    order = ("a", "b")
+    assert decide(StageEvidence(), order=order, threshold=0.0).stage == UNASSIGNED
+    tied = StageEvidence()
+    tied.add("a", 1.0, "x", "phrase")
+    tied.add("b", 1.0, "y", "phrase")
+    weak = decide(tied, order=order, threshold=0.5)
+    assert weak.stage == UNASSIGNED
+    assert weak.method == "below_threshold"
+    strong = StageEvidence()
+    strong.add("b", 2.0, "y", "phrase")
+    decision = decide(strong, order=order, threshold=0.5)
+    assert decision.stage == "b"
+    assert decision.evidence == ("y",)
+    assert 0.5 <= decision.confidence < 1.0
+
+
+def test_item_stage_pools_segments(enricher: PipelineEnricher) -> None:
+    result = enricher.enrich("The invoice was wrong. I was charged twice. Also the app is slow.")
+    assert [s.stage.stage for s in result.segments] == ["billing", "billing", "use"]
+    assert result.stage.stage == "billing"
+
+
+def test_themes_read_like_an_analyst_list(enricher: PipelineEnricher) -> None:
+    result = enricher.enrich(
+        "The customer service was really terrible and the hold times were awful. "
+        "Thanks for nothing, guys! I just want a refund for the late deliveries."
+    )
+    assert "customer service" in result.themes
+    assert "hold time" in result.themes
+    assert "late delivery" in result.themes
+    assert "refund" in result.themes
+    for theme in result.themes:
+        assert theme == theme.lower()
+        assert theme not in {"the", "and", "thanks", "guys", "just", "really", "terrible"}
