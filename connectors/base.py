@@ -185,10 +185,10 @@ class FileConnector(Connector[FileConfigT]):
     complete file is skipped, an unchanged incomplete one resumes after record
     `done`, and a changed one (new sha256) is read again from its start (ingest's
     dedupe absorbs the records already stored). Every batch's cursor covers
-    exactly the records yielded up to and including that batch. When the last
-    files read yield nothing (empty files), one final batch with no records
-    carries the cursor that marks them read; a fetch with nothing new yields no
-    batch at all.
+    exactly the records yielded up to and including that batch. Entries of files
+    no longer matched by `path` are dropped. When the last files read yield
+    nothing (empty files) or entries were dropped, one final batch with no records
+    carries the new cursor; a fetch with nothing new yields no batch at all.
     """
 
     extensions: ClassVar[tuple[str, ...]]
@@ -275,8 +275,13 @@ class FileConnector(Connector[FileConfigT]):
         size = self.config.batch_size
         items: list[RawItem] = []
         rejected: list[RejectedRecord] = []
-        dirty = False
-        for path in self.resolve_files():
+        files = self.resolve_files()
+        present = {self._relpath(path) for path in files}
+        gone = [relpath for relpath in states if relpath not in present]
+        for relpath in gone:  # forget files no longer there, so the cursor stays small
+            del states[relpath]
+        dirty = bool(gone)
+        for path in files:
             source, data = self._open(path)
             prev = states.get(source.relpath)
             if prev is not None and prev.sha256 == source.sha256 and prev.complete:

@@ -126,7 +126,7 @@ def get_connector_class(kind: str) -> ConnectorClass:
 
 
 def _summary(cls: type) -> str:
-    doc = inspect.getdoc(cls) or ""
+    doc = inspect.cleandoc(cls.__doc__ or "")  # not getdoc: no inherited docstring
     return doc.strip().split("\n\n")[0].replace("\n", " ")
 
 

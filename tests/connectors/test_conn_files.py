@@ -186,6 +186,17 @@ def test_empty_files_are_remembered_by_a_final_cursor_only_batch(tmp_path: Path)
     assert run(lines(tmp_path, batch_size=1), batches[-1].cursor) == []
 
 
+def test_deleted_files_leave_the_cursor(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "1\n")
+    write(tmp_path / "b.txt", "2\n")
+    final = run(lines(tmp_path))[-1].cursor
+    (tmp_path / "a.txt").unlink()
+    batches = run(lines(tmp_path), final)
+    assert [(b.items, b.rejected) for b in batches] == [([], [])]
+    assert list(batches[0].cursor["files"]) == ["b.txt"]
+    assert run(lines(tmp_path), batches[0].cursor) == []
+
+
 @pytest.mark.parametrize(
     "cursor",
     [

@@ -50,6 +50,10 @@ class EchoConnector(Connector[EchoConfig]):
 
 class NotAConnector:
     pass
+
+
+class Undocumented(EchoConnector):
+    kind: ClassVar[str] = "undocumented"
 '''
 
 
@@ -136,6 +140,12 @@ def test_broken_plugin_is_reported_and_builtins_survive(
     with pytest.raises(PluginError, match=reason):
         get_connector_class(kind)
     assert get_connector_class("survey_file") is SurveyFileConnector
+
+
+def test_plugin_without_docstring_has_an_empty_summary(plugins: list[str]) -> None:
+    plugins.append("undocumented=lp_test_plugin:Undocumented")
+    (info,) = [d for d in describe() if d["kind"] == "undocumented"]
+    assert info["summary"] == ""
 
 
 def test_plugin_cannot_replace_a_builtin(plugins: list[str]) -> None:
