@@ -125,6 +125,7 @@ def _serve(runtime: Runtime, host: str, port: int) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     app = create_app(runtime=runtime)
     console.print(f"Listening Path on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     try:

@@ -23,6 +23,7 @@ from app.items.schemas import (
     StageCall,
 )
 from app.models import Item, Segment
+from nlp.enrichment import UNASSIGNED
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +173,8 @@ def _public(item: Item, stages: list[str]) -> ItemPublic:
             method=item.stage_method,
             evidence=list(item.stage_evidence),
         ),
-        stages=stages or [item.stage],
+        stages=[s for s in _distinct_stages([item.stage, *stages]) if s != UNASSIGNED]
+        or [UNASSIGNED],
         themes=list(item.themes),
         nlp_version=item.nlp_version,
     )

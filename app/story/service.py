@@ -48,7 +48,8 @@ class _Voice:
     rating_scale: str | None
     themes: list[str]
     scores: list[float] = field(default_factory=list)
-    texts: list[tuple[int, str, float]] = field(default_factory=list)  # segment id, text, score
+    # segment id, text, score, whether the sentence has evidence of its own (not just a hint)
+    texts: list[tuple[int, str, float, bool]] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -82,6 +83,9 @@ def build_story(
         col(Item.rating),
         col(Item.rating_scale),
         col(Item.themes),
+        col(Item.stage),
+        col(Item.sentiment_score),
+        col(Segment.stage_method),
     ).join(Item, col(Item.id) == col(Segment.item_id))
     if date_from is not None:
         query = query.where(col(Segment.occurred_at) >= date_from)
@@ -95,8 +99,11 @@ def build_story(
     by_stage: dict[str, dict[int, _Voice]] = defaultdict(dict)
     all_items: set[int] = set()
     all_customers: set[str] = set()
+    item_level: dict[int, tuple[str, float, _Voice]] = {}
     rows = session.execute(query)
-    for seg_id, item_id, stage, score, text, chan, customer, rating, scale, themes in rows:
+    for row in rows:
+        (seg_id, item_id, stage, score, text, chan, customer, rating, scale, themes) = row[:10]
+        item_stage, item_score, method = row[10:]
         all_items.add(item_id)
         if customer:
             all_customers.add(customer)
@@ -105,7 +112,22 @@ def build_story(
             voice = _Voice(item_id, chan, customer, rating, scale, list(themes or []))
             by_stage[stage][item_id] = voice
         voice.scores.append(score)
-        voice.texts.append((seg_id, text, score))
+        voice.texts.append((seg_id, text, score, method != "hint"))
+        if item_id not in item_level:
+            item_level[item_id] = (item_stage, item_score, voice)
+    # A source hint (a call reason, a survey question) places the whole item even when
+    # no single sentence names that stage: the item counts there with its own sentiment.
+    for item_id, (item_stage, item_score, seen) in item_level.items():
+        if item_stage != UNASSIGNED and item_id not in by_stage[item_stage]:
+            by_stage[item_stage][item_id] = _Voice(
+                item_id,
+                seen.channel,
+                seen.customer,
+                seen.rating,
+                seen.rating_scale,
+                [],
+                scores=[item_score],
+            )
 
     placed: set[int] = set()
     for stage_key, voices in by_stage.items():
@@ -134,7 +156,7 @@ def _stage_story(
     for voice in voices.values():
         if voice.rating is not None and voice.rating_scale:
             ratings[voice.rating_scale].append(voice.rating)
-        stage_text = " ".join(text for _, text, _ in voice.texts)
+        stage_text = " ".join(text for _, text, _, _ in voice.texts)
         for theme in set(voice.themes):
             if _theme_in(theme, stage_text):
                 phrases[theme] += 1
@@ -164,14 +186,26 @@ def _stage_story(
     )
 
 
+def _quotable(text: str) -> bool:
+    """A quote a reader can take in alone: a whole sentence, not a clause fragment."""
+    return QUOTE_MIN_CHARS <= len(text) <= QUOTE_MAX_CHARS and text[:1].isupper()
+
+
 def _quotes(voices: dict[int, _Voice]) -> list[Quote]:
     """The most *typical* voice of each polarity present, not the most extreme:
-    the sentence whose score is nearest the median of its polarity group."""
+    the sentence whose score is nearest the median of its polarity group, taken
+    from sentences that name the stage themselves when there are any."""
     groups: dict[str, list[tuple[int, int, str, float, str]]] = defaultdict(list)
-    for voice in voices.values():
-        for seg_id, text, score in voice.texts:
-            if QUOTE_MIN_CHARS <= len(text) <= QUOTE_MAX_CHARS:
-                groups[label_of(score)].append((voice.item_id, seg_id, text, score, voice.channel))
+    candidates = [
+        (voice, seg_id, text, score, own)
+        for voice in voices.values()
+        for seg_id, text, score, own in voice.texts
+        if _quotable(text)
+    ]
+    if any(own for *_, own in candidates):
+        candidates = [c for c in candidates if c[4]]
+    for voice, seg_id, text, score, _ in candidates:
+        groups[label_of(score)].append((voice.item_id, seg_id, text, score, voice.channel))
     quotes: list[Quote] = []
     ranked = sorted(groups, key=lambda label: (-len(groups[label]), label))
     for label in ranked[:3]:

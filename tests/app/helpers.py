@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from app.models import Source
 from connectors.base import Batch, Connector, ConnectorConfig, Cursor, RawItem, RejectedRecord
-from nlp.enrichment import EnrichRequest, Enricher, Enrichment
+from nlp.enrichment import Enricher, Enrichment, EnrichRequest
 
 
 class ListConfig(ConnectorConfig):

@@ -13,7 +13,7 @@ from tests.conftest import FIXTURES
 
 
 @pytest.fixture
-def runtime(engine: Engine) -> Iterator[Runtime]:
+def runtime(engine: Engine) -> Runtime:
     settings = Settings(
         database_url=str(engine.url),
         sources_file=FIXTURES / "app" / "sources.yaml",
@@ -22,7 +22,7 @@ def runtime(engine: Engine) -> Iterator[Runtime]:
     rt = build_runtime(settings, engine=engine)
     for source_id in rt.sources:
         assert rt.sync(source_id).status == "succeeded"
-    yield rt
+    return rt
 
 
 @pytest.fixture
@@ -40,7 +40,14 @@ def test_health(client: TestClient) -> None:
 def test_journey_lists_stages_in_order(client: TestClient) -> None:
     stages = client.get("/api/v1/journey").json()["stages"]
     assert [s["key"] for s in stages] == [
-        "discover", "purchase", "onboard", "use", "support", "billing", "renew", "advocate"
+        "discover",
+        "purchase",
+        "onboard",
+        "use",
+        "support",
+        "billing",
+        "renew",
+        "advocate",
     ]
     assert [s["order"] for s in stages] == list(range(8))
 
@@ -48,7 +55,14 @@ def test_journey_lists_stages_in_order(client: TestClient) -> None:
 def test_story_has_every_stage_with_whole_numbers(client: TestClient) -> None:
     story = client.get("/api/v1/story").json()
     assert [s["key"] for s in story["stages"]] == [
-        "discover", "purchase", "onboard", "use", "support", "billing", "renew", "advocate"
+        "discover",
+        "purchase",
+        "onboard",
+        "use",
+        "support",
+        "billing",
+        "renew",
+        "advocate",
     ]
     for stage in story["stages"]:
         for key in ("voices", "customers"):
@@ -82,7 +96,9 @@ def test_story_date_range(client: TestClient) -> None:
         ({"from": "2026-10-01", "to": "2026-09-01"}, "must be before"),
     ],
 )
-def test_story_bad_parameters_are_400(client: TestClient, params: dict[str, str], fragment: str) -> None:
+def test_story_bad_parameters_are_400(
+    client: TestClient, params: dict[str, str], fragment: str
+) -> None:
     response = client.get("/api/v1/story", params=params)
     assert response.status_code == 400
     assert fragment in response.json()["detail"]
@@ -116,7 +132,9 @@ def test_items_filters(client: TestClient) -> None:
     found = client.get("/api/v1/items", params={"q": "CHARGED TWICE"}).json()["items"]
     assert [i["external_id"] for i in found] == ["r-002:why"]
     assert client.get("/api/v1/items", params={"q": "100%_"}).json()["items"] == []
-    september = client.get("/api/v1/items", params={"from": "2026-09-05", "to": "2026-09-05"}).json()
+    september = client.get(
+        "/api/v1/items", params={"from": "2026-09-05", "to": "2026-09-05"}
+    ).json()
     assert {i["external_id"] for i in september["items"]} == {"r-004:why"}
 
 
@@ -137,7 +155,9 @@ def test_items_no_personal_data(client: TestClient) -> None:
         ({"from": "2026-13-45"}, 400, "'from'"),
     ],
 )
-def test_items_bad_parameters(client: TestClient, params: dict[str, object], status: int, fragment: str) -> None:
+def test_items_bad_parameters(
+    client: TestClient, params: dict[str, object], status: int, fragment: str
+) -> None:
     response = client.get("/api/v1/items", params=params)
     assert response.status_code == status
     assert fragment in response.json()["detail"]
@@ -182,4 +202,6 @@ def test_sync_now_inserts_nothing_new(client: TestClient) -> None:
 def test_openapi_docs(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/api/v1/story", "/api/v1/items", "/api/v1/items/{item_id}", "/api/v1/journey"} <= set(paths)
+    assert {"/api/v1/story", "/api/v1/items", "/api/v1/items/{item_id}", "/api/v1/journey"} <= set(
+        paths
+    )

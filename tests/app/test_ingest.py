@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -38,7 +37,9 @@ def sync(engine: Engine, connector: ListConnector, enricher: Enricher, journey: 
     )
 
 
-def test_sync_stores_items_segments_and_cursor(engine: Engine, enricher: Enricher, journey: Journey) -> None:
+def test_sync_stores_items_segments_and_cursor(
+    engine: Engine, enricher: Enricher, journey: Journey
+) -> None:
     add_source(engine)
     connector = ListConnector([([raw(1), raw(2)], []), ([raw(3)], [])])
     result = sync(engine, connector, enricher, journey)
@@ -78,7 +79,9 @@ def test_resync_inserts_nothing(engine: Engine, enricher: Enricher, journey: Jou
     assert count(engine, Item) == 3
 
 
-def test_crash_between_batches_loses_nothing(engine: Engine, enricher: Enricher, journey: Journey) -> None:
+def test_crash_between_batches_loses_nothing(
+    engine: Engine, enricher: Enricher, journey: Journey
+) -> None:
     add_source(engine)
     batches = [([raw(i) for i in range(b * 4, b * 4 + 4)], []) for b in range(5)]
     crashed = sync(engine, ListConnector(batches, crash_after=2), enricher, journey)
@@ -160,7 +163,10 @@ def test_unknown_stage_hint_is_ignored_and_counted(
     engine: Engine, enricher: Enricher, journey: Journey
 ) -> None:
     add_source(engine)
-    items = [raw(1, text="Lovely people.", stage_hint="not_a_stage"), raw(2, text="Fine.", stage_hint="support")]
+    items = [
+        raw(1, text="Lovely people.", stage_hint="not_a_stage"),
+        raw(2, text="Fine.", stage_hint="support"),
+    ]
     result = sync(engine, ListConnector([(items, [])]), enricher, journey)
     assert result.ignored_hints == 1
     with Session(engine) as session:
@@ -216,5 +222,3 @@ def test_one_source_never_runs_twice_at_once(engine: Engine) -> None:
     assert not errors
     with source_lock(engine, "src"):  # released after the holder finished
         pass
-
-

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.ingest.service import run_sync
+from app.story.service import build_story
+from nlp.enrichment import Enricher
+from nlp.journey import Journey, load_journey
+from nlp.pipeline import build_enricher
+from tests.app.helpers import ListConnector, add_source, raw
+
+
+@pytest.fixture(scope="module")
+def journey() -> Journey:
+    return load_journey()
+
+
+@pytest.fixture(scope="module")
+def enricher(journey: Journey) -> Enricher:
+    return build_enricher(journey)
+
+
+def ingest(engine: Engine, enricher: Enricher, journey: Journey, *items: object) -> None:
+    add_source(engine)
+    result = run_sync(
+        engine,
+        source_id="src",
+        connector=ListConnector([(list(items), [])]),  # type: ignore[list-item]
+        enricher=enricher,
+        journey=journey,
+    )
+    assert result.status == "succeeded"
+
+
+def stage(story: object, key: str) -> dict[str, object]:
+    return next(s for s in story.model_dump()["stages"] if s["key"] == key)  # type: ignore[attr-defined]
+
+
+def test_two_stage_item_counts_once_in_each(
+    engine: Engine, enricher: Enricher, journey: Journey
+) -> None:
+    ingest(
+        engine,
+        enricher,
+        journey,
+        raw(1, text="Setup was easy and quick. But the invoice was wrong and I was charged twice."),
+    )
+    with Session(engine) as session:
+        story = build_story(session, journey=journey, date_from=None, date_to=None)
+    onboard, billing = stage(story, "onboard"), stage(story, "billing")
+    assert onboard["voices"] == billing["voices"] == 1
+    assert onboard["sentiment"]["positive"] == 1  # type: ignore[index]
+    assert billing["sentiment"]["negative"] == 1  # type: ignore[index]
+    assert story.voices == 1
+    assert sum(s.voices for s in story.stages) == 2
+
+
+def test_hint_places_an_item_without_evidence(
+    engine: Engine, enricher: Enricher, journey: Journey
+) -> None:
+    ingest(
+        engine, enricher, journey, raw(1, text="Lovely people, thank you.", stage_hint="support")
+    )
+    with Session(engine) as session:
+        story = build_story(session, journey=journey, date_from=None, date_to=None)
+    assert stage(story, "support")["voices"] == 1
+    assert story.unassigned == 0
+
+
+def test_no_evidence_is_unassigned_not_forced(
+    engine: Engine, enricher: Enricher, journey: Journey
+) -> None:
+    ingest(
+        engine,
+        enricher,
+        journey,
+        raw(1, text="Hello there."),
+        raw(2, text="The invoice was wrong."),
+    )
+    with Session(engine) as session:
+        story = build_story(session, journey=journey, date_from=None, date_to=None)
+    assert story.voices == 2
+    assert story.unassigned == 1
+    assert sum(s.voices for s in story.stages) == 1
+
+
+def test_customers_are_distinct_people(
+    engine: Engine, enricher: Enricher, journey: Journey
+) -> None:
+    items = [raw(n, text=f"My invoice number {n} was wrong.") for n in (7, 14, 21, 3)]
+    ingest(engine, enricher, journey, *items)  # raw() gives author c-{n % 7}: c-0 three times, c-3
+    with Session(engine) as session:
+        story = build_story(session, journey=journey, date_from=None, date_to=None)
+    billing = stage(story, "billing")
+    assert billing["voices"] == 4
+    assert billing["customers"] == 2
