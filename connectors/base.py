@@ -201,7 +201,7 @@ class FileConnector(Connector[FileConfigT]):
         Yield a `RejectedRecord` for a bad record and go on. Raise `RecordError`
         when the rest of the file cannot be read (invalid JSON, broken CSV): it
         becomes the file's last record. The base never calls this for a file that
-        is not valid UTF-8.
+        is not valid UTF-8, and `text` has its BOM removed and "\n" line ends.
         """
 
     # -- path resolution ---------------------------------------------------------
@@ -337,6 +337,7 @@ class FileConnector(Connector[FileConfigT]):
                 location=source.at(f"byte {exc.start}"),
             )
             return
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # parsers see "\n" only
         try:
             yield from self.parse_file(text, source)
         except RecordError as exc:

@@ -85,3 +85,12 @@ def test_front_matter_list_and_date_attributes(tmp_path: Path) -> None:
     )
     (item,) = items(fetch(tmp_path))
     assert item.attributes == {"tags": "store,queue", "visited": "2024-05-30"}
+
+
+def test_windows_line_ends(tmp_path: Path) -> None:
+    text = "---\ndate: 2024-06-01\n---\nFirst paragraph, long enough.\n\nSecond one, long enough.\n"
+    write(tmp_path / "n.md", text.replace("\n", "\r\n").encode())
+    assert [i.text for i in items(fetch(tmp_path))] == [
+        "First paragraph, long enough.",
+        "Second one, long enough.",
+    ]

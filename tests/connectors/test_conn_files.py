@@ -162,7 +162,6 @@ def test_crash_mid_file_resumes_after_the_last_batch(tmp_path: Path) -> None:
     write(tmp_path / "a.txt", "1\n2\n3\n4\n5\n")
     stream = lines(tmp_path, batch_size=2).fetch(None)
     first = next(stream)
-    stream.close()
     assert local_ids([first]) == ["1", "2"]
     assert local_ids(run(lines(tmp_path, batch_size=2), first.cursor)) == ["3", "4", "5"]
 

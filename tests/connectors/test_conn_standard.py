@@ -87,13 +87,11 @@ def test_resume_after_each_batch_delivers_exactly_the_rest(
     connector = build(kind, {**scenario.config, "batch_size": 2}, tmp_path)
     full = run(connector)
     assert len(full) >= 2, "the factory must make more than one batch at batch_size 2"
-    full_records = [(i.external_id, None) for i in items(full)]
-    full_records += [(None, r.location) for r in rejects(full)]
+    full_records = len(items(full)) + len(rejects(full))
     for crash_after in range(len(full)):
         # simulated crash: the consumer stops after batch `crash_after`
         stream = connector.fetch(None)
         delivered = [next(stream) for _ in range(crash_after + 1)]
-        stream.close()
         assert [b.cursor for b in delivered] == [b.cursor for b in full[: crash_after + 1]]
         resumed = run(connector, delivered[-1].cursor)
         before = ids(delivered)
@@ -102,7 +100,7 @@ def test_resume_after_each_batch_delivers_exactly_the_rest(
         assert before + after == ids(full)
         rejected = [r.location for r in rejects(delivered) + rejects(resumed)]
         assert rejected == [r.location for r in rejects(full)]
-    assert len(full_records) == len(scenario.item_ids) + scenario.bad_records
+    assert full_records == len(scenario.item_ids) + scenario.bad_records
 
 
 def test_each_batch_respects_batch_size(kind: str, tmp_path: Path) -> None:
