@@ -140,7 +140,7 @@ class SurveyFileConnector(FileConnector[SurveyFileConfig]):
                 rating_scale=cfg.rating_scale if rating is not None else None,
                 author_ref=customer,
                 stage_hint=answer.stage,
-                attributes={"question": answer.question or answer.column, **extra},
+                attributes={**extra, "question": answer.question or answer.column},
             )
 
     @staticmethod
