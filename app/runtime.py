@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from connectors.registry import get_connector_class
-from nlp.pipeline import build_enricher
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -25,8 +23,10 @@ from app.ingest.service import BatchProgress, SyncResult, run_sync
 from app.settings import Settings
 from app.sources.config import SourceSpec, load_sources_file
 from app.sources.service import register_sources
+from connectors.registry import get_connector_class
 from nlp.enrichment import Enricher, Enrichment, EnrichRequest
 from nlp.journey import Journey, load_journey
+from nlp.pipeline import build_enricher
 
 if TYPE_CHECKING:
     from app.scheduler import SourceScheduler
@@ -110,13 +110,14 @@ class Runtime:
 def build_runtime(settings: Settings, *, engine: Engine | None = None) -> Runtime:
     engine = engine or make_engine(settings.database_url)
     upgrade_database(engine)
+    # Cheap validation first: a typo in sources.yaml or the journey fails before the NLP loads.
+    specs, base_dir = load_sources_file(settings.resolved_sources_file())
     journey = load_journey(settings.journey_file)
     enricher = LockedEnricher(
         build_enricher(
             journey, stage_threshold=settings.stage_threshold, model_dir=settings.nlp_model_dir
         )
     )
-    specs, base_dir = load_sources_file(settings.resolved_sources_file())
     with Session(engine) as session:
         register_sources(session, specs=specs)
     return Runtime(

@@ -126,7 +126,7 @@ def write_sources(folder: Path) -> Path:
         "      customer_column: customer_id\n"
         "      batch_size: 1000\n"
         "      answers:\n"
-        "        - {column: answer, question: Why?}\n",
+        '        - {column: answer, question: "Why?"}\n',
         encoding="utf-8",
     )
     return sources

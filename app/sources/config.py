@@ -13,10 +13,10 @@ from typing import Any
 
 import yaml
 from apscheduler.triggers.cron import CronTrigger
-from connectors.registry import get_connector_class
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from connectors.errors import ConnectorError
+from connectors.registry import get_connector_class
 
 
 class SourcesFileError(ValueError):

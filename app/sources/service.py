@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from connectors.registry import get_connector_class
 from sqlmodel import Session, col, desc, select
 
 from app.db_types import utcnow
 from app.errors import NotFoundError
 from app.models import QuarantinedRecord, Source, SyncRun
 from app.sources.config import SourceSpec
+from connectors.registry import get_connector_class
 
 
 def register_sources(session: Session, *, specs: Sequence[SourceSpec]) -> list[Source]:
