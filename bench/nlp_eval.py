@@ -249,12 +249,17 @@ def learning_curve(
     test splits: the classifier alone, and the full pipeline loaded with the model."""
     from statistics import mean
 
-    from nlp.evaluation.training import predict_textcat, sample_per_class, train_textcat
+    from nlp.evaluation.training import (
+        TrainTask,
+        predict_textcat,
+        sample_per_class,
+        train_textcat,
+    )
 
     journey = load_journey(args.journey)
     airline = eval_dir / "twitter-us-airline-sentiment"
     banking = eval_dir / "banking77"
-    plans: list[tuple[str, str, Path, str, list[int | None], list[int]]] = [
+    plans: list[tuple[str, str, Path, TrainTask, list[int | None], list[int]]] = [
         ("airline stage", "airline", airline, "stage", [10, 20, 50, None], [0, 1, 2]),
         ("airline sentiment", "airline", airline, "sentiment", [None], [0]),
         ("banking77 stage", "banking77", banking, "stage", [None], [0]),
@@ -280,7 +285,7 @@ def learning_curve(
                 report = train_textcat(
                     rows, task=task, out_dir=out, journey=journey, seed=seed, epochs=args.epochs
                 )
-                n_train = report.n_train + (0 if report.held_out_dev else 0)
+                n_train = report.n_train
                 predicted = [p for p, _ in predict_textcat(out, task, [ex.text for ex in test])]
                 order = journey.keys if task == "stage" else None
                 present = [key for key in (order or sorted(set(gold))) if key in set(gold)]

@@ -340,6 +340,94 @@ def annotate_command(
         raise typer.Exit(code=1)
 
 
+# --- train -------------------------------------------------------------------------
+
+
+class TrainTaskName(StrEnum):
+    stage = "stage"
+    sentiment = "sentiment"
+
+
+@cli.command("train")
+def train_command(
+    data: Annotated[
+        Path, typer.Option(help="Labelled data: a .jsonl/.csv file (generic) or a dataset folder.")
+    ],
+    out: Annotated[Path, typer.Option(help="Directory to save the trained pipeline in.")],
+    task: Annotated[TrainTaskName, typer.Option(help="What the classifier predicts.")],
+    dataset: Annotated[
+        DatasetName, typer.Option(help="Format of --data (default: generic).")
+    ] = DatasetName.generic,
+    split: Annotated[
+        SplitName | None,
+        typer.Option(help="Rows to train on; default: tune (generic: all). Never test."),
+    ] = None,
+    per_class: Annotated[
+        int | None, typer.Option(min=1, help="Train on at most K examples per class.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for sampling, dev split and training.")] = 0,
+    epochs: Annotated[int, typer.Option(min=1, help="Training epochs.")] = 10,
+    dev_share: Annotated[
+        float, typer.Option(min=0.0, max=0.5, help="Share of each class held out as dev.")
+    ] = 0.1,
+    journey: Annotated[
+        Path | None, typer.Option(help="Journey YAML (default: the shipped one).")
+    ] = None,
+    base: Annotated[
+        Path | None, typer.Option(help="A trained model to add this classifier to.")
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="Stage mapping CSV for public datasets.")
+    ] = None,
+    verbose: Annotated[bool, typer.Option(help="Show spaCy's training log.")] = False,
+) -> None:
+    """Train a spaCy text classifier (stage or sentiment) with spaCy's own training
+    loop and save a complete pipeline that `--model DIR` / the service can load."""
+    from nlp.evaluation.training import TrainingError, sample_per_class, train_textcat
+
+    name = str(dataset.value)
+    chosen: Split = split.value if split is not None else ("all" if name == "generic" else "tune")
+    if name != "generic" and chosen != "tune":
+        raise _fail(f"{name}: train on the tune split only (its test rows are for reporting)")
+    if chosen == "test":
+        raise _fail("refusing to train on the test split; use --split tune or all")
+    if not data.exists():
+        raise _fail(f"--data {data} does not exist")
+    try:
+        stage_mapping = _mapping_for(name, data, mapping, task.value)
+        examples = read_examples(name, data, split=chosen, mapping=stage_mapping)
+        loaded_journey = load_journey(journey)
+        if per_class is not None:
+            examples = sample_per_class(examples, task.value, per_class, seed=seed)
+        report = train_textcat(
+            examples,
+            task=task.value,
+            out_dir=out,
+            journey=loaded_journey,
+            base_model=base,
+            epochs=epochs,
+            dev_share=dev_share,
+            seed=seed,
+            trained_on=f"{name}:{data.name}:{chosen}"
+            + (f":k={per_class},seed={seed}" if per_class else ""),
+            quiet=not verbose,
+        )
+    except (DatasetError, JourneyError, TrainingError) as exc:
+        raise _fail(str(exc)) from None
+    dev = (
+        "dev = train (too few rows to hold out)"
+        if not report.held_out_dev
+        else (
+            f"dev macro-F1 {report.dev_macro_f1:.3f}" if report.dev_macro_f1 is not None else "dev"
+        )
+    )
+    typer.echo(
+        f"{report.pipe}: {len(report.labels)} classes ({', '.join(report.labels)}), "
+        f"{report.n_train} train / {report.n_dev} dev rows, {dev}, "
+        f"{report.seconds:.1f}s -> {report.out_dir}"
+    )
+
+
 def main() -> None:  # pragma: no cover - `python -m nlp.cli`
     cli(prog_name="nlp")
 
