@@ -1,0 +1,114 @@
+"""`nlp train`: sampling, dev split, label checks, and a real (tiny) spaCy training run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from nlp.cli import cli
+from nlp.evaluation import Example, read_examples
+from nlp.evaluation.training import (
+    TEXTCAT_PIPES,
+    TrainingError,
+    _split_dev,
+    predict_textcat,
+    sample_per_class,
+    train_textcat,
+)
+from nlp.journey import load_journey
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "nlp_eval"
+
+
+def examples_of(stages: str) -> list[Example]:
+    return [Example(str(i), f"text {i}", None, stage) for i, stage in enumerate(stages)]
+
+
+def test_sample_per_class_caps_each_class_and_keeps_file_order() -> None:
+    examples = examples_of("aaaaabbbc") + [Example("x", "no label", None, None)]
+    sample = sample_per_class(examples, "stage", 2, seed=0)
+    counts = {label: [ex.stage for ex in sample].count(label) for label in "abc"}
+    assert counts == {"a": 2, "b": 2, "c": 1}
+    assert [int(ex.id) for ex in sample] == sorted(int(ex.id) for ex in sample)
+    assert sample == sample_per_class(examples, "stage", 2, seed=0)
+    other_seeds = {
+        tuple(ex.id for ex in sample_per_class(examples, "stage", 2, seed=s)) for s in range(6)
+    }
+    assert len(other_seeds) > 1
+
+
+def test_dev_split_is_stratified_or_skipped_for_small_classes() -> None:
+    big = [(f"t{i}", "a" if i % 2 else "b") for i in range(200)]
+    train, dev, held_out = _split_dev(big, 0.1, seed=0)
+    assert held_out
+    assert len(dev) == 20
+    assert sorted(train + dev) == sorted(big)
+    assert {label for _, label in dev} == {"a", "b"}
+    small = big[:40]
+    assert _split_dev(small, 0.1, seed=0) == (small, small, False)
+
+
+def test_labels_are_checked_before_training(tmp_path: Path) -> None:
+    journey = load_journey()
+    with pytest.raises(TrainingError, match="at least two stage classes"):
+        train_textcat(examples_of("aa"), task="stage", out_dir=tmp_path, journey=journey)
+    bad = [Example("1", "x", None, "billing"), Example("2", "y", None, "loyalty")]
+    with pytest.raises(TrainingError, match=r"\['loyalty'\] are not among"):
+        train_textcat(bad, task="stage", out_dir=tmp_path, journey=journey)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dataset", "banking77", "--split", "test"], "tune split only"),
+        (["--split", "test"], "refusing to train on the test split"),
+    ],
+)
+def test_train_refuses_test_rows(tmp_path: Path, args: list[str], message: str) -> None:
+    data = FIXTURES / ("banking77" if "banking77" in args else "train_stage.jsonl")
+    result = CliRunner().invoke(
+        cli,
+        ["train", "--data", str(data), "--out", str(tmp_path / "m"), "--task", "stage", *args],
+    )
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_train_saves_a_pipeline_build_enricher_loads(tmp_path: Path) -> None:
+    from nlp.pipeline import build_enricher
+
+    out = tmp_path / "model"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            "--data",
+            str(FIXTURES / "train_stage.jsonl"),
+            "--out",
+            str(out),
+            "--task",
+            "stage",
+            "--epochs",
+            "10",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "lp_textcat_stage: 3 classes (onboard, support, billing)" in result.output
+    assert "12 train / 12 dev rows, dev = train" in result.output
+
+    enricher = build_enricher(load_journey(), model_dir=out)
+    pipe_names = enricher.nlp.pipe_names
+    assert TEXTCAT_PIPES["stage"] in pipe_names
+    assert pipe_names.index("lp_textcat_stage") < pipe_names.index("lp_sentiment")
+    meta = enricher.nlp.meta["listening_path"]["textcat"]["lp_textcat_stage"]
+    assert meta["labels"] == ["onboard", "support", "billing"]
+    assert meta["trained_on"] == "generic:train_stage.jsonl:all"
+    assert enricher.enrich("Setup of the account failed.").text
+
+    texts = [ex.text for ex in read_examples("generic", FIXTURES / "train_stage.jsonl")]
+    predicted = [label for label, _ in predict_textcat(out, "stage", texts)]
+    gold = ["billing"] * 4 + ["onboard"] * 4 + ["support"] * 4
+    assert sum(p == g for p, g in zip(predicted, gold, strict=True)) >= 10
