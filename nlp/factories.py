@@ -11,7 +11,6 @@ from nlp import redaction, segmentation, sentiment, stages, themes
 FACTORIES: tuple[str, ...] = (
     "lp_contrast_splitter",
     "lp_journey_stage",
-    "lp_lemmatizer",
     "lp_sentiment",
     "lp_themes",
 )

@@ -64,24 +64,12 @@ _IRREGULAR: dict[str, str] = {
     "cancelled": "cancel",
     "canceling": "cancel",
     "cancelling": "cancel",
-    "cancellation": "cancellation",
-    "cancellations": "cancellation",
     "travelled": "travel",
     "travelling": "travel",
     "labelled": "label",
     "used": "use",
     "uses": "use",
     "using": "use",
-    "us": "us",
-    "news": "news",
-    "bus": "bus",
-    "gas": "gas",
-    "yes": "yes",
-    "this": "this",
-    "his": "his",
-    "its": "its",
-    "always": "always",
-    "sometimes": "sometimes",
     "thanks": "thank",
     "n't": "not",
     "nt": "not",
@@ -90,9 +78,13 @@ _IRREGULAR: dict[str, str] = {
     "'ll": "will",
     "'m": "be",
     "'re": "be",
-    "'s": "'s",
     "'ve": "have",
 }
+
+# Returned as they are (the suffix rules would mangle them).
+_KEEP = frozenset(
+    "us news bus gas yes this his its always sometimes 's cancellation cancellations".split()
+)
 
 _VOWELS = frozenset("aeiouy")
 
@@ -114,8 +106,9 @@ def light_lemma(word: str) -> str:
     """Shared stem for the inflections of `word` (lower-cased): "Delays" -> "delay",
     "charged"/"charges"/"charge" -> "charg", "cancelled" -> "cancel"."""
     w = word.lower().replace("\u2019", "'")
-    if w in _IRREGULAR:
-        return _IRREGULAR[w]
+    if w in _KEEP:
+        return w
+    w = _IRREGULAR.get(w, w)
     if len(w) <= 3 or not w.isalpha():
         return w
     if w.endswith("ies") and len(w) > 4:
@@ -149,3 +142,30 @@ def singular(word: str) -> str:
     if w.endswith(("sses", "shes", "ches", "xes")):
         return w[:-2]
     return w[:-1]
+
+
+_SUFFIXES = ("s", "es", "d", "ed", "ing", "er")
+
+
+@lru_cache(maxsize=20_000)
+def inflections(word: str) -> frozenset[str]:
+    """Forms of `word` that share its light lemma: "sign" -> {"sign", "signs",
+    "signed", "signing"}, plus irregular forms ("pay" -> "paid"). Used to expand
+    journey phrases so a LOWER matcher finds every inflection."""
+    w = word.lower()
+    target = light_lemma(w)
+    stems: set[str] = set()
+    for base in {w, target}:
+        stems.add(base)
+        if base.endswith("e"):
+            stems.add(base[:-1])
+        if base.endswith("y"):
+            stems.add(base[:-1] + "i")
+        if len(base) >= 3 and base[-1] not in "aeiouwxy" and base[-2] in "aeiou":
+            stems.add(base + base[-1])
+    stems.add(target + "e")
+    candidates = set(stems)
+    for stem in stems:
+        candidates.update(stem + suffix for suffix in _SUFFIXES)
+    candidates.update(form for form, lemma in _IRREGULAR.items() if lemma == target)
+    return frozenset(c for c in candidates if light_lemma(c) == target)

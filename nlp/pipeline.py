@@ -6,7 +6,6 @@ starting from the blank English language; nothing is downloaded:
     tokenizer  lp.redacting_tokenizer.v1   PII -> [EMAIL] / [PHONE] / [CARD]
     sentencizer                            sentences
     lp_contrast_splitter                   "..., but ..." -> two segments
-    lp_lemmatizer                          token.lemma_ = light stem
     lp_sentiment                           sentiment per segment and item
     lp_journey_stage                       stage evidence per segment and item
     lp_themes                              key phrases of the item
@@ -30,6 +29,7 @@ from spacy.tokens import Doc
 from thinc.api import Config
 
 import nlp.factories  # noqa: F401  (registers the components and the tokenizer)
+from nlp.docview import doc_view
 from nlp.enrichment import (
     UNASSIGNED,
     Enrichment,
@@ -50,7 +50,7 @@ DEFAULT_STAGE_THRESHOLD = 0.3
 PIPELINE_CONFIG = """
 [nlp]
 lang = "en"
-pipeline = ["sentencizer", "lp_contrast_splitter", "lp_lemmatizer", "lp_sentiment", "lp_journey_stage", "lp_themes"]
+pipeline = ["sentencizer", "lp_contrast_splitter", "lp_sentiment", "lp_journey_stage", "lp_themes"]
 batch_size = 256
 
 [nlp.tokenizer]
@@ -68,16 +68,14 @@ factory = "lp_contrast_splitter"
 words = ["but", "however"]
 min_tokens = 3
 
-[components.lp_lemmatizer]
-factory = "lp_lemmatizer"
-
 [components.lp_sentiment]
 factory = "lp_sentiment"
-positive_threshold = 0.05
-negative_threshold = -0.05
+positive_threshold = 0.3
+negative_threshold = -0.1
 question_factor = 0.3
 contrast_before = 0.5
 contrast_after = 1.5
+negation_valence = -0.5
 lexicon_path = ""
 
 [components.lp_journey_stage]
@@ -190,15 +188,15 @@ class PipelineEnricher:
         seg_sentiments: list[SegmentScore] = doc._.lp_segment_sentiment or []
         seg_stages: list[StageEvidence] = doc._.lp_segment_stages or []
         segments: list[SegmentEnrichment] = []
-        text = doc.text
-        for sent, score, found in zip(doc.sents, seg_sentiments, seg_stages, strict=True):
-            words = [t for t in sent if not t.is_space]
-            if not words:
-                continue
-            start = words[0].idx
-            end = words[-1].idx + len(words[-1].text)
-            decision = self._stage.decide(found)
-            if decision.stage == UNASSIGNED and hint_decision is not None:
+        view = doc_view(doc)
+        text = view.text
+        decide = self._stage.decide
+        for (first, last), score, found in zip(
+            view.segments, seg_sentiments, seg_stages, strict=True
+        ):
+            start, end = view.char_span(first, last)
+            decision = decide(found)
+            if hint_decision is not None and decision.stage == UNASSIGNED:
                 decision = hint_decision
             segments.append(
                 SegmentEnrichment(

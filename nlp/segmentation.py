@@ -1,12 +1,8 @@
-"""Segmentation helpers: the light lemmatizer and the contrast splitter.
+"""Contrast splitting: "setup was easy but the invoice was wrong" is two segments.
 
-- `lp_lemmatizer` sets `token.lemma_` to `nlp.lemma.light_lemma(token.lower_)`, a
-  shared stem for inflections, so phrase matching on `LEMMA` works with
-  `spacy.blank` and no lookup tables.
-- `lp_contrast_splitter` runs after the sentencizer and starts a new segment at a
-  contrast word ("but", "however") that has at least `min_tokens` word tokens on
-  each side inside its sentence: "setup was easy but the invoice was wrong"
-  becomes two segments, each with its own stage and sentiment.
+`lp_contrast_splitter` runs after the sentencizer and starts a new segment at a
+contrast word ("but", "however") with at least `min_tokens` word tokens on each
+side inside its sentence, so each clause gets its own stage and sentiment.
 """
 
 from __future__ import annotations
@@ -14,24 +10,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.lemma import light_lemma
-
-
-class LightLemmatizer:
-    """Sets `token.lemma_` from `light_lemma`."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __call__(self, doc: Doc) -> Doc:
-        for token in doc:
-            token.lemma_ = light_lemma(token.lower_)
-        return doc
-
-
-@Language.factory("lp_lemmatizer", default_config={}, assigns=["token.lemma"])
-def make_lemmatizer(nlp: Language, name: str) -> LightLemmatizer:  # noqa: ARG001
-    return LightLemmatizer(name)
+from nlp.docview import doc_view, refresh_segments
 
 
 class ContrastSplitter:
@@ -43,18 +22,25 @@ class ContrastSplitter:
         self.min_tokens = min_tokens
 
     def __call__(self, doc: Doc) -> Doc:
-        if not self.words or len(doc) < 2 * self.min_tokens + 1:
+        view = doc_view(doc)
+        lowered = view.text.lower()
+        if not self.words or not any(w in lowered for w in self.words):
             return doc
-        for sent in list(doc.sents):
-            last_start = sent.start
-            for token in sent:
-                if token.lower_ not in self.words or token.i == sent.start:
+        lower = view.lower
+        changed = False
+        for start, end in view.segments:
+            last = start
+            for i in range(start + 1, end):
+                if lower[i] not in self.words:
                     continue
-                before = sum(1 for t in doc[last_start : token.i] if not t.is_punct)
-                after = sum(1 for t in doc[token.i + 1 : sent.end] if not t.is_punct)
+                before = sum(1 for w in lower[last:i] if w.isalnum())
+                after = sum(1 for w in lower[i + 1 : end] if w.isalnum())
                 if before >= self.min_tokens and after >= self.min_tokens:
-                    token.is_sent_start = True
-                    last_start = token.i
+                    doc[i].is_sent_start = True
+                    last = i
+                    changed = True
+        if changed:
+            refresh_segments(doc)
         return doc
 
 

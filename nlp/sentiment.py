@@ -34,6 +34,7 @@ from spacy.tokens import Doc
 from spacy.util import SimpleFrozenList, ensure_path
 from vaderSentiment import vaderSentiment as _vader
 
+from nlp.docview import doc_view
 from nlp.enrichment import SentimentLabel
 from nlp.lemma import light_lemma
 
@@ -104,7 +105,7 @@ if not Doc.has_extension("lp_sentiment"):
 
 class CustomerSentiment:
     """spaCy component: `doc._.lp_segment_sentiment` (one `SegmentScore` per
-    sentence of `doc.sents`, in order) and `doc._.lp_sentiment` (the item)."""
+    segment of `nlp.docview.doc_view(doc)`, in order) and `doc._.lp_sentiment`."""
 
     def __init__(
         self,
@@ -116,6 +117,7 @@ class CustomerSentiment:
         question_factor: float,
         contrast_before: float,
         contrast_after: float,
+        negation_valence: float,
         lexicon_path: str,
     ) -> None:
         self.name = name
@@ -124,6 +126,7 @@ class CustomerSentiment:
         self.question_factor = question_factor
         self.contrast_before = contrast_before
         self.contrast_after = contrast_after
+        self.negation_valence = negation_valence
         path = Path(lexicon_path) if lexicon_path else default_lexicon_path()
         self.custom: dict[str, float] = read_lexicon(path)
         self._make_doc = nlp.make_doc
@@ -153,15 +156,25 @@ class CustomerSentiment:
     def label(self, score: float) -> SentimentLabel:
         return label_for(score, positive=self.positive_threshold, negative=self.negative_threshold)
 
-    def score_words(self, texts: Sequence[str], *, all_caps_text: bool = False) -> float:
+    def score_words(
+        self,
+        texts: Sequence[str],
+        *,
+        all_caps_text: bool = False,
+        lower: Sequence[str] | None = None,
+        lemmas: Sequence[str] | None = None,
+    ) -> float:
         """Raw valence sum of one segment given its token texts."""
-        lower = [t.lower() for t in texts]
+        if lower is None:
+            lower = [t.lower() for t in texts]
+        if lemmas is None:
+            lemmas = [light_lemma(t) for t in lower]
         n = len(lower)
         by_lower = self._by_lower
         by_lemma = self._by_lemma
-        lemmas = [light_lemma(t) for t in lower]
         starts = self._starts
         valences = [0.0] * n
+        pending: list[int] = []
         i = 0
         while i < n:
             value: float | None = None
@@ -179,22 +192,30 @@ class CustomerSentiment:
                 if value is None:
                     value = by_lemma.get((lemmas[i],))
             if value:
-                value = self._modify(value, i, texts, lower, all_caps_text)
-                valences[i] = value
+                valences[i] = self._modify(value, i, texts, lower, all_caps_text)
+            elif lower[i] in _NEGATORS and self.negation_valence:
+                # "didn't get", "can't find", "never came": a bare negation in customer
+                # talk is a complaint; it counts unless it negates a scored word.
+                if not any(valences[j] for j in range(max(0, i - 1), i)):
+                    pending.append(i)
             i += width
+        for k in pending:
+            if not any(valences[k + 1 : k + 4]):
+                valences[k] = self.negation_valence
         contrast_at = -1
         for k in range(1, n - 1):
             if lower[k] in CONTRAST_WORDS:
                 contrast_at = k
         if contrast_at > 0:
+            before, after = self.contrast_before, self.contrast_after
             for k in range(n):
-                valences[k] *= self.contrast_before if k < contrast_at else self.contrast_after
+                valences[k] *= before if k < contrast_at else after
         raw = sum(valences)
         if raw:
-            bangs = min(sum(1 for t in lower if t == "!" or t == "!!"), 4)
+            bangs = min(sum(t.count("!") for t in lower if t[0] == "!"), 4)
             if bangs:
                 raw += math.copysign(bangs * 0.292, raw)
-            elif lower and ("?" in lower[-1] or (n > 1 and "?" in lower[-2])):
+            elif "?" in lower[-1] or (n > 1 and "?" in lower[-2]):
                 raw *= self.question_factor
         return raw
 
@@ -222,14 +243,18 @@ class CustomerSentiment:
         return value
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
-        letters = [c for c in text if c.isalpha()]
-        all_caps_text = bool(letters) and all(c.isupper() for c in letters)
+        view = doc_view(doc)
+        all_caps_text = view.text.isupper()
         segments: list[SegmentScore] = []
-        for sent in doc.sents:
-            words = [t.text for t in sent if not t.is_space]
-            raw = self.score_words(words, all_caps_text=all_caps_text)
-            opened = bool(words) and words[0].lower() in CONTRAST_WORDS
+        words, lower, lemmas = view.words, view.lower, view.lemmas
+        for start, end in view.segments:
+            raw = self.score_words(
+                words[start:end],
+                all_caps_text=all_caps_text,
+                lower=lower[start:end],
+                lemmas=lemmas[start:end],
+            )
+            opened = lower[start] in CONTRAST_WORDS
             segments.append(SegmentScore(raw, normalise_score(raw), opened))
         doc._.lp_segment_sentiment = segments
         doc._.lp_sentiment = self.combine(segments)
@@ -255,6 +280,7 @@ class CustomerSentiment:
             "question_factor": self.question_factor,
             "contrast_before": self.contrast_before,
             "contrast_after": self.contrast_after,
+            "negation_valence": self.negation_valence,
         }
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = SimpleFrozenList()) -> None:  # noqa: ARG002
@@ -290,6 +316,7 @@ class CustomerSentiment:
         "question_factor": 0.3,
         "contrast_before": 0.5,
         "contrast_after": 1.5,
+        "negation_valence": -0.5,
         "lexicon_path": "",
     },
     assigns=["doc._.lp_segment_sentiment", "doc._.lp_sentiment"],
@@ -302,6 +329,7 @@ def make_sentiment(
     question_factor: float,
     contrast_before: float,
     contrast_after: float,
+    negation_valence: float,
     lexicon_path: str,
 ) -> CustomerSentiment:
     return CustomerSentiment(
@@ -312,5 +340,6 @@ def make_sentiment(
         question_factor=question_factor,
         contrast_before=contrast_before,
         contrast_after=contrast_after,
+        negation_valence=negation_valence,
         lexicon_path=lexicon_path,
     )

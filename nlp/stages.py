@@ -4,11 +4,13 @@
 never hard-coded here) and collects evidence for each segment of `doc.sents`:
 
 - **phrase**: the stage's `phrases`, matched with a spaCy `PhraseMatcher` on
-  `LEMMA` (set by `lp_lemmatizer`), so "signed up" matches "sign up". A longer
-  match hides the shorter ones inside it ("cancel my subscription" beats
-  "cancel"). Weight `phrase_weight` + `phrase_length_bonus` per extra token.
-- **pattern**: the stage's regular expressions, on the segment text
-  (case-insensitive). Weight `pattern_weight`.
+  `LOWER`, each phrase expanded to the inflections that share its light lemma
+  (`nlp.lemma.inflections`), so "signed up" matches "sign up" with no lemma
+  written on any token. A longer match hides the shorter ones inside it
+  ("cancel my subscription" beats "cancel"). Weight `phrase_weight` +
+  `phrase_length_bonus` per extra token.
+- **pattern**: the stage's regular expressions, case-insensitive, on the text;
+  a match counts for the segment it starts in. Weight `pattern_weight`.
 - **example**: content words that occur in the stage's example sentences and in
   no more than two stages' examples. Weight `example_weight` each (weak).
 
@@ -21,9 +23,11 @@ data, not document data).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,9 +39,12 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 from spacy.util import SimpleFrozenList, ensure_path
 
+from nlp.docview import doc_view
 from nlp.enrichment import UNASSIGNED, StageDecision
 from nlp.journey import Journey, load_journey, parse_journey
-from nlp.lemma import light_lemma
+from nlp.lemma import inflections, light_lemma
+
+_MAX_VARIANTS = 256
 
 if not Doc.has_extension("lp_segment_stages"):
     Doc.set_extension("lp_segment_stages", default=None)
@@ -115,7 +122,7 @@ class JourneyStageMatcher:
         self.pattern_weight = pattern_weight
         self.example_weight = example_weight
         self.journey: Journey = load_journey(Path(journey_path) if journey_path else None)
-        self.matcher = PhraseMatcher(self.vocab, attr="LEMMA")
+        self.matcher = PhraseMatcher(self.vocab, attr="LOWER")
         self._patterns: list[tuple[str, re.Pattern[str]]] = []
         self._example_words: dict[str, tuple[str, ...]] = {}
         self.set_journey(self.journey)
@@ -124,32 +131,37 @@ class JourneyStageMatcher:
     def order(self) -> tuple[str, ...]:
         return self.journey.keys
 
-    def _lemmatised(self, text: str) -> Doc:
-        doc = self._make_doc(text)
-        for token in doc:
-            token.lemma_ = light_lemma(token.lower_)
-        return doc
+    def _phrase_docs(self, phrase: str) -> list[Doc]:
+        """`phrase` and its inflected variants as pattern docs for a LOWER matcher."""
+        words = [t.lower_ for t in self._make_doc(phrase)]
+        if not words:
+            return []
+        options = [sorted(inflections(w)) if len(w) > 1 else [w] for w in words]
+        docs: list[Doc] = []
+        for combo in itertools.islice(itertools.product(*options), _MAX_VARIANTS):
+            docs.append(Doc(self.vocab, words=list(combo)))
+        return docs
 
     def set_journey(self, journey: Journey) -> None:
         """(Re)build the matchers for `journey`."""
         self.journey = journey
-        self.matcher = PhraseMatcher(self.vocab, attr="LEMMA")
-        self._patterns = []
+        self.matcher = PhraseMatcher(self.vocab, attr="LOWER")
         example_stages: dict[str, set[str]] = {}
         phrase_lemmas: set[str] = set()
+        patterns: list[tuple[str, re.Pattern[str]]] = []
         for stage in journey.stages:
-            docs = [self._lemmatised(p) for p in stage.phrases]
-            docs = [d for d in docs if len(d)]
+            docs = [d for p in stage.phrases for d in self._phrase_docs(p)]
             if docs:
                 self.matcher.add(stage.key, docs)
-            for d in docs:
-                phrase_lemmas.update(t.lemma_ for t in d)
-            self._patterns.extend((stage.key, re.compile(p, re.IGNORECASE)) for p in stage.patterns)
+            for phrase in stage.phrases:
+                phrase_lemmas.update(light_lemma(t.lower_) for t in self._make_doc(phrase))
+            patterns.extend((stage.key, re.compile(p, re.IGNORECASE)) for p in stage.patterns)
             for example in stage.examples:
                 for token in self._make_doc(example):
                     word = token.lower_
                     if token.is_alpha and len(word) > 2 and word not in STOP_WORDS:
                         example_stages.setdefault(light_lemma(word), set()).add(stage.key)
+        self._patterns = patterns
         rank = {key: i for i, key in enumerate(journey.keys)}
         self._example_words = {
             lemma: tuple(sorted(stages, key=rank.__getitem__))
@@ -158,20 +170,20 @@ class JourneyStageMatcher:
         }
 
     def __call__(self, doc: Doc) -> Doc:
-        sents = list(doc.sents)
-        per_segment = [StageEvidence() for _ in sents]
-        if not sents:
+        view = doc_view(doc)
+        segments = view.segments
+        per_segment = [StageEvidence() for _ in segments]
+        if not segments:
             doc._.lp_segment_stages = per_segment
             doc._.lp_stage = StageEvidence()
             return doc
-        seg_of = [0] * len(doc)
-        for index, sent in enumerate(sents):
-            for i in range(sent.start, sent.end):
-                seg_of[i] = index
+        seg_starts = [start for start, _end in segments]
+        char_starts = [view.idx[start] for start in seg_starts]
         # Longest matches first; a token claimed by a longer span is not matched again,
         # but two stages sharing the very same span both count.
         claimed: list[tuple[int, int] | None] = [None] * len(doc)
         strings = self.vocab.strings
+        lower = view.lower
         matches = sorted(self.matcher(doc), key=lambda m: (-(m[2] - m[1]), m[1]))
         for match_id, start, end in matches:
             span_id = (start, end)
@@ -180,29 +192,27 @@ class JourneyStageMatcher:
             for i in range(start, end):
                 claimed[i] = span_id
             weight = self.phrase_weight + self.phrase_length_bonus * (end - start - 1)
-            per_segment[seg_of[start]].add(
-                strings[match_id], weight, doc[start:end].text.lower(), "phrase"
-            )
-        if self._patterns:
-            for index, sent in enumerate(sents):
-                text = sent.text
-                for key, pattern in self._patterns:
-                    m = pattern.search(text)
-                    if m:
-                        per_segment[index].add(
-                            key, self.pattern_weight, m.group(0).lower(), "pattern"
-                        )
+            segment = max(bisect_right(seg_starts, start) - 1, 0)
+            first, last = view.char_span(start, end)
+            words = view.text[first:last].lower()
+            per_segment[segment].add(strings[match_id], weight, words, "phrase")
+        text = view.text
+        for key, pattern in self._patterns:
+            for m in pattern.finditer(text):
+                if m.group(0):
+                    segment = max(bisect_right(char_starts, m.start()) - 1, 0)
+                    per_segment[segment].add(
+                        key, self.pattern_weight, m.group(0).lower(), "pattern"
+                    )
         if self.example_weight > 0 and self._example_words:
-            words = self._example_words
-            for token in doc:
-                if claimed[token.i] is not None or not token.is_alpha:
-                    continue
-                stages = words.get(token.lemma_ or light_lemma(token.lower_))
-                if stages:
-                    for key in stages:
-                        per_segment[seg_of[token.i]].add(
-                            key, self.example_weight, token.lower_, "example"
-                        )
+            known = self._example_words
+            lemmas = view.lemmas
+            for index, (start, end) in enumerate(segments):
+                for i in range(start, end):
+                    stages = known.get(lemmas[i])
+                    if stages and claimed[i] is None and lower[i].isalpha():
+                        for key in stages:
+                            per_segment[index].add(key, self.example_weight, lower[i], "example")
         pooled = StageEvidence()
         for found in per_segment:
             pooled.merge(found)
@@ -244,7 +254,6 @@ class JourneyStageMatcher:
         "journey_path": "",
     },
     assigns=["doc._.lp_segment_stages", "doc._.lp_stage"],
-    requires=["token.lemma"],
 )
 def make_journey_stage(
     nlp: Language,

@@ -12,7 +12,6 @@ from nlp.pipeline import PipelineEnricher, pipeline_config
 EXPECTED_FACTORIES = {
     "lp_contrast_splitter",
     "lp_journey_stage",
-    "lp_lemmatizer",
     "lp_sentiment",
     "lp_themes",
 }
@@ -43,8 +42,6 @@ def test_pipeline_is_built_from_config(enricher: PipelineEnricher) -> None:
 def test_components_work_in_a_blank_pipeline() -> None:
     blank = spacy.blank("en")
     blank.add_pipe("sentencizer")
-    blank.add_pipe("lp_lemmatizer")
     blank.add_pipe("lp_sentiment")
     doc = blank("Still waiting for my refunds.")
     assert doc._.lp_sentiment.score < 0
-    assert [t.lemma_ for t in doc][:4] == ["still", "wait", "for", "my"]
