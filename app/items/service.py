@@ -117,16 +117,25 @@ def get_item(session: Session, *, item_id: int) -> ItemDetail:
                 start=seg.start,
                 end=seg.end,
                 text=seg.text,
-                sentiment=SentimentOut(score=seg.sentiment_score, label=seg.sentiment_label),
-                stage=StageCall(
-                    stage=seg.stage,
-                    confidence=seg.stage_confidence,
-                    method=seg.stage_method,
-                    evidence=list(seg.stage_evidence),
-                ),
+                sentiment=_sentiment(seg),
+                stage=_stage_call(seg),
             )
             for seg in segments
         ],
+    )
+
+
+def _sentiment(row: Item | Segment) -> SentimentOut:
+    return SentimentOut(score=row.sentiment_score, label=row.sentiment_label)
+
+
+def _stage_call(row: Item | Segment) -> StageCall:
+    """Items and segments carry the same stage columns: one reading of them."""
+    return StageCall(
+        stage=row.stage,
+        confidence=row.stage_confidence,
+        method=row.stage_method,
+        evidence=list(row.stage_evidence),
     )
 
 
@@ -166,13 +175,8 @@ def _public(item: Item, stages: list[str]) -> ItemPublic:
         rating_scale=item.rating_scale,
         customer=item.author_ref,
         attributes=item.attributes,
-        sentiment=SentimentOut(score=item.sentiment_score, label=item.sentiment_label),
-        stage=StageCall(
-            stage=item.stage,
-            confidence=item.stage_confidence,
-            method=item.stage_method,
-            evidence=list(item.stage_evidence),
-        ),
+        sentiment=_sentiment(item),
+        stage=_stage_call(item),
         stages=[s for s in _distinct_stages([item.stage, *stages]) if s != UNASSIGNED]
         or [UNASSIGNED],
         themes=list(item.themes),

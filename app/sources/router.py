@@ -31,35 +31,11 @@ def _source_out(source: Source, runtime: RuntimeDep) -> SourcePublic:
 
 
 def _run_out(run: SyncRun) -> SyncRunPublic:
-    assert run.id is not None
-    return SyncRunPublic(
-        id=run.id,
-        source=run.source_id,
-        trigger=run.trigger,
-        status=run.status,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        fetched=run.fetched,
-        inserted=run.inserted,
-        duplicates=run.duplicates,
-        rejected=run.rejected,
-        ignored_hints=run.ignored_hints,
-        error=run.error,
-    )
+    return SyncRunPublic.model_validate({**run.model_dump(), "source": run.source_id})
 
 
 def _quarantine_out(row: QuarantinedRecord) -> QuarantinePublic:
-    assert row.id is not None
-    return QuarantinePublic(
-        id=row.id,
-        source=row.source_id,
-        run_id=row.run_id,
-        external_id=row.external_id,
-        location=row.location,
-        reason=row.reason,
-        excerpt=row.excerpt,
-        created_at=row.created_at,
-    )
+    return QuarantinePublic.model_validate({**row.model_dump(), "source": row.source_id})
 
 
 @router.get("/sources", response_model=list[SourcePublic], summary="Sources and their state")

@@ -11,6 +11,17 @@ from app.runtime import Runtime, build_runtime
 from app.settings import Settings
 from tests.conftest import FIXTURES
 
+DEFAULT_STAGES = [
+    "discover",
+    "purchase",
+    "onboard",
+    "use",
+    "support",
+    "billing",
+    "renew",
+    "advocate",
+]
+
 
 @pytest.fixture
 def runtime(engine: Engine) -> Runtime:
@@ -39,31 +50,13 @@ def test_health(client: TestClient) -> None:
 
 def test_journey_lists_stages_in_order(client: TestClient) -> None:
     stages = client.get("/api/v1/journey").json()["stages"]
-    assert [s["key"] for s in stages] == [
-        "discover",
-        "purchase",
-        "onboard",
-        "use",
-        "support",
-        "billing",
-        "renew",
-        "advocate",
-    ]
+    assert [s["key"] for s in stages] == DEFAULT_STAGES
     assert [s["order"] for s in stages] == list(range(8))
 
 
 def test_story_has_every_stage_with_whole_numbers(client: TestClient) -> None:
     story = client.get("/api/v1/story").json()
-    assert [s["key"] for s in story["stages"]] == [
-        "discover",
-        "purchase",
-        "onboard",
-        "use",
-        "support",
-        "billing",
-        "renew",
-        "advocate",
-    ]
+    assert [s["key"] for s in story["stages"]] == DEFAULT_STAGES
     for stage in story["stages"]:
         for key in ("voices", "customers"):
             assert isinstance(stage[key], int)
