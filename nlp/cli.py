@@ -379,6 +379,13 @@ def train_command(
     mapping: Annotated[
         Path | None, typer.Option(help="Stage mapping CSV for public datasets.")
     ] = None,
+    use_journey: Annotated[
+        bool,
+        typer.Option(
+            "--journey-examples/--no-journey-examples",
+            help="Stage: also learn from the journey's examples and phrases.",
+        ),
+    ] = True,
     verbose: Annotated[bool, typer.Option(help="Show spaCy's training log.")] = False,
 ) -> None:
     """Train a spaCy text classifier (stage or sentiment) with spaCy's own training
@@ -410,6 +417,7 @@ def train_command(
             seed=seed,
             trained_on=f"{name}:{data.name}:{chosen}"
             + (f":k={per_class},seed={seed}" if per_class else ""),
+            use_journey=use_journey,
             quiet=not verbose,
         )
     except (DatasetError, JourneyError, TrainingError) as exc:
@@ -423,7 +431,8 @@ def train_command(
     )
     typer.echo(
         f"{report.pipe}: {len(report.labels)} classes ({', '.join(report.labels)}), "
-        f"{report.n_train} train / {report.n_dev} dev rows, {dev}, "
+        f"{report.n_train} train ({report.n_journey} from the journey) / {report.n_dev} dev rows, "
+        f"{dev}, "
         f"{report.seconds:.1f}s -> {report.out_dir}"
     )
 

@@ -97,7 +97,14 @@ def test_train_saves_a_pipeline_build_enricher_loads(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "lp_textcat_stage: 3 classes (onboard, support, billing)" in result.output
-    assert "12 train / 12 dev rows, dev = train" in result.output
+    journey = load_journey()
+    n_journey = sum(
+        len(stage.examples) + len(stage.phrases)
+        for stage in journey.stages
+        if stage.key in ("onboard", "support", "billing")
+    )
+    assert f"{12 + n_journey} train ({n_journey} from the journey) / 12 dev rows" in result.output
+    assert "dev = train" in result.output
 
     enricher = build_enricher(load_journey(), model_dir=out)
     pipe_names = enricher.nlp.pipe_names
