@@ -171,8 +171,11 @@ def evaluate_command(
     limit: Annotated[int | None, typer.Option(min=1, help="Score only the first N rows.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
-    """Score the pipeline on a labelled set: per-class P/R/F1, macro-F1, coverage,
-    confusion matrix and items per second."""
+    """Score the pipeline on a labelled set (P/R/F1, macro-F1, coverage, confusion, items/s).
+
+    Splits as the eval README defines them; `--dataset generic` reads a team's own
+    .jsonl/.csv file with `text` and optional `id`, `sentiment`, `stage`, `split`.
+    """
     name = str(dataset.value)
     chosen: Split | None = split.value if split is not None else None
     if not path.exists():
@@ -301,10 +304,12 @@ def annotate_command(
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Lines enriched together.")] = 256,
 ) -> None:
-    """Annotate a JSONL file: one output line per input line (blank lines skipped),
-    with sentiment, stage, confidence, evidence and sentence segments (`text` is the
-    redacted text the segments' start/end offsets point into). A bad line gets
-    {"id", "error"} and the run goes on; the exit code is 1 if any line failed."""
+    """Annotate a JSONL file: sentiment, stage and segments for every line, in order.
+
+    One output line per input line (blank lines skipped), with the redacted `text` the
+    segments' start/end offsets point into. A bad line gets {"id", "error"} naming the
+    line and the run goes on; the exit code is 1 if any line failed.
+    """
     if not in_path.is_file():
         raise _fail(f"--in {in_path} is not a file")
     if out_path.resolve() == in_path.resolve():
@@ -388,8 +393,11 @@ def train_command(
     ] = True,
     verbose: Annotated[bool, typer.Option(help="Show spaCy's training log.")] = False,
 ) -> None:
-    """Train a spaCy text classifier (stage or sentiment) with spaCy's own training
-    loop and save a complete pipeline that `--model DIR` / the service can load."""
+    """Train a stage or sentiment classifier (spaCy textcat) on your own labels.
+
+    Uses spaCy's own training loop and saves a complete pipeline that `--model DIR`
+    (and the service) can load. Public eval sets train on their tune split only.
+    """
     from nlp.evaluation.training import TrainingError, sample_per_class, train_textcat
 
     name = str(dataset.value)

@@ -53,9 +53,11 @@ def classification_report(
     predicted: Sequence[str],
     *,
     labels: Sequence[str] | None = None,
+    order: Sequence[str] = (),
 ) -> ClassificationReport:
     """Score `predicted` against `gold` (same length). `labels` fixes the gold classes
-    and their order; by default, the sorted classes that occur in `gold`."""
+    and their order; by default, the sorted classes that occur in `gold`. Predicted
+    labels outside them are confusion columns in `order` (then alphabetical)."""
     if len(gold) != len(predicted):
         raise ValueError(f"{len(gold)} gold labels but {len(predicted)} predictions")
     classes = tuple(labels) if labels is not None else tuple(sorted(set(gold)))
@@ -74,7 +76,11 @@ def classification_report(
         per_class.append(
             ClassScores(label, precision, recall, f1, gold_counts[label], pred_counts[label])
         )
-    extra = sorted(set(predicted) - set(classes) - {UNASSIGNED})
+    rank = {label: i for i, label in enumerate(order)}
+    extra = sorted(
+        set(predicted) - set(classes) - {UNASSIGNED},
+        key=lambda label: (rank.get(label, len(rank)), label),
+    )
     columns = (*classes, *extra, *([UNASSIGNED] if UNASSIGNED in pred_counts else []))
     confusion = tuple(tuple(pairs[(row, col)] for col in columns) for row in classes)
     n = len(gold)

@@ -94,7 +94,9 @@ def score_stage(
     present = set(gold)
     order = [key for key in stage_order if key in present]
     order += sorted(present - set(order))
-    return TaskResult("stage", classification_report(gold, predicted, labels=order))
+    return TaskResult(
+        "stage", classification_report(gold, predicted, labels=order, order=stage_order)
+    )
 
 
 def evaluate(

@@ -292,6 +292,10 @@ def test_metrics_macro_is_over_gold_classes_only() -> None:
     assert report.macro_f1 == pytest.approx(0.5)
     assert report.confusion_columns == ("y", "x", "z")
     assert report.confusion == ((1, 0, 0), (0, 0, 1))
+    ordered = classification_report(["x"], ["q"], labels=["x"], order=["x", "z", "q"])
+    assert ordered.confusion_columns == ("x", "q")
+    three = classification_report(["x", "x", "x"], ["q", "z", "a"], order=["z", "q"])
+    assert three.confusion_columns == ("x", "z", "q", "a")
     with pytest.raises(ValueError, match="not in labels"):
         classification_report(["x", "q"], ["x", "q"], labels=["x"])
     with pytest.raises(ValueError, match="2 gold labels but 1 predictions"):
