@@ -107,7 +107,9 @@ def parse_journey(data: Any, *, source: str = "<journey>") -> Journey:
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise JourneyError(f"{where}.patterns: {pattern!r} is not a valid regex: {exc}") from exc
+                raise JourneyError(
+                    f"{where}.patterns: {pattern!r} is not a valid regex: {exc}"
+                ) from exc
         stages.append(
             Stage(
                 key=key,
