@@ -70,13 +70,15 @@ min_tokens = 3
 
 [components.lp_sentiment]
 factory = "lp_sentiment"
-positive_threshold = 0.3
+positive_threshold = 0.4
 negative_threshold = -0.1
 question_factor = 0.3
 contrast_before = 0.5
 contrast_after = 1.5
 negation_valence = -0.5
 lexicon_path = ""
+model_weight = 1.0
+weights_path = ""
 
 [components.lp_journey_stage]
 factory = "lp_journey_stage"

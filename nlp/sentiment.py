@@ -37,6 +37,7 @@ from vaderSentiment import vaderSentiment as _vader
 from nlp.docview import doc_view
 from nlp.enrichment import SentimentLabel
 from nlp.lemma import light_lemma
+from nlp.sentiment_model import read_weights, score_features, sentiment_features
 
 CONTRAST_WORDS = frozenset({"but", "however"})
 _NEGATORS = frozenset(
@@ -48,6 +49,13 @@ _CAPS_INCR = float(_vader.C_INCR)
 _NEGATION_SCALAR = float(_vader.N_SCALAR)
 _ALPHA_NORM = 15.0
 _MAX_PHRASE = 4
+
+
+def _is_question(lower: Sequence[str]) -> bool:
+    """Ends in "?" (or "?" then one closing token) and has no "!"."""
+    if not lower or any("!" in t for t in lower[-3:]):
+        return False
+    return "?" in lower[-1] or (len(lower) > 1 and "?" in lower[-2])
 
 
 def normalise_score(raw: float) -> float:
@@ -62,6 +70,10 @@ def label_for(score: float, *, positive: float, negative: float) -> SentimentLab
     if score <= negative:
         return "negative"
     return "neutral"
+
+
+def default_weights_path() -> Path:
+    return Path(str(resources.files("nlp") / "data" / "sentiment_weights.json"))
 
 
 def default_lexicon_path() -> Path:
@@ -119,6 +131,8 @@ class CustomerSentiment:
         contrast_after: float,
         negation_valence: float,
         lexicon_path: str,
+        model_weight: float,
+        weights_path: str,
     ) -> None:
         self.name = name
         self.positive_threshold = positive_threshold
@@ -127,6 +141,12 @@ class CustomerSentiment:
         self.contrast_before = contrast_before
         self.contrast_after = contrast_after
         self.negation_valence = negation_valence
+        self.model_weight = model_weight
+        self.weights: dict[str, float] = (
+            read_weights(Path(weights_path) if weights_path else default_weights_path())
+            if model_weight
+            else {}
+        )
         path = Path(lexicon_path) if lexicon_path else default_lexicon_path()
         self.custom: dict[str, float] = read_lexicon(path)
         self._make_doc = nlp.make_doc
@@ -215,7 +235,7 @@ class CustomerSentiment:
             bangs = min(sum(t.count("!") for t in lower if t[0] == "!"), 4)
             if bangs:
                 raw += math.copysign(bangs * 0.292, raw)
-            elif "?" in lower[-1] or (n > 1 and "?" in lower[-2]):
+            elif _is_question(lower):
                 raw *= self.question_factor
         return raw
 
@@ -248,12 +268,20 @@ class CustomerSentiment:
         segments: list[SegmentScore] = []
         words, lower, lemmas = view.words, view.lower, view.lemmas
         for start, end in view.segments:
+            seg_lower = lower[start:end]
             raw = self.score_words(
                 words[start:end],
                 all_caps_text=all_caps_text,
-                lower=lower[start:end],
+                lower=seg_lower,
                 lemmas=lemmas[start:end],
             )
+            if self.weights:
+                learned = self.model_weight * score_features(
+                    self.weights, sentiment_features(seg_lower)
+                )
+                if _is_question(seg_lower):
+                    learned *= self.question_factor
+                raw += learned
             opened = lower[start] in CONTRAST_WORDS
             segments.append(SegmentScore(raw, normalise_score(raw), opened))
         doc._.lp_segment_sentiment = segments
@@ -261,8 +289,10 @@ class CustomerSentiment:
         return doc
 
     def combine(self, segments: Sequence[SegmentScore]) -> SegmentScore:
-        """The item's score: segment sums, contrast-weighted across segments."""
+        """The item's score: contrast-weighted segment sums over sqrt(total weight),
+        so a long review is not more extreme than a sentence just for its length."""
         total = 0.0
+        weights = 0.0
         for index, segment in enumerate(segments):
             weight = 1.0
             if segment.contrast_opened and index > 0:
@@ -270,6 +300,9 @@ class CustomerSentiment:
             elif index + 1 < len(segments) and segments[index + 1].contrast_opened:
                 weight = self.contrast_before
             total += weight * segment.raw
+            weights += weight
+        if weights > 1.0:
+            total /= math.sqrt(weights)
         return SegmentScore(total, normalise_score(total))
 
     # -- serialisation -------------------------------------------------------------
@@ -281,6 +314,7 @@ class CustomerSentiment:
             "contrast_before": self.contrast_before,
             "contrast_after": self.contrast_after,
             "negation_valence": self.negation_valence,
+            "model_weight": self.model_weight,
         }
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = SimpleFrozenList()) -> None:  # noqa: ARG002
@@ -290,6 +324,9 @@ class CustomerSentiment:
             json.dumps(self.custom, sort_keys=True, indent=0), encoding="utf-8"
         )
         (target / "cfg.json").write_text(json.dumps(self._cfg(), sort_keys=True), encoding="utf-8")
+        (target / "weights.json").write_text(
+            json.dumps({"weights": self.weights}, sort_keys=True, indent=0), encoding="utf-8"
+        )
 
     def from_disk(
         self,
@@ -304,6 +341,7 @@ class CustomerSentiment:
         }
         for key, value in json.loads((source / "cfg.json").read_text("utf-8")).items():
             setattr(self, key, float(value))
+        self.weights = read_weights(source / "weights.json")
         self._build()
         return self
 
@@ -318,6 +356,8 @@ class CustomerSentiment:
         "contrast_after": 1.5,
         "negation_valence": -0.5,
         "lexicon_path": "",
+        "model_weight": 1.0,
+        "weights_path": "",
     },
     assigns=["doc._.lp_segment_sentiment", "doc._.lp_sentiment"],
 )
@@ -331,6 +371,8 @@ def make_sentiment(
     contrast_after: float,
     negation_valence: float,
     lexicon_path: str,
+    model_weight: float,
+    weights_path: str,
 ) -> CustomerSentiment:
     return CustomerSentiment(
         nlp,
@@ -342,4 +384,6 @@ def make_sentiment(
         contrast_after=contrast_after,
         negation_valence=negation_valence,
         lexicon_path=lexicon_path,
+        model_weight=model_weight,
+        weights_path=weights_path,
     )

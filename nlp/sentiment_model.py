@@ -1,0 +1,167 @@
+"""A small learned word/bigram weight table that complements the sentiment rules.
+
+The rules (`nlp.sentiment`) know customer talk; review language ("waste of
+money", "fits perfectly", "runs small") is better learned. This module holds
+both halves of that learning:
+
+- `sentiment_features(lower)`: the features of one segment (lower-cased tokens):
+  unigrams and bigrams of word tokens, with words in the scope of a negator
+  marked `not_` (e.g. "not_worth").
+- `train_weights(...)`: binary logistic regression (positive vs negative) in
+  NumPy, full-batch gradient descent with L2, on presence features.
+
+The shipped table `data/sentiment_weights.json` is trained ONLY on data whose
+licence allows it (UCI sentiment sentences, CC BY 4.0; women's clothing reviews,
+CC0; VADER ground truth, MIT), never on the test split of any of them (see
+`data/README.md`). Rebuild it with `python -m nlp.sentiment_model EVAL_DIR`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+_NEGATORS = frozenset("not n't no never nothing nobody none cannot without nor neither nt".split())
+_SCOPE_END = frozenset(". , ; : ! ? but however".split())
+
+
+def sentiment_features(lower: Sequence[str]) -> list[str]:
+    """Unigram and bigram features of one segment's lower-cased tokens."""
+    words: list[str] = []
+    negated = 0
+    for token in lower:
+        if token in _SCOPE_END:
+            negated = 0
+            words.append("|")
+            continue
+        if token in _NEGATORS:
+            negated = 3
+            words.append("not")
+            continue
+        if not token.isalpha() or token.startswith(("@", "#", "http")):
+            if token in ("!", "?"):
+                words.append(token)
+            continue
+        words.append(f"not_{token}" if negated > 0 else token)
+        if negated:
+            negated -= 1
+    feats = [w for w in words if w != "|"]
+    feats.extend(f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if "|" not in (a, b))
+    return feats
+
+
+def train_weights(
+    docs: Sequence[Sequence[str]],
+    labels: Sequence[int],
+    *,
+    l2: float = 1e-3,
+    epochs: int = 300,
+    learning_rate: float = 0.5,
+    min_count: int = 2,
+    min_weight: float = 0.02,
+) -> dict[str, float]:
+    """Logistic regression weights (positive = 1) for features seen `min_count`+ times."""
+    counts: dict[str, int] = {}
+    for feats in docs:
+        for f in set(feats):
+            counts[f] = counts.get(f, 0) + 1
+    vocab = {f: i for i, f in enumerate(sorted(f for f, c in counts.items() if c >= min_count))}
+    rows: list[int] = []
+    cols: list[int] = []
+    for r, feats in enumerate(docs):
+        for c in sorted({vocab[f] for f in feats if f in vocab}):
+            rows.append(r)
+            cols.append(c)
+    row = np.asarray(rows, dtype=np.int64)
+    col = np.asarray(cols, dtype=np.int64)
+    y = np.asarray(labels, dtype=np.float64)
+    n, d = len(docs), len(vocab)
+    w = np.zeros(d)
+    b = 0.0
+    # Adam on the mean log-loss + l2 * |w|^2 / 2
+    m_w = np.zeros(d)
+    v_w = np.zeros(d)
+    m_b = v_b = 0.0
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    for step in range(1, epochs + 1):
+        z = np.bincount(row, weights=w[col], minlength=n) + b
+        p = 1.0 / (1.0 + np.exp(-z))
+        g = (p - y) / n
+        grad_w = np.bincount(col, weights=g[row], minlength=d) + l2 * w
+        grad_b = float(g.sum())
+        m_w = beta1 * m_w + (1 - beta1) * grad_w
+        v_w = beta2 * v_w + (1 - beta2) * grad_w * grad_w
+        m_b = beta1 * m_b + (1 - beta1) * grad_b
+        v_b = beta2 * v_b + (1 - beta2) * grad_b * grad_b
+        corr1 = 1 - beta1**step
+        corr2 = 1 - beta2**step
+        w -= learning_rate * (m_w / corr1) / (np.sqrt(v_w / corr2) + eps) * 0.1
+        b -= learning_rate * (m_b / corr1) / (math.sqrt(v_b / corr2) + eps) * 0.1
+    names = sorted(vocab, key=vocab.__getitem__)
+    return {
+        name: round(float(weight), 4)
+        for name, weight in zip(names, w, strict=True)
+        if abs(weight) >= min_weight
+    }
+
+
+def score_features(weights: dict[str, float], feats: Iterable[str]) -> float:
+    """Sum of the learned weights of `feats` (no bias: no words, no opinion)."""
+    get = weights.get
+    return sum(get(f, 0.0) for f in feats)
+
+
+def read_weights(path: Path) -> dict[str, float]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {str(k): float(v) for k, v in data["weights"].items()}
+
+
+def _training_set(eval_dir: Path) -> tuple[list[list[str]], list[int]]:
+    """Non-test rows of the licence-OK sets, polar labels only."""
+    import spacy
+
+    from nlp.evaluation.datasets import read_examples
+
+    tokenizer = spacy.blank("en").tokenizer
+    docs: list[list[str]] = []
+    labels: list[int] = []
+    sources = {
+        "uci": "uci-sentiment-labelled-sentences",
+        "clothing": "womens-clothing-reviews",
+        "vader": "vader-ground-truth",
+    }
+    for dataset, folder in sources.items():
+        for example in read_examples(dataset, eval_dir / folder, split="tune"):
+            if example.sentiment not in ("positive", "negative"):
+                continue
+            lower = [t.lower_ for t in tokenizer(example.text)]
+            docs.append(sentiment_features(lower))
+            labels.append(1 if example.sentiment == "positive" else 0)
+    return docs, labels
+
+
+def main(argv: Sequence[str]) -> int:
+    if len(argv) != 1:
+        sys.stderr.write("usage: python -m nlp.sentiment_model EVAL_DIR\n")
+        return 2
+    docs, labels = _training_set(Path(argv[0]))
+    weights = train_weights(docs, labels)
+    target = Path(__file__).parent / "data" / "sentiment_weights.json"
+    payload = {
+        "trained_on": "non-test rows of UCI sentiment sentences (CC BY 4.0), women's clothing "
+        "reviews (CC0), VADER ground truth (MIT); polar labels only",
+        "examples": len(docs),
+        "weights": weights,
+    }
+    target.write_text(json.dumps(payload, sort_keys=True, indent=0), encoding="utf-8")
+    sys.stdout.write(f"{len(weights)} weights from {len(docs)} examples -> {target}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
