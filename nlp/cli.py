@@ -60,6 +60,10 @@ class TaskName(StrEnum):
     both = "both"
 
 
+class ModelError(ValueError):
+    """The pipeline cannot be built from the given model directory."""
+
+
 def make_enricher(
     journey: Path | None, model_dir: Path | None, stage_threshold: float | None = None
 ) -> Enricher:
@@ -68,7 +72,15 @@ def make_enricher(
     from nlp.pipeline import DEFAULT_STAGE_THRESHOLD, build_enricher
 
     threshold = DEFAULT_STAGE_THRESHOLD if stage_threshold is None else stage_threshold
-    return build_enricher(load_journey(journey), stage_threshold=threshold, model_dir=model_dir)
+    loaded = load_journey(journey)
+    if model_dir is not None and not (model_dir / "config.cfg").is_file():
+        raise ModelError(f"--model {model_dir} is not a saved pipeline (no config.cfg in it)")
+    try:
+        return build_enricher(loaded, stage_threshold=threshold, model_dir=model_dir)
+    except (OSError, ValueError, TypeError) as exc:
+        if isinstance(exc, JourneyError):
+            raise
+        raise ModelError(f"cannot load the pipeline from --model {model_dir}: {exc}") from exc
 
 
 def _fail(message: str) -> typer.Exit:
@@ -185,7 +197,7 @@ def evaluate_command(
         examples = read_examples(name, path, split=chosen, mapping=stage_mapping, limit=limit)
         enricher = make_enricher(journey, model, stage_threshold)
         stage_order = load_journey(journey).keys
-    except (DatasetError, JourneyError) as exc:
+    except (DatasetError, JourneyError, ModelError) as exc:
         raise _fail(str(exc)) from None
     if not examples:
         raise _fail(f"{name}: no examples in the {chosen or 'default'} split of {path}")
@@ -194,7 +206,7 @@ def evaluate_command(
         examples,
         dataset=name,
         split=chosen or get_dataset(name).default_split,
-        task=cast(Any, task.value),
+        task=task.value,
         binary_sentiment=get_dataset(name).binary_sentiment,
         stage_order=stage_order,
     )
@@ -316,7 +328,7 @@ def annotate_command(
         raise _fail("--out must differ from --in (the input would be overwritten)")
     try:
         enricher = make_enricher(journey, model)
-    except JourneyError as exc:
+    except (JourneyError, ModelError) as exc:
         raise _fail(str(exc)) from None
     written = failed = 0
     chunk: list[_Line] = []

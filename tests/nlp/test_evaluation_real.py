@@ -79,3 +79,20 @@ def test_evaluate_with_the_shipped_pipeline(dataset: str) -> None:
     assert data["n_examples"] > 0
     assert data["items_per_second"] > 0
     assert 0.0 <= data["stage"]["report"]["macro_f1"] <= 1.0
+
+
+def test_evaluate_with_a_bad_model_dir_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "evaluate",
+            "--dataset",
+            "uci",
+            "--path",
+            str(FIXTURES / "uci-sentiment-labelled-sentences"),
+            "--model",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "is not a saved pipeline" in result.output
