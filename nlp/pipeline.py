@@ -86,7 +86,7 @@ threshold = 0.3
 phrase_weight = 1.0
 phrase_length_bonus = 0.5
 pattern_weight = 1.5
-example_weight = 0.3
+example_weight = 0.0
 journey_path = ""
 
 [components.lp_themes]

@@ -250,7 +250,7 @@ class JourneyStageMatcher:
         "phrase_weight": 1.0,
         "phrase_length_bonus": 0.5,
         "pattern_weight": 1.5,
-        "example_weight": 0.3,
+        "example_weight": 0.0,
         "journey_path": "",
     },
     assigns=["doc._.lp_segment_stages", "doc._.lp_stage"],
