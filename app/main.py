@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import AppError
+from app.errors import AppError, BadRequestError
 from app.items.router import router as items_router
 from app.journey.router import router as journey_router
 from app.runtime import Runtime, build_runtime
@@ -53,6 +54,7 @@ def create_app(
                 rt.scheduler = None
 
     app = FastAPI(
+        dependencies=[Depends(refuse_nul_bytes)],
         title="Listening Path",
         version="0.1.0",
         description=API_DESCRIPTION,
@@ -73,6 +75,14 @@ def create_app(
             problems.append(f"{where or 'request'}: {err.get('msg', 'invalid')}")
         return JSONResponse(
             status_code=422, content={"detail": "; ".join(problems), "errors": jsonable(exc)}
+        )
+
+    @app.exception_handler(DataError)
+    async def data_error(_: Request, exc: DataError) -> JSONResponse:
+        # Last line of defence: a value the database cannot hold is the caller's input.
+        return JSONResponse(
+            status_code=400,
+            content={"detail": f"a parameter is out of range: {str(exc.orig).splitlines()[0]}"},
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -103,6 +113,13 @@ def create_app(
     app.include_router(items_router)
     app.include_router(sources_router)
     return app
+
+
+def refuse_nul_bytes(request: Request) -> None:
+    """A NUL byte is never meaningful in a path or query, and PostgreSQL refuses it in
+    text: say so with a 400 instead of letting the database fail the request."""
+    if "\x00" in request.url.path or "%00" in request.url.query or "\x00" in request.url.query:
+        raise BadRequestError("NUL bytes are not allowed in the path or query string")
 
 
 def jsonable(exc: RequestValidationError) -> list[dict[str, object]]:

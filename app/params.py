@@ -20,13 +20,23 @@ def parse_moment(value: str | None, *, name: str, end: bool = False) -> datetime
         if len(value) == 10:
             day = date.fromisoformat(value)
             moment = datetime.combine(day, time.min, tzinfo=UTC)
-            return moment + timedelta(days=1) if end else moment
+            if end:
+                return (
+                    moment + timedelta(days=1)
+                    if day < date.max
+                    else datetime.max.replace(tzinfo=UTC)
+                )
+            return moment
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise BadRequestError(
             f"'{name}' must be a date (2026-10-31) or an ISO 8601 datetime; got {value!r}"
         ) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+MAX_ID = 2**31 - 1
+"""Ids are 32-bit integers in the store; larger ones are refused before they reach it."""
 
 
 def parse_range(

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from app.deps import JourneyDep, SessionDep, SettingsDep
 from app.errors import BadRequestError
 from app.items import service
 from app.items.schemas import ItemDetail, ItemPage
-from app.params import check_stage, parse_range
+from app.params import MAX_ID, check_stage, parse_range
 
 router = APIRouter(prefix="/api/v1/items", tags=["items"])
 
@@ -48,5 +48,5 @@ def list_items(
 
 
 @router.get("/{item_id}", response_model=ItemDetail, summary="One item with its sentences")
-def get_item(session: SessionDep, item_id: int) -> ItemDetail:
+def get_item(session: SessionDep, item_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> ItemDetail:
     return service.get_item(session, item_id=item_id)

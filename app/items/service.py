@@ -23,6 +23,7 @@ from app.items.schemas import (
     StageCall,
 )
 from app.models import Item, Segment
+from app.params import MAX_ID
 from nlp.enrichment import UNASSIGNED
 
 
@@ -43,15 +44,19 @@ def encode_cursor(item: Item) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+BAD_CURSOR = "cursor is not one this API issued; pass the `next_cursor` of a previous page"
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         occurred, item_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(occurred), int(item_id)
+        moment, last_id = datetime.fromisoformat(occurred), int(item_id)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
-        raise BadRequestError(
-            "cursor is not one this API issued; pass the `next_cursor` of a previous page"
-        ) from exc
+        raise BadRequestError(BAD_CURSOR) from exc
+    if moment.tzinfo is None or not 0 < last_id <= MAX_ID:
+        raise BadRequestError(BAD_CURSOR)
+    return moment, last_id
 
 
 def _escape_like(text: str) -> str:

@@ -7,6 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from app.deps import RuntimeDep, SessionDep
 from app.models import QuarantinedRecord, Source, SyncRun
+from app.params import MAX_ID
 from app.sources import service
 from app.sources.schemas import QuarantinePublic, SourcePublic, SyncRunPublic, redact_config
 
@@ -78,7 +79,7 @@ def list_quarantine(
     session: SessionDep,
     source: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> list[QuarantinePublic]:
     rows = service.list_quarantine(session, source_id=source, limit=limit, before_id=before_id)
     return [_quarantine_out(r) for r in rows]

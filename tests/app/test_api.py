@@ -77,6 +77,8 @@ def test_story_date_range(client: TestClient) -> None:
     everything = client.get("/api/v1/story").json()["voices"]
     early = client.get("/api/v1/story", params={"from": "2026-09-01", "to": "2026-09-02"}).json()
     assert 0 < early["voices"] < everything
+    wide = client.get("/api/v1/story", params={"from": "0001-01-01", "to": "9999-12-31"})
+    assert wide.json()["voices"] == everything
     none = client.get("/api/v1/story", params={"from": "2030-01-01"}).json()
     assert none["voices"] == 0
     assert all(s["voices"] == 0 and s["sentiment"]["mean"] is None for s in none["stages"])
@@ -146,6 +148,13 @@ def test_items_no_personal_data(client: TestClient) -> None:
         ({"limit": 100000}, 400, "at most"),
         ({"sentiment": "angry"}, 422, "sentiment"),
         ({"from": "2026-13-45"}, 400, "'from'"),
+        (
+            {"cursor": "WyIyMDI2LTA5LTAxVDAwOjAwOjAwKzAwOjAwIiwgOTk5OTk5OTk5OTk5OTk5XQ"},
+            400,
+            "cursor",
+        ),
+        ({"q": "a\x00b"}, 400, "NUL"),
+        ({"from": "2026-09-01T00:00:00+99:00"}, 400, "'from'"),
     ],
 )
 def test_items_bad_parameters(
@@ -165,6 +174,7 @@ def test_item_detail_has_segments(client: TestClient) -> None:
     assert detail["stage"]["stage"] == "onboard"  # the setup question's hint
     assert client.get("/api/v1/items/999999").status_code == 404
     assert client.get("/api/v1/items/abc").status_code == 422
+    assert client.get("/api/v1/items/99999999999999999999").status_code == 422
 
 
 def test_sources_runs_and_quarantine(client: TestClient) -> None:
