@@ -1,32 +1,47 @@
 """One pass over a Doc's tokens, shared by every Listening Path component.
 
-Iterating spaCy `Token`s and reading their attributes costs more than the work
-our components do per token, so the first component that needs them builds a
-`DocView` (plain Python lists) and caches it in `doc.user_data`. Segments are
-token ranges `[start, end)` without leading/trailing whitespace tokens, one per
-sentence of `doc.sents` that holds any non-space token.
+Iterating spaCy `Token`s and going through `doc._` costs more than the work our
+components do per token, so the first component that needs them builds a
+`DocView` (plain Python lists) and caches it in `doc.user_data`; components
+write their results on it too, and `doc._.lp` reads it back.
+
+Segments are token ranges `[start, end)` without leading/trailing whitespace
+tokens, one per sentence of `doc.sents` that holds any non-space token.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from spacy.attrs import SENT_START
 from spacy.tokens import Doc
 
 from nlp.lemma import light_lemma
+from nlp.redaction import REDACTIONS_KEY, TEXT_KEY
+
+if TYPE_CHECKING:
+    from nlp.sentiment import SegmentScore
+    from nlp.stages import StageEvidence
 
 _KEY = "lp_view"
 
 
 @dataclass(slots=True)
 class DocView:
+    """Token strings of a Doc, its segments, and what our components found."""
+
     text: str
     words: list[str]
     lower: list[str]
     lemmas: list[str]
     idx: list[int]
     segments: list[tuple[int, int]] = field(default_factory=list)
+    redactions: dict[str, int] = field(default_factory=dict)
+    segment_sentiment: list[SegmentScore] = field(default_factory=list)
+    sentiment: SegmentScore | None = None
+    segment_stages: list[StageEvidence] = field(default_factory=list)
+    themes: tuple[str, ...] = ()
 
     def char_span(self, start: int, end: int) -> tuple[int, int]:
         """Character offsets of tokens `[start, end)`."""
@@ -37,11 +52,10 @@ def _segments(doc: Doc, words: list[str]) -> list[tuple[int, int]]:
     n = len(words)
     if n == 0:
         return []
-    if doc.has_annotation("SENT_START"):
-        flags = doc.to_array(SENT_START).tolist()
-        starts = [i for i, flag in enumerate(flags) if flag == 1 or i == 0]
-    else:
-        starts = [0]
+    if not doc.has_annotation("SENT_START"):
+        return [(0, n)] if any(not w.isspace() for w in words) else []
+    flags = doc.to_array(SENT_START).tolist()
+    starts = [i for i, flag in enumerate(flags) if flag == 1 or i == 0]
     segments: list[tuple[int, int]] = []
     for k, start in enumerate(starts):
         end = starts[k + 1] if k + 1 < len(starts) else n
@@ -54,9 +68,11 @@ def _segments(doc: Doc, words: list[str]) -> list[tuple[int, int]]:
     return segments
 
 
-def doc_view(doc: Doc) -> DocView:
-    """The cached view of `doc` (built on first use)."""
-    view = doc.user_data.get(_KEY)
+def doc_view(doc: Doc, *, segmented: bool = True) -> DocView:
+    """The cached view of `doc`, built on first use. `segmented=False` (for the
+    segmenter itself) skips reading sentence boundaries from the Doc."""
+    data = doc.user_data
+    view = data.get(_KEY)
     if isinstance(view, DocView):
         return view
     words: list[str] = []
@@ -64,15 +80,22 @@ def doc_view(doc: Doc) -> DocView:
     for token in doc:
         words.append(token.text)
         idx.append(token.idx)
-    # `doc.text` re-joins every token on each access: read it once, here.
+    text = data.get(TEXT_KEY)
+    if not isinstance(text, str):
+        text = doc.text
     lower = [w.lower() for w in words]
-    text = "".join(token.text_with_ws for token in doc) if words else ""
-    view = DocView(text, words, lower, [light_lemma(w) for w in lower], idx, _segments(doc, words))
-    doc.user_data[_KEY] = view
+    view = DocView(
+        text,
+        words,
+        lower,
+        [light_lemma(w) for w in lower],
+        idx,
+        _segments(doc, words) if segmented else [],
+        dict(data.get(REDACTIONS_KEY) or {}),
+    )
+    data[_KEY] = view
     return view
 
 
-def refresh_segments(doc: Doc) -> None:
-    """Re-read sentence starts after a component changed them."""
-    view = doc_view(doc)
-    view.segments = _segments(doc, view.words)
+if not Doc.has_extension("lp"):
+    Doc.set_extension("lp", getter=doc_view)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from nlp import redaction, segmentation, sentiment, stages, themes
 
 FACTORIES: tuple[str, ...] = (
-    "lp_contrast_splitter",
     "lp_journey_stage",
     "lp_sentiment",
+    "lp_segmenter",
     "lp_themes",
 )
 TOKENIZERS: tuple[str, ...] = ("lp.redacting_tokenizer.v1",)

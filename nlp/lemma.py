@@ -101,8 +101,21 @@ def _strip_e(stem: str) -> str:
     return stem
 
 
-@lru_cache(maxsize=200_000)
+_CACHE: dict[str, str] = {}
+_CACHE_MAX = 200_000
+
+
 def light_lemma(word: str) -> str:
+    """Shared stem for the inflections of `word` (lower-cased), memoised."""
+    cached = _CACHE.get(word)
+    if cached is None:
+        cached = _light_lemma(word)
+        if len(_CACHE) < _CACHE_MAX:
+            _CACHE[word] = cached
+    return cached
+
+
+def _light_lemma(word: str) -> str:
     """Shared stem for the inflections of `word` (lower-cased): "Delays" -> "delay",
     "charged"/"charges"/"charge" -> "charg", "cancelled" -> "cancel"."""
     w = word.lower().replace("\u2019", "'")

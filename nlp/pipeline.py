@@ -4,8 +4,7 @@ The spaCy `Language` is built from `PIPELINE_CONFIG` (a spaCy config string)
 starting from the blank English language; nothing is downloaded:
 
     tokenizer  lp.redacting_tokenizer.v1   PII -> [EMAIL] / [PHONE] / [CARD]
-    sentencizer                            sentences
-    lp_contrast_splitter                   "..., but ..." -> two segments
+    lp_segmenter                           sentences, then "..., but ..." clauses
     lp_sentiment                           sentiment per segment and item
     lp_journey_stage                       stage evidence per segment and item
     lp_themes                              key phrases of the item
@@ -40,7 +39,7 @@ from nlp.enrichment import (
 )
 from nlp.journey import Journey
 from nlp.sentiment import CustomerSentiment, SegmentScore
-from nlp.stages import JourneyStageMatcher, StageEvidence, journey_to_data
+from nlp.stages import JourneyStageMatcher, journey_to_data, pool
 
 PIPELINE_VERSION = "1.0.0"
 """Bump when pipeline code changes what it outputs for the same text."""
@@ -50,7 +49,7 @@ DEFAULT_STAGE_THRESHOLD = 0.3
 PIPELINE_CONFIG = """
 [nlp]
 lang = "en"
-pipeline = ["sentencizer", "lp_contrast_splitter", "lp_sentiment", "lp_journey_stage", "lp_themes"]
+pipeline = ["lp_segmenter", "lp_sentiment", "lp_journey_stage", "lp_themes"]
 batch_size = 256
 
 [nlp.tokenizer]
@@ -58,14 +57,9 @@ batch_size = 256
 
 [components]
 
-[components.sentencizer]
-factory = "sentencizer"
-punct_chars = null
-overwrite = false
-
-[components.lp_contrast_splitter]
-factory = "lp_contrast_splitter"
-words = ["but", "however"]
+[components.lp_segmenter]
+factory = "lp_segmenter"
+contrast_words = ["but", "however"]
 min_tokens = 3
 
 [components.lp_sentiment]
@@ -95,6 +89,8 @@ max_themes = 8
 max_words = 3
 min_chars = 4
 """
+
+_NEUTRAL = Sentiment(0.0, "neutral")
 
 SENTIMENT_PIPE = "lp_sentiment"
 STAGE_PIPE = "lp_journey_stage"
@@ -187,42 +183,38 @@ class PipelineEnricher:
     def _to_enrichment(self, doc: Doc, hint: str | None) -> Enrichment:
         hint = hint if hint in self._keys else None
         hint_decision = StageDecision(hint, 1.0, "hint", (f"stage_hint:{hint}",)) if hint else None
-        seg_sentiments: list[SegmentScore] = doc._.lp_segment_sentiment or []
-        seg_stages: list[StageEvidence] = doc._.lp_segment_stages or []
-        segments: list[SegmentEnrichment] = []
         view = doc_view(doc)
         text = view.text
         decide = self._stage.decide
-        for (first, last), score, found in zip(
-            view.segments, seg_sentiments, seg_stages, strict=True
+        sentiment_of = self._sentiment_of
+        segments: list[SegmentEnrichment] = []
+        for index, ((first, last), score, found) in enumerate(
+            zip(view.segments, view.segment_sentiment, view.segment_stages, strict=True)
         ):
             start, end = view.char_span(first, last)
             decision = decide(found)
             if hint_decision is not None and decision.stage == UNASSIGNED:
                 decision = hint_decision
             segments.append(
-                SegmentEnrichment(
-                    index=len(segments),
-                    start=start,
-                    end=end,
-                    text=text[start:end],
-                    sentiment=self._sentiment_of(score),
-                    stage=decision,
-                )
+                SegmentEnrichment(index, start, end, text[start:end], sentiment_of(score), decision)
             )
-        if segments:
-            item_sentiment = self._sentiment_of(doc._.lp_sentiment)
+        if segments and view.sentiment is not None:
+            item_sentiment = sentiment_of(view.sentiment)
         else:
-            item_sentiment = Sentiment(0.0, "neutral")
-        pooled: StageEvidence = doc._.lp_stage or StageEvidence()
-        item_stage = hint_decision or self._stage.decide(pooled)
+            item_sentiment = _NEUTRAL
+        if hint_decision is not None:
+            item_stage = hint_decision
+        elif len(segments) == 1:
+            item_stage = segments[0].stage
+        else:
+            item_stage = decide(pool(view.segment_stages))
         return Enrichment(
             text=text,
             sentiment=item_sentiment,
             stage=item_stage,
             segments=tuple(segments),
-            themes=tuple(doc._.lp_themes or ()),
-            redactions=dict(doc._.lp_redactions or {}),
+            themes=view.themes,
+            redactions=view.redactions,
             nlp_version=self._version,
         )
 

@@ -5,7 +5,7 @@ the language's default tokenizer: it first replaces e-mail addresses, phone
 numbers and Luhn-valid payment card numbers with `[EMAIL]`, `[PHONE]` and
 `[CARD]`, then tokenizes the redacted string. `doc.text` (hence
 `Enrichment.text` and every segment offset) is the redacted text, and
-`doc._.lp_redactions` counts the replacements by kind.
+`doc.user_data["lp_redactions"]` counts the replacements by kind.
 
 False positives are kept down on purpose: a digit run is a card only if it has
 13-19 digits AND passes the Luhn check; a phone number needs a leading `+` or
@@ -42,6 +42,11 @@ _PHONE_RE = re.compile(
     r"\d{1,5}(?:[ .-]\d{1,5}){0,5})"
     r"(?![\w/]|[.,-]\d)"
 )
+# Cheap pre-checks (one C-level search each) so most texts skip the full passes:
+# an e-mail needs a word character right before "@"; a phone or card number
+# needs at least 7 digits in one run of digits and separators.
+_EMAIL_HINT_RE = re.compile(r"\w@\w")
+_NUMBER_HINT_RE = re.compile(r"\d(?:[ ().+-]{0,3}\d){6}")
 _DATE_LIKE_RE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
 
 
@@ -84,7 +89,9 @@ def _is_phone(match: str) -> bool:
 def redact(text: str) -> tuple[str, dict[str, int]]:
     """Return `text` with e-mails, card numbers and phone numbers replaced, and counts."""
     counts: dict[str, int] = {}
-    if not text or ("@" not in text and not any(ch.isdigit() for ch in text)):
+    has_email = _EMAIL_HINT_RE.search(text) is not None
+    has_number = _NUMBER_HINT_RE.search(text) is not None
+    if not has_email and not has_number:
         return text, counts
 
     def sub(kind: str, pattern: re.Pattern[str], ok: Callable[[str], bool] | None) -> None:
@@ -98,15 +105,18 @@ def redact(text: str) -> tuple[str, dict[str, int]]:
 
         text = pattern.sub(repl, text)
 
-    if "@" in text:
+    if has_email:
         sub("email", _EMAIL_RE, None)
-    sub("card", _CARD_RE, _is_card)
-    sub("phone", _PHONE_RE, _is_phone)
+    if has_number:
+        sub("card", _CARD_RE, _is_card)
+        sub("phone", _PHONE_RE, _is_phone)
     return text, counts
 
 
-if not Doc.has_extension("lp_redactions"):
-    Doc.set_extension("lp_redactions", default=None)
+REDACTIONS_KEY = "lp_redactions"
+"""`doc.user_data` key: counts of redactions by kind."""
+TEXT_KEY = "lp_text"
+"""`doc.user_data` key: the redacted text (equal to `doc.text`, without re-joining tokens)."""
 
 
 class RedactingTokenizer:
@@ -120,7 +130,9 @@ class RedactingTokenizer:
     def __call__(self, text: str) -> Doc:
         redacted, counts = redact(text)
         doc: Doc = self.tokenizer(redacted)
-        doc._.lp_redactions = counts
+        # Plain user_data keys, not `doc._` extensions: read once by `nlp.docview`.
+        doc.user_data[REDACTIONS_KEY] = counts
+        doc.user_data[TEXT_KEY] = redacted
         return doc
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:  # noqa: ARG002

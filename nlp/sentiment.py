@@ -109,15 +109,9 @@ class SegmentScore:
     contrast_opened: bool = False
 
 
-if not Doc.has_extension("lp_segment_sentiment"):
-    Doc.set_extension("lp_segment_sentiment", default=None)
-if not Doc.has_extension("lp_sentiment"):
-    Doc.set_extension("lp_sentiment", default=None)
-
-
 class CustomerSentiment:
-    """spaCy component: `doc._.lp_segment_sentiment` (one `SegmentScore` per
-    segment of `nlp.docview.doc_view(doc)`, in order) and `doc._.lp_sentiment`."""
+    """spaCy component: `doc._.lp.segment_sentiment` (one `SegmentScore` per
+    segment of `doc._.lp.segments`, in order) and `doc._.lp.sentiment` (the item)."""
 
     def __init__(
         self,
@@ -284,8 +278,8 @@ class CustomerSentiment:
                 raw += learned
             opened = lower[start] in CONTRAST_WORDS
             segments.append(SegmentScore(raw, normalise_score(raw), opened))
-        doc._.lp_segment_sentiment = segments
-        doc._.lp_sentiment = self.combine(segments)
+        view.segment_sentiment = segments
+        view.sentiment = self.combine(segments)
         return doc
 
     def combine(self, segments: Sequence[SegmentScore]) -> SegmentScore:
@@ -359,7 +353,7 @@ class CustomerSentiment:
         "model_weight": 1.0,
         "weights_path": "",
     },
-    assigns=["doc._.lp_segment_sentiment", "doc._.lp_sentiment"],
+    assigns=["doc._.lp"],
 )
 def make_sentiment(
     nlp: Language,

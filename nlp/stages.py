@@ -46,11 +46,6 @@ from nlp.lemma import inflections, light_lemma
 
 _MAX_VARIANTS = 256
 
-if not Doc.has_extension("lp_segment_stages"):
-    Doc.set_extension("lp_segment_stages", default=None)
-if not Doc.has_extension("lp_stage"):
-    Doc.set_extension("lp_stage", default=None)
-
 
 @dataclass(slots=True)
 class StageEvidence:
@@ -75,12 +70,32 @@ class StageEvidence:
             self.methods.setdefault(stage, set()).update(other.methods.get(stage, set()))
 
 
+_EMPTY = StageEvidence()
+"""Shared placeholder for segments without evidence: never mutated."""
+
+
+def pool(segments: Iterable[StageEvidence]) -> StageEvidence:
+    """The evidence of a whole item: its segments' evidence added up."""
+    pooled = StageEvidence()
+    for found in segments:
+        if found.scores:
+            pooled.merge(found)
+    return pooled
+
+
+NO_EVIDENCE = StageDecision(UNASSIGNED, 0.0, "none")
+
+
 def decide(found: StageEvidence, *, order: Sequence[str], threshold: float) -> StageDecision:
     """Turn evidence into a decision; `unassigned` when there is none or too little."""
     if not found.scores:
-        return StageDecision(UNASSIGNED, 0.0, "none")
-    rank = {key: i for i, key in enumerate(order)}
-    best = min(found.scores, key=lambda k: (-found.scores[k], rank.get(k, len(rank))))
+        return NO_EVIDENCE
+    scores = found.scores
+    if len(scores) == 1:
+        best = next(iter(scores))
+    else:
+        rank = {key: i for i, key in enumerate(order)}
+        best = min(scores, key=lambda k: (-scores[k], rank.get(k, len(rank))))
     score = found.scores[best]
     total = sum(found.scores.values())
     confidence = round((score / total) * (1.0 - math.exp(-score)), 4)
@@ -97,8 +112,8 @@ def journey_to_data(journey: Journey) -> dict[str, Any]:
 
 
 class JourneyStageMatcher:
-    """spaCy component: `doc._.lp_segment_stages` (one `StageEvidence` per
-    segment of `doc.sents`) and `doc._.lp_stage` (pooled `StageEvidence`).
+    """spaCy component: `doc._.lp.segment_stages` (one `StageEvidence` per
+    segment of `doc._.lp.segments`); `pool` gives the item's evidence.
     Use `decide` (or the enricher) to turn them into `StageDecision`s."""
 
     def __init__(
@@ -125,11 +140,12 @@ class JourneyStageMatcher:
         self.matcher = PhraseMatcher(self.vocab, attr="LOWER")
         self._patterns: list[tuple[str, re.Pattern[str]]] = []
         self._example_words: dict[str, tuple[str, ...]] = {}
+        self._order: tuple[str, ...] = ()
         self.set_journey(self.journey)
 
     @property
     def order(self) -> tuple[str, ...]:
-        return self.journey.keys
+        return self._order
 
     def _phrase_docs(self, phrase: str) -> list[Doc]:
         """`phrase` and its inflected variants as pattern docs for a LOWER matcher."""
@@ -145,6 +161,7 @@ class JourneyStageMatcher:
     def set_journey(self, journey: Journey) -> None:
         """(Re)build the matchers for `journey`."""
         self.journey = journey
+        self._order = journey.keys
         self.matcher = PhraseMatcher(self.vocab, attr="LOWER")
         example_stages: dict[str, set[str]] = {}
         phrase_lemmas: set[str] = set()
@@ -172,10 +189,19 @@ class JourneyStageMatcher:
     def __call__(self, doc: Doc) -> Doc:
         view = doc_view(doc)
         segments = view.segments
-        per_segment = [StageEvidence() for _ in segments]
+        per_segment = [_EMPTY] * len(segments)
+        view.segment_stages = per_segment
+
+        def at(index: int) -> StageEvidence:
+            found = per_segment[index]
+            if found is _EMPTY:
+                found = per_segment[index] = StageEvidence()
+            return found
+
         if not segments:
-            doc._.lp_segment_stages = per_segment
-            doc._.lp_stage = StageEvidence()
+            return doc
+        matches = self.matcher(doc)
+        if not matches and not self._patterns and self.example_weight <= 0:
             return doc
         seg_starts = [start for start, _end in segments]
         char_starts = [view.idx[start] for start in seg_starts]
@@ -184,7 +210,7 @@ class JourneyStageMatcher:
         claimed: list[tuple[int, int] | None] = [None] * len(doc)
         strings = self.vocab.strings
         lower = view.lower
-        matches = sorted(self.matcher(doc), key=lambda m: (-(m[2] - m[1]), m[1]))
+        matches = sorted(matches, key=lambda m: (-(m[2] - m[1]), m[1]))
         for match_id, start, end in matches:
             span_id = (start, end)
             if any(c is not None and c != span_id for c in claimed[start:end]):
@@ -195,15 +221,13 @@ class JourneyStageMatcher:
             segment = max(bisect_right(seg_starts, start) - 1, 0)
             first, last = view.char_span(start, end)
             words = view.text[first:last].lower()
-            per_segment[segment].add(strings[match_id], weight, words, "phrase")
+            at(segment).add(strings[match_id], weight, words, "phrase")
         text = view.text
         for key, pattern in self._patterns:
             for m in pattern.finditer(text):
                 if m.group(0):
                     segment = max(bisect_right(char_starts, m.start()) - 1, 0)
-                    per_segment[segment].add(
-                        key, self.pattern_weight, m.group(0).lower(), "pattern"
-                    )
+                    at(segment).add(key, self.pattern_weight, m.group(0).lower(), "pattern")
         if self.example_weight > 0 and self._example_words:
             known = self._example_words
             lemmas = view.lemmas
@@ -212,12 +236,7 @@ class JourneyStageMatcher:
                     stages = known.get(lemmas[i])
                     if stages and claimed[i] is None and lower[i].isalpha():
                         for key in stages:
-                            per_segment[index].add(key, self.example_weight, lower[i], "example")
-        pooled = StageEvidence()
-        for found in per_segment:
-            pooled.merge(found)
-        doc._.lp_segment_stages = per_segment
-        doc._.lp_stage = pooled
+                            at(index).add(key, self.example_weight, lower[i], "example")
         return doc
 
     def decide(self, found: StageEvidence) -> StageDecision:
@@ -253,7 +272,7 @@ class JourneyStageMatcher:
         "example_weight": 0.0,
         "journey_path": "",
     },
-    assigns=["doc._.lp_segment_stages", "doc._.lp_stage"],
+    assigns=["doc._.lp"],
 )
 def make_journey_stage(
     nlp: Language,

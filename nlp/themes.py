@@ -13,14 +13,11 @@ from __future__ import annotations
 
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 
+from nlp.docview import doc_view
 from nlp.lemma import singular
-from nlp.redaction import PLACEHOLDERS
 from nlp.sentiment import vader_lexicon
-
-if not Doc.has_extension("lp_themes"):
-    Doc.set_extension("lp_themes", default=None)
 
 # Words that carry tone or glue, not topic: never a theme on their own nor at an edge.
 _FILLER = frozenset(
@@ -43,35 +40,22 @@ _STOP = (frozenset(STOP_WORDS) | _FILLER) - _WEAK_ALONE
 
 
 class ThemeExtractor:
-    """spaCy component: `doc._.lp_themes` (tuple of key phrases)."""
+    """spaCy component: `doc._.lp.themes` (tuple of key phrases)."""
 
     def __init__(self, name: str, *, max_themes: int, max_words: int, min_chars: int) -> None:
         self.name = name
         self.max_themes = max_themes
         self.max_words = max_words
         self.min_chars = min_chars
-        self._placeholders = frozenset(PLACEHOLDERS.values())
         lexicon = vader_lexicon()
         self._evaluative = frozenset(w for w, v in lexicon.items() if abs(v) >= 1.0)
 
-    def _is_content(self, token: Token) -> bool:
-        text = token.text
-        if not token.is_alpha or text in self._placeholders:
-            return False
-        lower = token.lower_
-        if lower in _STOP or len(lower) < 2:
-            return False
-        prev = token.nbor(-1).text if token.i > 0 else ""
-        return prev not in ("@", "#")
-
-    def _emit(self, run: list[Token], out: list[str], seen: set[str]) -> None:
-        words = [t.lower_ for t in run]
+    def _emit(self, run: list[str], out: list[str], seen: set[str]) -> None:
+        words = list(run)
         while words and words[0] in self._evaluative:
             words.pop(0)
         while words and words[-1] in self._evaluative:
             words.pop()
-        if not words:
-            return
         for start in range(0, len(words), self.max_words):
             chunk = words[start : start + self.max_words]
             if len(chunk) == 1 and (len(chunk[0]) < self.min_chars or chunk[0] in _WEAK_ALONE):
@@ -83,31 +67,38 @@ class ThemeExtractor:
                 out.append(phrase)
 
     def themes(self, doc: Doc) -> tuple[str, ...]:
+        """Key phrases of `doc`, in order of first appearance."""
+        view = doc_view(doc)
+        lower = view.lower
         out: list[str] = []
         seen: set[str] = set()
-        run: list[Token] = []
-        for token in doc:
-            if token.is_sent_start and run:
+        for start, end in view.segments:
+            run: list[str] = []
+            for i in range(start, end):
+                word = lower[i]
+                if (
+                    word.isalpha()
+                    and word not in _STOP
+                    and len(word) > 1
+                    and (i == 0 or lower[i - 1] not in ("@", "#"))
+                ):
+                    run.append(word)
+                elif run:
+                    self._emit(run, out, seen)
+                    run = []
+            if run:
                 self._emit(run, out, seen)
-                run = []
-            if self._is_content(token):
-                run.append(token)
-            elif run:
-                self._emit(run, out, seen)
-                run = []
-        if run:
-            self._emit(run, out, seen)
         return tuple(out[: self.max_themes])
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.lp_themes = self.themes(doc)
+        doc_view(doc).themes = self.themes(doc)
         return doc
 
 
 @Language.factory(
     "lp_themes",
     default_config={"max_themes": 8, "max_words": 3, "min_chars": 4},
-    assigns=["doc._.lp_themes"],
+    assigns=["doc._.lp"],
 )
 def make_themes(
     nlp: Language,  # noqa: ARG001  (spaCy passes it to every factory)

@@ -10,8 +10,8 @@ import nlp.factories
 from nlp.pipeline import PipelineEnricher, pipeline_config
 
 EXPECTED_FACTORIES = {
-    "lp_contrast_splitter",
     "lp_journey_stage",
+    "lp_segmenter",
     "lp_sentiment",
     "lp_themes",
 }
@@ -32,16 +32,22 @@ def test_pipeline_is_built_from_config(enricher: PipelineEnricher) -> None:
     config = pipeline_config()
     assert config["nlp"]["tokenizer"]["@tokenizers"] == "lp.redacting_tokenizer.v1"
     assert enricher.nlp.pipe_names == list(config["nlp"]["pipeline"])
-    assert enricher.nlp.pipe_names[0] == "sentencizer"
+    assert enricher.nlp.pipe_names[0] == "lp_segmenter"
     for name in enricher.nlp.pipe_names:
-        assert (
-            name == "sentencizer" or enricher.nlp.get_pipe_meta(name).factory in EXPECTED_FACTORIES
-        )
+        assert enricher.nlp.get_pipe_meta(name).factory in EXPECTED_FACTORIES
+    doc = enricher.nlp("One. Two is here but three is there!  Four")
+    assert [s.text.strip() for s in doc.sents] == [
+        "One.",
+        "Two is here",
+        "but three is there!",
+        "Four",
+    ]
 
 
 def test_components_work_in_a_blank_pipeline() -> None:
     blank = spacy.blank("en")
-    blank.add_pipe("sentencizer")
+    blank.add_pipe("lp_segmenter")
     blank.add_pipe("lp_sentiment")
     doc = blank("Still waiting for my refunds.")
-    assert doc._.lp_sentiment.score < 0
+    assert doc._.lp.sentiment.score < 0
+    assert doc._.lp.segments == [(0, 6)]
