@@ -64,8 +64,10 @@ def train_weights(
     learning_rate: float = 0.5,
     min_count: int = 2,
     min_weight: float = 0.02,
+    sample_weights: Sequence[float] | None = None,
 ) -> dict[str, float]:
-    """Logistic regression weights (positive = 1) for features seen `min_count`+ times."""
+    """Logistic regression weights (positive = 1) for features seen `min_count`+ times;
+    `sample_weights` scale each example's loss (default 1)."""
     counts: dict[str, int] = {}
     for feats in docs:
         for f in set(feats):
@@ -81,6 +83,8 @@ def train_weights(
     col = np.asarray(cols, dtype=np.int64)
     y = np.asarray(labels, dtype=np.float64)
     n, d = len(docs), len(vocab)
+    sw = np.ones(n) if sample_weights is None else np.asarray(sample_weights, dtype=np.float64)
+    sw = sw * (n / sw.sum())
     w = np.zeros(d)
     b = 0.0
     # Adam on the mean log-loss + l2 * |w|^2 / 2
@@ -91,7 +95,7 @@ def train_weights(
     for step in range(1, epochs + 1):
         z = np.bincount(row, weights=w[col], minlength=n) + b
         p = 1.0 / (1.0 + np.exp(-z))
-        g = (p - y) / n
+        g = sw * (p - y) / n
         grad_w = np.bincount(col, weights=g[row], minlength=d) + l2 * w
         grad_b = float(g.sum())
         m_w = beta1 * m_w + (1 - beta1) * grad_w
@@ -121,7 +125,12 @@ def read_weights(path: Path) -> dict[str, float]:
     return {str(k): float(v) for k, v in data["weights"].items()}
 
 
-def _training_set(eval_dir: Path) -> tuple[list[list[str]], list[int]]:
+DATASET_WEIGHTS = {"clothing": 3.0}
+"""Multi-sentence reviews are few (about 600 rows) next to 5,000 short texts: weigh
+them up. 5-fold CV on the non-test rows: clothing macro-F1 0.548 -> 0.561."""
+
+
+def _training_set(eval_dir: Path) -> tuple[list[list[str]], list[int], list[float]]:
     """Non-test rows of the licence-OK sets, polar labels only."""
     import spacy
 
@@ -130,6 +139,7 @@ def _training_set(eval_dir: Path) -> tuple[list[list[str]], list[int]]:
     tokenizer = spacy.blank("en").tokenizer
     docs: list[list[str]] = []
     labels: list[int] = []
+    weights: list[float] = []
     sources = {
         "uci": "uci-sentiment-labelled-sentences",
         "clothing": "womens-clothing-reviews",
@@ -142,19 +152,20 @@ def _training_set(eval_dir: Path) -> tuple[list[list[str]], list[int]]:
             lower = [t.lower_ for t in tokenizer(example.text)]
             docs.append(sentiment_features(lower))
             labels.append(1 if example.sentiment == "positive" else 0)
-    return docs, labels
+            weights.append(DATASET_WEIGHTS.get(dataset, 1.0))
+    return docs, labels, weights
 
 
 def main(argv: Sequence[str]) -> int:
     if len(argv) != 1:
         sys.stderr.write("usage: python -m nlp.sentiment_model EVAL_DIR\n")
         return 2
-    docs, labels = _training_set(Path(argv[0]))
-    weights = train_weights(docs, labels)
+    docs, labels, sample_weights = _training_set(Path(argv[0]))
+    weights = train_weights(docs, labels, sample_weights=sample_weights)
     target = Path(__file__).parent / "data" / "sentiment_weights.json"
     payload = {
         "trained_on": "non-test rows of UCI sentiment sentences (CC BY 4.0), women's clothing "
-        "reviews (CC0), VADER ground truth (MIT); polar labels only",
+        "reviews (CC0), VADER ground truth (MIT); polar labels only; clothing rows weighted x3",
         "examples": len(docs),
         "weights": weights,
     }
