@@ -396,6 +396,9 @@ def train_command(
     mapping: Annotated[
         Path | None, typer.Option(help="Stage mapping CSV for public datasets.")
     ] = None,
+    ngram_size: Annotated[
+        int, typer.Option(min=1, max=4, help="Longest word n-gram the classifier uses.")
+    ] = 1,
     use_journey: Annotated[
         bool,
         typer.Option(
@@ -438,6 +441,7 @@ def train_command(
             trained_on=f"{name}:{data.name}:{chosen}"
             + (f":k={per_class},seed={seed}" if per_class else ""),
             use_journey=use_journey,
+            ngram_size=ngram_size,
             quiet=not verbose,
         )
     except (DatasetError, JourneyError, TrainingError) as exc:
