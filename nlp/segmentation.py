@@ -15,10 +15,6 @@ a third of bare VADER's time per text); this does the same in one pass.
 
 from __future__ import annotations
 
-from typing import Any, cast
-
-import numpy as np
-from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -83,9 +79,10 @@ class Segmenter:
             view.segments = []
             return doc
         starts = self.boundaries(view.words, view.lower)
-        flags = np.full((n, 1), -1, dtype=np.int32)
-        flags[starts, 0] = 1
-        doc.from_array([SENT_START], cast(Any, flags.astype(np.uint64)))
+        # Only the starts are written: tokens left unset continue the sentence,
+        # so `doc.sents` works, at a fraction of the cost of writing every token.
+        for i in starts:
+            doc[i].is_sent_start = True
         segments: list[tuple[int, int]] = []
         words = view.words
         for k, start in enumerate(starts):

@@ -37,7 +37,7 @@ from vaderSentiment import vaderSentiment as _vader
 from nlp.docview import doc_view
 from nlp.enrichment import SentimentLabel
 from nlp.lemma import light_lemma
-from nlp.sentiment_model import read_weights, score_features, sentiment_features
+from nlp.sentiment_model import read_weights, score_text
 
 CONTRAST_WORDS = frozenset({"but", "however"})
 _NEGATORS = frozenset(
@@ -270,9 +270,7 @@ class CustomerSentiment:
                 lemmas=lemmas[start:end],
             )
             if self.weights:
-                learned = self.model_weight * score_features(
-                    self.weights, sentiment_features(seg_lower)
-                )
+                learned = self.model_weight * score_text(self.weights, seg_lower)
                 if _is_question(seg_lower):
                     learned *= self.question_factor
                 raw += learned

@@ -114,6 +114,36 @@ def train_weights(
     }
 
 
+def score_text(weights: dict[str, float], lower: Sequence[str]) -> float:
+    """`score_features(weights, sentiment_features(lower))` in one pass, without
+    building the feature list (the pipeline's hot path)."""
+    get = weights.get
+    total = 0.0
+    negated = 0
+    prev = "|"
+    for token in lower:
+        if token in _SCOPE_END:
+            negated = 0
+            prev = "|"
+            continue
+        if token in _NEGATORS:
+            negated = 3
+            word = "not"
+        elif not token.isalpha() or token.startswith(("@", "#", "http")):
+            if token != "!" and token != "?":
+                continue
+            word = token
+        else:
+            word = f"not_{token}" if negated > 0 else token
+            if negated:
+                negated -= 1
+        total += get(word, 0.0)
+        if prev != "|":
+            total += get(f"{prev} {word}", 0.0)
+        prev = word
+    return total
+
+
 def score_features(weights: dict[str, float], feats: Iterable[str]) -> float:
     """Sum of the learned weights of `feats` (no bias: no words, no opinion)."""
     get = weights.get

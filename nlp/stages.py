@@ -70,6 +70,52 @@ class StageEvidence:
             self.methods.setdefault(stage, set()).update(other.methods.get(stage, set()))
 
 
+def required_literals(pattern: str) -> tuple[str, ...] | None:
+    """Lower-cased strings of which every match of `pattern` contains at least one,
+    or None when we cannot tell. Used to skip a regex on texts that cannot match:
+    `"in" in text` costs a fraction of a regex scan.
+
+    Reads the pattern with the stdlib's own regex parser (`re._parser`); any
+    surprise there just turns the pre-check off for that pattern."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern, re.IGNORECASE)
+        literal, subpattern, branch = _parser.LITERAL, _parser.SUBPATTERN, _parser.BRANCH
+    except Exception:  # an optional optimisation: never fatal
+        return None
+
+    def leading(items: Any) -> str:
+        chars: list[str] = []
+        for op, arg in items:
+            if op is not literal:
+                break
+            chars.append(chr(arg))
+        return "".join(chars).lower()
+
+    candidates: list[tuple[str, ...]] = []
+    run: list[str] = []
+    for op, arg in list(parsed.data) + [(None, None)]:
+        if op is literal:
+            run.append(chr(arg))
+            continue
+        if run:
+            candidates.append(("".join(run).lower(),))
+            run = []
+        if op is subpattern:
+            body = list(arg[-1].data if hasattr(arg[-1], "data") else arg[-1])
+            if len(body) == 1 and body[0][0] is branch:
+                alternatives = tuple(leading(alt) for alt in body[0][1][1])
+                if all(alternatives):
+                    candidates.append(alternatives)
+            elif leading(body):
+                candidates.append((leading(body),))
+    usable = [c for c in candidates if min(len(a) for a in c) >= 3]
+    if not usable:
+        return None
+    return max(usable, key=lambda c: min(len(a) for a in c))
+
+
 _EMPTY = StageEvidence()
 """Shared placeholder for segments without evidence: never mutated."""
 
@@ -138,7 +184,7 @@ class JourneyStageMatcher:
         self.example_weight = example_weight
         self.journey: Journey = load_journey(Path(journey_path) if journey_path else None)
         self.matcher = PhraseMatcher(self.vocab, attr="LOWER")
-        self._patterns: list[tuple[str, re.Pattern[str]]] = []
+        self._patterns: list[tuple[str, re.Pattern[str], tuple[str, ...] | None]] = []
         self._example_words: dict[str, tuple[str, ...]] = {}
         self._order: tuple[str, ...] = ()
         self.set_journey(self.journey)
@@ -165,14 +211,17 @@ class JourneyStageMatcher:
         self.matcher = PhraseMatcher(self.vocab, attr="LOWER")
         example_stages: dict[str, set[str]] = {}
         phrase_lemmas: set[str] = set()
-        patterns: list[tuple[str, re.Pattern[str]]] = []
+        patterns: list[tuple[str, re.Pattern[str], tuple[str, ...] | None]] = []
         for stage in journey.stages:
             docs = [d for p in stage.phrases for d in self._phrase_docs(p)]
             if docs:
                 self.matcher.add(stage.key, docs)
             for phrase in stage.phrases:
                 phrase_lemmas.update(light_lemma(t.lower_) for t in self._make_doc(phrase))
-            patterns.extend((stage.key, re.compile(p, re.IGNORECASE)) for p in stage.patterns)
+            patterns.extend(
+                (stage.key, re.compile(p, re.IGNORECASE), required_literals(p))
+                for p in stage.patterns
+            )
             for example in stage.examples:
                 for token in self._make_doc(example):
                     word = token.lower_
@@ -223,7 +272,10 @@ class JourneyStageMatcher:
             words = view.text[first:last].lower()
             at(segment).add(strings[match_id], weight, words, "phrase")
         text = view.text
-        for key, pattern in self._patterns:
+        lowered = text.lower() if self._patterns else ""
+        for key, pattern, needs in self._patterns:
+            if needs is not None and not any(n in lowered for n in needs):
+                continue
             for m in pattern.finditer(text):
                 if m.group(0):
                     segment = max(bisect_right(char_starts, m.start()) - 1, 0)

@@ -105,3 +105,33 @@ def test_singular_is_readable() -> None:
         "glass",
         "status",
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I didn't like it, but the staff were great!",
+        "not worth it . never again ?",
+        "@brand #fail http://x.y waste of money",
+        "",
+    ],
+)
+def test_learned_fast_path_matches_training_features(text: str) -> None:
+    from nlp.sentiment import default_weights_path
+    from nlp.sentiment_model import read_weights, score_features, score_text, sentiment_features
+
+    weights = read_weights(default_weights_path())
+    lower = text.lower().split()
+    assert score_text(weights, lower) == pytest.approx(
+        score_features(weights, sentiment_features(lower))
+    )
+
+
+def test_train_weights_learns_polarity() -> None:
+    from nlp.sentiment_model import score_features, sentiment_features, train_weights
+
+    docs = [
+        sentiment_features(t.split()) for t in ["good stuff", "good day", "bad stuff", "bad day"]
+    ]
+    weights = train_weights(docs, [1, 1, 0, 0], min_count=1, epochs=200)
+    assert score_features(weights, ["good"]) > 0 > score_features(weights, ["bad"])

@@ -69,3 +69,28 @@ def test_themes_read_like_an_analyst_list(enricher: PipelineEnricher) -> None:
     for theme in result.themes:
         assert theme == theme.lower()
         assert theme not in {"the", "and", "thanks", "guys", "just", "really", "terrible"}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"\b10/10\b", ("10/10",)),
+        (r"\b(close|delete) my account\b", (" my account",)),
+        (r"\b(close|delete)\b.{0,9}\baccount\b", ("account",)),
+        (r"\b(close|remove)\b.{0,9}\b(plan|item)\b", ("close", "remove")),
+        (r"\bslot(s)? (at|on)\b", ("slot",)),
+        (r"abc|def", None),
+        (r"[$€£]\s?\d", None),
+        (r"\b(a|bcd) x", None),
+    ],
+)
+def test_required_literals(pattern: str, expected: tuple[str, ...] | None) -> None:
+    from nlp.stages import required_literals
+
+    assert required_literals(pattern) == expected
+
+
+def test_pattern_prefilter_keeps_matches(enricher: PipelineEnricher) -> None:
+    result = enricher.enrich("How do I close my old Premium account?")
+    assert result.stage.stage == "renew"
+    assert result.stage.method.startswith("pattern")
