@@ -222,3 +222,21 @@ def test_one_source_never_runs_twice_at_once(engine: Engine) -> None:
     assert not errors
     with source_lock(engine, "src"):  # released after the holder finished
         pass
+
+
+def test_another_process_holding_the_source_blocks_a_run(engine: Engine) -> None:
+    """On PostgreSQL the lock spans processes: a second service replica or a CLI
+    `sync` holding the advisory lock (here: another database session) wins."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's; SQLite deployments are one process")
+    from sqlalchemy import text
+
+    from app.ingest.locks import _advisory_key
+
+    with engine.connect() as other:
+        other.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _advisory_key("src")})
+        with pytest.raises(SourceBusyError, match="another process"), source_lock(engine, "src"):
+            pass
+        other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _advisory_key("src")})
+    with source_lock(engine, "src"):
+        pass
