@@ -86,8 +86,12 @@ def git_commit() -> str:
         ).stdout.strip()
 
     commit = run("rev-parse", "--short=12", "HEAD") or "unknown"
-    dirty = run("status", "--porcelain", "--", "nlp", "bench")
-    return f"{commit} (+ uncommitted changes under nlp/ or bench/)" if dirty else commit
+    status = run("status", "--porcelain", "--", "nlp", "bench").splitlines()
+    dirty = [line.split(maxsplit=1)[-1] for line in status if line.strip()]
+    if not dirty:
+        return commit
+    shown = ", ".join(dirty[:4]) + (f" and {len(dirty) - 4} more" if len(dirty) > 4 else "")
+    return f"{commit}` + uncommitted `{shown}"
 
 
 def build(args: argparse.Namespace) -> Enricher:
