@@ -35,6 +35,7 @@ from nlp.enrichment import (
     EnrichRequest,
     SegmentEnrichment,
     Sentiment,
+    SentimentLabel,
     StageDecision,
 )
 from nlp.journey import Journey
@@ -91,8 +92,13 @@ min_chars = 4
 """
 
 _NEUTRAL = Sentiment(0.0, "neutral")
+_SENTIMENT_LABELS: tuple[SentimentLabel, ...] = ("negative", "neutral", "positive")
 
 SENTIMENT_PIPE = "lp_sentiment"
+STAGE_MODEL_PIPE = "lp_textcat_stage"
+"""A trained `textcat` (labels: stage keys) added by `listening-path nlp train`."""
+SENTIMENT_MODEL_PIPE = "lp_textcat_sentiment"
+"""A trained `textcat` (labels: negative / neutral / positive)."""
 STAGE_PIPE = "lp_journey_stage"
 
 
@@ -153,6 +159,9 @@ class PipelineEnricher:
         self._sentiment = sentiment
         self._stage = stage
         self._keys = frozenset(journey.keys)
+        names = nlp.pipe_names
+        self._stage_model = STAGE_MODEL_PIPE in names
+        self._sentiment_model = SENTIMENT_MODEL_PIPE in names
         parts = [
             f"lp-nlp-{PIPELINE_VERSION}",
             f"j{_digest(journey_to_data(journey))}",
@@ -180,11 +189,43 @@ class PipelineEnricher:
         value = round(max(-1.0, min(1.0, score.score)), 4)
         return Sentiment(value, self._sentiment.label(value))
 
+    def _model_stage(self, doc: Doc) -> StageDecision | None:
+        """The trained stage classifier's call for the whole item, if there is one and
+        its top probability reaches the stage threshold."""
+        probs = {k: p for k, p in doc.cats.items() if k in self._keys}
+        if not probs:
+            return None
+        label = max(probs, key=probs.__getitem__)
+        p = float(probs[label])
+        if p < self._stage.threshold:
+            return None
+        return StageDecision(label, round(p, 4), "model", (f"model:{STAGE_MODEL_PIPE}",))
+
+    def _model_sentiment(self, doc: Doc) -> Sentiment | None:
+        """The trained sentiment classifier's call: argmax label, score p(pos) - p(neg)."""
+        cats = doc.cats
+        probs = {label: float(cats[label]) for label in _SENTIMENT_LABELS if label in cats}
+        if len(probs) != len(_SENTIMENT_LABELS):
+            return None
+        score = round(probs["positive"] - probs["negative"], 4)
+        label: SentimentLabel = max(_SENTIMENT_LABELS, key=probs.__getitem__)
+        if (label == "positive" and score <= 0) or (label == "negative" and score >= 0):
+            label = "neutral"
+        return Sentiment(score, label)
+
     def _to_enrichment(self, doc: Doc, hint: str | None) -> Enrichment:
         hint = hint if hint in self._keys else None
         hint_decision = StageDecision(hint, 1.0, "hint", (f"stage_hint:{hint}",)) if hint else None
         view = doc_view(doc)
         text = view.text
+        model_stage = self._model_stage(doc) if self._stage_model and view.segments else None
+        model_sentiment = (
+            self._model_sentiment(doc) if self._sentiment_model and view.segments else None
+        )
+        single = len(view.segments) == 1
+        # What a segment without evidence of its own falls back to: the source's hint,
+        # else the trained model's call for the item.
+        fallback = hint_decision or model_stage
         decide = self._stage.decide
         sentiment_of = self._sentiment_of
         segments: list[SegmentEnrichment] = []
@@ -192,19 +233,25 @@ class PipelineEnricher:
             zip(view.segments, view.segment_sentiment, view.segment_stages, strict=True)
         ):
             start, end = view.char_span(first, last)
-            decision = decide(found)
-            if hint_decision is not None and decision.stage == UNASSIGNED:
-                decision = hint_decision
+            if single and model_stage is not None and hint_decision is None:
+                decision = model_stage  # the classifier read exactly this text
+            else:
+                decision = decide(found)
+                if fallback is not None and decision.stage == UNASSIGNED:
+                    decision = fallback
+            sentiment = model_sentiment if single and model_sentiment else sentiment_of(score)
             segments.append(
-                SegmentEnrichment(index, start, end, text[start:end], sentiment_of(score), decision)
+                SegmentEnrichment(index, start, end, text[start:end], sentiment, decision)
             )
-        if segments and view.sentiment is not None:
+        if model_sentiment is not None:
+            item_sentiment = model_sentiment
+        elif segments and view.sentiment is not None:
             item_sentiment = sentiment_of(view.sentiment)
         else:
             item_sentiment = _NEUTRAL
-        if hint_decision is not None:
-            item_stage = hint_decision
-        elif len(segments) == 1:
+        if fallback is not None:
+            item_stage = fallback
+        elif single:
             item_stage = segments[0].stage
         else:
             item_stage = decide(pool(view.segment_stages))

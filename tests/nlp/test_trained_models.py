@@ -1,0 +1,99 @@
+"""A trained classifier in the pipeline (`lp_textcat_stage` / `lp_textcat_sentiment`,
+as `listening-path nlp train` saves them) is read through `doc.cats`. A stub
+component stands in for spaCy's textcat so the test needs no training run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from nlp.journey import Journey
+from nlp.pipeline import (
+    SENTIMENT_MODEL_PIPE,
+    STAGE_MODEL_PIPE,
+    PipelineEnricher,
+    build_nlp,
+)
+
+
+class FixedCats:
+    def __init__(self, cats: dict[str, float]) -> None:
+        self.cats = cats
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc.cats.update(self.cats)
+        return doc
+
+
+@Language.factory("stub_fixed_cats", default_config={"cats": {}})
+def make_fixed_cats(nlp: Language, name: str, cats: dict[str, float]) -> FixedCats:
+    return FixedCats(cats)
+
+
+Build = Callable[..., PipelineEnricher]
+
+
+@pytest.fixture
+def with_models(default_journey: Journey) -> Build:
+    def build(stage: dict[str, float] | None = None, sentiment: dict[str, float] | None = None):
+        nlp = build_nlp(default_journey)
+        if stage is not None:
+            nlp.add_pipe(
+                "stub_fixed_cats",
+                name=STAGE_MODEL_PIPE,
+                config={"cats": stage},
+                before="lp_sentiment",
+            )
+        if sentiment is not None:
+            nlp.add_pipe(
+                "stub_fixed_cats",
+                name=SENTIMENT_MODEL_PIPE,
+                config={"cats": sentiment},
+                before="lp_sentiment",
+            )
+        return PipelineEnricher(nlp, default_journey)
+
+    return build
+
+
+def test_stage_model_decides_the_item(with_models: Build) -> None:
+    enricher = with_models(stage={"billing": 0.8, "use": 0.2})
+    result = enricher.enrich("The app keeps crashing.")
+    assert result.stage.stage == "billing"
+    assert result.stage.method == "model"
+    assert result.segments[0].stage == result.stage
+
+
+def test_stage_model_below_threshold_is_ignored(with_models: Build) -> None:
+    enricher = with_models(stage={"billing": 0.2, "use": 0.1})
+    assert enricher.enrich("The app keeps crashing.").stage.stage == "use"
+    assert enricher.enrich("The weather is nice.").stage.stage == "unassigned"
+
+
+def test_hint_beats_model_and_segments_keep_their_evidence(with_models: Build) -> None:
+    enricher = with_models(stage={"billing": 0.9})
+    result = enricher.enrich("The app keeps crashing. The weather is nice.", stage_hint="support")
+    assert result.stage.stage == "support"
+    assert [s.stage.stage for s in result.segments] == ["use", "support"]
+    no_hint = enricher.enrich("The app keeps crashing. The weather is nice.")
+    assert [s.stage.stage for s in no_hint.segments] == ["use", "billing"]
+
+
+def test_sentiment_model(with_models: Build) -> None:
+    enricher = with_models(sentiment={"negative": 0.7, "neutral": 0.2, "positive": 0.1})
+    result = enricher.enrich("I love it, thank you!")
+    assert result.sentiment.label == "negative"
+    assert result.sentiment.score == pytest.approx(-0.6)
+    assert result.segments[0].sentiment == result.sentiment
+
+
+def test_no_model_no_change(with_models: Build, default_journey: Journey) -> None:
+    from nlp.pipeline import build_enricher
+
+    text = "Setup was easy but the invoice was wrong."
+    assert (
+        with_models().enrich(text).segments == build_enricher(default_journey).enrich(text).segments
+    )
