@@ -36,6 +36,25 @@ _WEAK_ALONE = frozenset(
     hour hours minute minutes min mins hr hrs
     """.split()
 )
+# Verbs and vague words that read badly alone ("told", "tried", "look"); a word
+# ending in -ed or -ing is also dropped when it stands alone, unless it is one of
+# the nouns below ("booking", "billing").
+_NOT_ALONE = _WEAK_ALONE | frozenset(
+    """
+    try tell told say said send sent look find found come came leave left follow think
+    thought wear wore know knew make made take took give gave put keep kept seem feel
+    felt use want like love hate usually right little long person people thing way lot
+    check change update help miss sit fly board book work bought run hear mean fall
+    possible correct modify locate swap get
+    """.split()
+)
+_ING_NOUNS = frozenset(
+    """
+    booking shipping billing pricing packaging parking seating clothing sizing lining
+    setting settings training housing heating wiring wedding morning evening meeting
+    building rating ceiling charging lighting marketing banking
+    """.split()
+)
 _STOP = (frozenset(STOP_WORDS) | _FILLER) - _WEAK_ALONE
 
 
@@ -50,17 +69,26 @@ class ThemeExtractor:
         lexicon = vader_lexicon()
         self._evaluative = frozenset(w for w, v in lexicon.items() if abs(v) >= 1.0)
 
+    def _alone_ok(self, word: str) -> bool:
+        if len(word) < self.min_chars or word in _NOT_ALONE:
+            return False
+        if word.endswith(("ed", "ly")) or (word.endswith("ing") and word not in _ING_NOUNS):
+            return False
+        return True
+
     def _emit(self, run: list[str], out: list[str], seen: set[str]) -> None:
         words = list(run)
         while words and words[0] in self._evaluative:
             words.pop(0)
-        while words and words[-1] in self._evaluative:
+        while words and (words[-1] in self._evaluative or words[-1].endswith("ed")):
             words.pop()
+        while words and words[0].endswith("ly"):
+            words.pop(0)
         for start in range(0, len(words), self.max_words):
             chunk = words[start : start + self.max_words]
-            if len(chunk) == 1 and (len(chunk[0]) < self.min_chars or chunk[0] in _WEAK_ALONE):
-                continue
             chunk[-1] = singular(chunk[-1])
+            if len(chunk) == 1 and not self._alone_ok(chunk[0]):
+                continue
             phrase = " ".join(chunk)
             if phrase not in seen:
                 seen.add(phrase)

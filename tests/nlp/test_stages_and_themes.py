@@ -94,3 +94,10 @@ def test_pattern_prefilter_keeps_matches(enricher: PipelineEnricher) -> None:
     result = enricher.enrich("How do I close my old Premium account?")
     assert result.stage.stage == "renew"
     assert result.stage.method.startswith("pattern")
+
+
+def test_themes_skip_lone_verbs_and_adverbs(enricher: PipelineEnricher) -> None:
+    result = enricher.enrich(
+        "I tried everything, looked around, seriously waited and told them. Booking was a pain."
+    )
+    assert result.themes == ("booking",)
