@@ -49,6 +49,7 @@ _CAPS_INCR = float(_vader.C_INCR)
 _NEGATION_SCALAR = float(_vader.N_SCALAR)
 _ALPHA_NORM = 15.0
 _MAX_PHRASE = 4
+_MAX_LEXEMES = 200_000
 
 
 def _is_question(lower: Sequence[str]) -> bool:
@@ -147,6 +148,7 @@ class CustomerSentiment:
         self._by_lower: dict[tuple[str, ...], float] = {}
         self._by_lemma: dict[tuple[str, ...], float] = {}
         self._starts: frozenset[str] = frozenset()
+        self._lexemes: dict[str, tuple[float | None, bool, bool, bool]] = {}
         self._build()
 
     def _build(self) -> None:
@@ -166,6 +168,25 @@ class CustomerSentiment:
         self._starts = frozenset(k[0] for k in by_lower if len(k) > 1) | frozenset(
             k[0] for k in by_lemma if len(k) > 1
         )
+        self._lexemes = {}
+
+    def _lexeme(self, word: str) -> tuple[float | None, bool, bool, bool]:
+        """What the scorer needs to know about one lower-cased word, memoised:
+        its own valence (by form, else by lemma), whether a lexicon phrase starts
+        with it, whether it negates, whether it marks contrast."""
+        lemma = light_lemma(word)
+        value = self._by_lower.get((word,))
+        if value is None:
+            value = self._by_lemma.get((lemma,))
+        info = (
+            value,
+            word in self._starts or lemma in self._starts,
+            word in _NEGATORS,
+            word in CONTRAST_WORDS,
+        )
+        if len(self._lexemes) < _MAX_LEXEMES:
+            self._lexemes[word] = info
+        return info
 
     def label(self, score: float) -> SentimentLabel:
         return label_for(score, positive=self.positive_threshold, negative=self.negative_threshold)
@@ -186,14 +207,19 @@ class CustomerSentiment:
         n = len(lower)
         by_lower = self._by_lower
         by_lemma = self._by_lemma
-        starts = self._starts
+        lexicon = self._lexemes
         valences = [0.0] * n
         pending: list[int] = []
+        contrast_at = -1
         i = 0
         while i < n:
+            word = lower[i]
+            info = lexicon.get(word)
+            if info is None:
+                info = self._lexeme(word)
             value: float | None = None
             width = 1
-            if lower[i] in starts or lemmas[i] in starts:
+            if info[1]:
                 for w in range(min(_MAX_PHRASE, n - i), 1, -1):
                     value = by_lower.get(tuple(lower[i : i + w]))
                     if value is None:
@@ -202,24 +228,20 @@ class CustomerSentiment:
                         width = w
                         break
             if value is None:
-                value = by_lower.get((lower[i],))
-                if value is None:
-                    value = by_lemma.get((lemmas[i],))
+                value = info[0]
             if value:
                 valences[i] = self._modify(value, i, texts, lower, all_caps_text)
-            elif lower[i] in _NEGATORS and self.negation_valence:
+            elif info[2] and self.negation_valence:
                 # "didn't get", "can't find", "never came": a bare negation in customer
                 # talk is a complaint; it counts unless it negates a scored word.
-                if not any(valences[j] for j in range(max(0, i - 1), i)):
+                if not (i and valences[i - 1]):
                     pending.append(i)
+            elif info[3] and 0 < i < n - 1:
+                contrast_at = i
             i += width
         for k in pending:
             if not any(valences[k + 1 : k + 4]):
                 valences[k] = self.negation_valence
-        contrast_at = -1
-        for k in range(1, n - 1):
-            if lower[k] in CONTRAST_WORDS:
-                contrast_at = k
         if contrast_at > 0:
             before, after = self.contrast_before, self.contrast_after
             for k in range(n):
