@@ -24,8 +24,6 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import numpy as np
-
 _NEGATORS = frozenset("not n't no never nothing nobody none cannot without nor neither nt".split())
 _SCOPE_END = frozenset(". , ; : ! ? but however".split())
 
@@ -67,7 +65,10 @@ def train_weights(
     sample_weights: Sequence[float] | None = None,
 ) -> dict[str, float]:
     """Logistic regression weights (positive = 1) for features seen `min_count`+ times;
-    `sample_weights` scale each example's loss (default 1)."""
+    `sample_weights` scale each example's loss (default 1). Needs NumPy (installed
+    with spaCy); only training imports it, the pipeline never does."""
+    import numpy as np
+
     counts: dict[str, int] = {}
     for feats in docs:
         for f in set(feats):
