@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -50,8 +50,24 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     return config
 
 
+MIGRATION_LOCK_KEY = 0x4C50_4D49_4752  # "LPMIGR": one upgrader at a time per database
+
+
 def upgrade_database(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine), revision)
+    """Upgrade the schema; on PostgreSQL replicas starting together take turns
+    (a session advisory lock), so none sees a half-made schema or races to create it."""
+    config = alembic_config(engine)
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            connection.commit()
+        try:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+        finally:
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+                connection.commit()
 
 
 @contextmanager
