@@ -397,8 +397,12 @@ def train_command(
         Path | None, typer.Option(help="Stage mapping CSV for public datasets.")
     ] = None,
     ngram_size: Annotated[
-        int, typer.Option(min=1, max=4, help="Longest word n-gram the classifier uses.")
-    ] = 1,
+        str,
+        typer.Option(
+            help="Longest word n-gram the classifier uses: 1-4, or auto (1 and 2 are "
+            "trained, the better on the dev rows is kept; 1 without a dev set)."
+        ),
+    ] = "auto",
     use_journey: Annotated[
         bool,
         typer.Option(
@@ -423,6 +427,8 @@ def train_command(
         raise _fail("refusing to train on the test split; use --split tune or all")
     if not data.exists():
         raise _fail(f"--data {data} does not exist")
+    if ngram_size != "auto" and ngram_size not in ("1", "2", "3", "4"):
+        raise _fail(f"--ngram-size must be 1, 2, 3, 4 or auto (got {ngram_size!r})")
     try:
         stage_mapping = _mapping_for(name, data, mapping, task.value)
         examples = read_examples(name, data, split=chosen, mapping=stage_mapping)
@@ -441,7 +447,7 @@ def train_command(
             trained_on=f"{name}:{data.name}:{chosen}"
             + (f":k={per_class},seed={seed}" if per_class else ""),
             use_journey=use_journey,
-            ngram_size=ngram_size,
+            ngram_size=None if ngram_size == "auto" else int(ngram_size),
             quiet=not verbose,
         )
     except (DatasetError, JourneyError, TrainingError) as exc:
@@ -456,7 +462,7 @@ def train_command(
     typer.echo(
         f"{report.pipe}: {len(report.labels)} classes ({', '.join(report.labels)}), "
         f"{report.n_train} train ({report.n_journey} from the journey) / {report.n_dev} dev rows, "
-        f"{dev}, "
+        f"{dev}, n-grams up to {report.ngram_size}, "
         f"{report.seconds:.1f}s -> {report.out_dir}"
     )
 

@@ -56,6 +56,7 @@ class TrainReport:
     held_out_dev: bool
     n_journey: int
     """Rows taken from the journey's own examples and phrases (stage task)."""
+    ngram_size: int
     dev_macro_f1: float | None
     seconds: float
 
@@ -154,6 +155,54 @@ def textcat_config(
     return config
 
 
+def _train_once(
+    work: Path,
+    train_pairs: Sequence[tuple[str, str]],
+    dev_pairs: Sequence[tuple[str, str]],
+    labels: Sequence[str],
+    *,
+    epochs: int,
+    seed: int,
+    ngram_size: int,
+    best: bool,
+    quiet: bool,
+) -> tuple[Any, float | None]:
+    """One run of spaCy's training loop; (the trained textcat pipeline, dev macro-F)."""
+    import contextlib
+    import io
+
+    import spacy
+    from spacy.cli.train import train
+    from spacy.tokens import DocBin
+
+    work.mkdir(parents=True, exist_ok=True)
+    config = textcat_config(
+        epochs=epochs,
+        seed=seed,
+        eval_frequency=max(20, len(train_pairs) // 50),
+        ngram_size=ngram_size,
+    )
+    tokenizer_nlp = spacy.util.load_model_from_config(config, auto_fill=True)
+    for name, rows in (("train", train_pairs), ("dev", dev_pairs)):
+        bin_ = DocBin()
+        for text, label in rows:
+            doc = tokenizer_nlp.make_doc(text)
+            doc.cats = {other: float(other == label) for other in labels}
+            bin_.add(doc)
+        bin_.to_disk(work / f"{name}.spacy")
+    config_path = work / "config.cfg"
+    config.to_disk(config_path)
+    overrides = {"paths.train": str(work / "train.spacy"), "paths.dev": str(work / "dev.spacy")}
+    if quiet:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            train(config_path, work / "trained", overrides=overrides)
+    else:
+        train(config_path, work / "trained", overrides=overrides)
+    trained = spacy.load(work / "trained" / ("model-best" if best else "model-last"))
+    score = trained.meta.get("performance", {}).get("cats_macro_f")
+    return trained, float(score) if isinstance(score, int | float) else None
+
+
 def train_textcat(
     examples: Sequence[Example],
     *,
@@ -166,14 +215,13 @@ def train_textcat(
     seed: int = 0,
     trained_on: str = "",
     use_journey: bool = True,
-    ngram_size: int = 1,
+    ngram_size: int | None = 1,
     quiet: bool = True,
 ) -> TrainReport:
     """Train a `textcat` on the labelled `examples` and save the full pipeline to
-    `out_dir` (see the module docstring for what it holds)."""
+    `out_dir` (see the module docstring for what it holds). `ngram_size=None` trains
+    with 1 and 2 and keeps the better on the held-out dev rows (1 without a dev set)."""
     import spacy
-    from spacy.cli.train import train
-    from spacy.tokens import DocBin
 
     import nlp.factories  # noqa: F401  (registers lp.redacting_tokenizer.v1)
     from nlp.pipeline import build_nlp
@@ -189,37 +237,24 @@ def train_textcat(
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="lp-train-") as tmp:
         work = Path(tmp)
-        config = textcat_config(
-            epochs=epochs,
-            seed=seed,
-            eval_frequency=max(20, len(train_pairs) // 50),
-            ngram_size=ngram_size,
-        )
-        tokenizer_nlp = spacy.util.load_model_from_config(config, auto_fill=True)
-        for name, rows in (("train", train_pairs), ("dev", dev_pairs)):
-            bin_ = DocBin()
-            for text, label in rows:
-                doc = tokenizer_nlp.make_doc(text)
-                doc.cats = {other: float(other == label) for other in labels}
-                bin_.add(doc)
-            bin_.to_disk(work / f"{name}.spacy")
-        config_path = work / "config.cfg"
-        config.to_disk(config_path)
-        overrides = {"paths.train": str(work / "train.spacy"), "paths.dev": str(work / "dev.spacy")}
-        if quiet:
-            import contextlib
-            import io
-
-            with (
-                contextlib.redirect_stdout(io.StringIO()),
-                contextlib.redirect_stderr(io.StringIO()),
-            ):
-                train(config_path, work / "trained", overrides=overrides)
-        else:
-            train(config_path, work / "trained", overrides=overrides)
-        best = "model-best" if held_out else "model-last"
-        trained = spacy.load(work / "trained" / best)
-        dev_score = trained.meta.get("performance", {}).get("cats_macro_f")
+        sizes = [ngram_size] if ngram_size is not None else ([1, 2] if held_out else [1])
+        candidates: list[tuple[float, int, Any]] = []
+        for size in sizes:
+            trained, dev_score = _train_once(
+                work / f"ngram{size}",
+                train_pairs,
+                dev_pairs,
+                labels,
+                epochs=epochs,
+                seed=seed,
+                ngram_size=size,
+                best=held_out,
+                quiet=quiet,
+            )
+            candidates.append((dev_score if dev_score is not None else -1.0, size, trained))
+        # Highest dev score wins; on a tie the smaller (faster) n-gram size.
+        best_score, chosen_size, trained = max(candidates, key=lambda c: (c[0], -c[1]))
+        dev_score = best_score if best_score >= 0 else None
         base = spacy.load(base_model) if base_model is not None else build_nlp(journey)
         if pipe in base.pipe_names:
             base.remove_pipe(pipe)
@@ -235,7 +270,8 @@ def train_textcat(
             "journey_rows": len(extra),
             "trained_on": trained_on,
             "epochs": epochs,
-            "ngram_size": ngram_size,
+            "ngram_size": chosen_size,
+            "ngram_dev_scores": {str(size): score for score, size, _ in candidates},
             "seed": seed,
         }
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -249,7 +285,8 @@ def train_textcat(
         n_dev=len(dev_pairs),
         held_out_dev=held_out,
         n_journey=len(extra),
-        dev_macro_f1=float(dev_score) if isinstance(dev_score, int | float) else None,
+        ngram_size=chosen_size,
+        dev_macro_f1=dev_score,
         seconds=time.perf_counter() - start,
     )
 

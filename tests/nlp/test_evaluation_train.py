@@ -64,6 +64,7 @@ def test_labels_are_checked_before_training(tmp_path: Path) -> None:
     [
         (["--dataset", "banking77", "--split", "test"], "tune split only"),
         (["--split", "test"], "refusing to train on the test split"),
+        (["--ngram-size", "7"], "--ngram-size must be 1, 2, 3, 4 or auto"),
     ],
 )
 def test_train_refuses_test_rows(tmp_path: Path, args: list[str], message: str) -> None:
@@ -105,6 +106,7 @@ def test_train_saves_a_pipeline_build_enricher_loads(tmp_path: Path) -> None:
     )
     assert f"{12 + n_journey} train ({n_journey} from the journey) / 12 dev rows" in result.output
     assert "dev = train" in result.output
+    assert "n-grams up to 1" in result.output  # auto, but no dev rows to choose with
 
     enricher = build_enricher(load_journey(), model_dir=out)
     pipe_names = enricher.nlp.pipe_names
