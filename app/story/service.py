@@ -24,19 +24,9 @@ from app.story.schemas import Phrase, Quote, RatingSummary, SentimentMix, StageS
 from nlp.enrichment import UNASSIGNED
 from nlp.journey import Journey
 
-NEGATIVE_BELOW = -0.05
-POSITIVE_ABOVE = 0.05
 TOP_PHRASES = 8
 QUOTE_MIN_CHARS = 25
 QUOTE_MAX_CHARS = 320
-
-
-def label_of(score: float) -> str:
-    if score <= NEGATIVE_BELOW:
-        return "negative"
-    if score >= POSITIVE_ABOVE:
-        return "positive"
-    return "neutral"
 
 
 @dataclass
@@ -48,12 +38,22 @@ class _Voice:
     rating_scale: str | None
     themes: list[str]
     scores: list[float] = field(default_factory=list)
-    # segment id, text, score, whether the sentence has evidence of its own (not just a hint)
-    texts: list[tuple[int, str, float, bool]] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    # segment id, text, score, label, whether the sentence has evidence of its own (not a hint)
+    texts: list[tuple[int, str, float, str, bool]] = field(default_factory=list)
 
     @property
     def score(self) -> float:
         return fmean(self.scores)
+
+    @property
+    def label(self) -> str:
+        """The voice's polarity in this stage, in the pipeline's own labels: the most
+        common label of its sentences here; a tie goes to the strongest sentence."""
+        counts = Counter(self.labels).most_common()
+        if len(counts) == 1 or counts[0][1] > counts[1][1]:
+            return counts[0][0]
+        return max(zip(self.scores, self.labels, strict=True), key=lambda sl: abs(sl[0]))[1]
 
 
 def _theme_in(theme: str, text: str) -> bool:
@@ -86,6 +86,8 @@ def build_story(
         col(Item.stage),
         col(Item.sentiment_score),
         col(Segment.stage_method),
+        col(Segment.sentiment_label),
+        col(Item.sentiment_label),
     ).join(Item, col(Item.id) == col(Segment.item_id))
     if date_from is not None:
         query = query.where(col(Segment.occurred_at) >= date_from)
@@ -99,11 +101,11 @@ def build_story(
     by_stage: dict[str, dict[int, _Voice]] = defaultdict(dict)
     all_items: set[int] = set()
     all_customers: set[str] = set()
-    item_level: dict[int, tuple[str, float, _Voice]] = {}
+    item_level: dict[int, tuple[str, float, str, _Voice]] = {}
     rows = session.execute(query)
     for row in rows:
         (seg_id, item_id, stage, score, text, chan, customer, rating, scale, themes) = row[:10]
-        item_stage, item_score, method = row[10:]
+        item_stage, item_score, method, label, item_label = row[10:]
         all_items.add(item_id)
         if customer:
             all_customers.add(customer)
@@ -112,12 +114,13 @@ def build_story(
             voice = _Voice(item_id, chan, customer, rating, scale, list(themes or []))
             by_stage[stage][item_id] = voice
         voice.scores.append(score)
-        voice.texts.append((seg_id, text, score, method != "hint"))
+        voice.labels.append(label)
+        voice.texts.append((seg_id, text, score, label, method != "hint"))
         if item_id not in item_level:
-            item_level[item_id] = (item_stage, item_score, voice)
+            item_level[item_id] = (item_stage, item_score, item_label, voice)
     # A source hint (a call reason, a survey question) places the whole item even when
     # no single sentence names that stage: the item counts there with its own sentiment.
-    for item_id, (item_stage, item_score, seen) in item_level.items():
+    for item_id, (item_stage, item_score, item_label, seen) in item_level.items():
         if item_stage != UNASSIGNED and item_id not in by_stage[item_stage]:
             by_stage[item_stage][item_id] = _Voice(
                 item_id,
@@ -127,6 +130,7 @@ def build_story(
                 seen.rating_scale,
                 [],
                 scores=[item_score],
+                labels=[item_label],
             )
 
     placed: set[int] = set()
@@ -150,13 +154,13 @@ def build_story(
 def _stage_story(
     order: int, key: str, name: str, description: str, voices: dict[int, _Voice]
 ) -> StageStory:
-    labels = Counter(label_of(v.score) for v in voices.values())
+    labels = Counter(v.label for v in voices.values())
     ratings: dict[str, list[float]] = defaultdict(list)
     phrases: Counter[str] = Counter()
     for voice in voices.values():
         if voice.rating is not None and voice.rating_scale:
             ratings[voice.rating_scale].append(voice.rating)
-        stage_text = " ".join(text for _, text, _, _ in voice.texts)
+        stage_text = " ".join(text for _, text, *_ in voice.texts)
         for theme in set(voice.themes):
             if _theme_in(theme, stage_text):
                 phrases[theme] += 1
@@ -197,15 +201,15 @@ def _quotes(voices: dict[int, _Voice]) -> list[Quote]:
     from sentences that name the stage themselves when there are any."""
     groups: dict[str, list[tuple[int, int, str, float, str]]] = defaultdict(list)
     candidates = [
-        (voice, seg_id, text, score, own)
+        (voice, seg_id, text, score, label, own)
         for voice in voices.values()
-        for seg_id, text, score, own in voice.texts
+        for seg_id, text, score, label, own in voice.texts
         if _quotable(text)
     ]
     if any(own for *_, own in candidates):
-        candidates = [c for c in candidates if c[4]]
-    for voice, seg_id, text, score, _ in candidates:
-        groups[label_of(score)].append((voice.item_id, seg_id, text, score, voice.channel))
+        candidates = [c for c in candidates if c[5]]
+    for voice, seg_id, text, score, label, _ in candidates:
+        groups[label].append((voice.item_id, seg_id, text, score, voice.channel))
     quotes: list[Quote] = []
     ranked = sorted(groups, key=lambda label: (-len(groups[label]), label))
     for label in ranked[:3]:

@@ -96,3 +96,29 @@ def test_customers_are_distinct_people(
     billing = stage(story, "billing")
     assert billing["voices"] == 4
     assert billing["customers"] == 2
+
+
+def test_story_labels_are_the_pipelines_labels(
+    engine: Engine, enricher: Enricher, journey: Journey
+) -> None:
+    texts = [
+        "The invoice was wrong.",
+        "My invoice arrived today.",
+        "The invoice is clear and fair, thank you!",
+        "I was charged twice and the refund never came.",
+    ]
+    ingest(engine, enricher, journey, *(raw(n, text=t) for n, t in enumerate(texts)))
+    expected = {"negative": 0, "neutral": 0, "positive": 0}
+    for text in texts:
+        enrichment = enricher.enrich(text)
+        if {seg.stage.stage for seg in enrichment.segments} == {"billing"}:
+            expected[enrichment.sentiment.label] += 1
+    assert sum(expected.values()) >= 3
+    with Session(engine) as session:
+        story = build_story(session, journey=journey, date_from=None, date_to=None)
+    assert stage(story, "billing")["sentiment"] == {
+        **expected,
+        "mean": pytest.approx(
+            stage(story, "billing")["sentiment"]["mean"]  # type: ignore[index]
+        ),
+    }
