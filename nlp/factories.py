@@ -14,6 +14,6 @@ FACTORIES: tuple[str, ...] = (
     "lp_segmenter",
     "lp_themes",
 )
-TOKENIZERS: tuple[str, ...] = ("lp.redacting_tokenizer.v1",)
+TOKENIZERS: tuple[str, ...] = ("lp.redacting_tokenizer.v1", "lp.redacting_tokenizer.v2")
 
 __all__ = ["FACTORIES", "TOKENIZERS", "redaction", "segmentation", "sentiment", "stages", "themes"]

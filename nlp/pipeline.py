@@ -3,7 +3,7 @@
 The spaCy `Language` is built from `PIPELINE_CONFIG` (a spaCy config string)
 starting from the blank English language; nothing is downloaded:
 
-    tokenizer  lp.redacting_tokenizer.v1   PII -> [EMAIL] / [PHONE] / [CARD]
+    tokenizer  lp.redacting_tokenizer.v2   PII -> [EMAIL] / [PHONE] / [CARD]
     lp_segmenter                           sentences, then "..., but ..." clauses
     lp_sentiment                           sentiment per segment and item
     lp_journey_stage                       stage evidence per segment and item
@@ -54,7 +54,7 @@ pipeline = ["lp_segmenter", "lp_sentiment", "lp_journey_stage", "lp_themes"]
 batch_size = 256
 
 [nlp.tokenizer]
-@tokenizers = "lp.redacting_tokenizer.v1"
+@tokenizers = "lp.redacting_tokenizer.v2"
 
 [components]
 

@@ -227,7 +227,7 @@ class JourneyStageMatcher:
             for example in stage.examples:
                 for token in self._make_doc(example):
                     word = token.lower_
-                    if token.is_alpha and len(word) > 2 and word not in STOP_WORDS:
+                    if word.isalpha() and len(word) > 2 and word not in STOP_WORDS:
                         example_stages.setdefault(light_lemma(word), set()).add(stage.key)
         self._patterns = patterns
         rank = {key: i for i, key in enumerate(journey.keys)}

@@ -25,12 +25,13 @@ def test_factories_snapshot() -> None:
 
 def test_tokenizer_registered() -> None:
     assert registry.tokenizers.get("lp.redacting_tokenizer.v1") is not None
-    assert nlp.factories.TOKENIZERS == ("lp.redacting_tokenizer.v1",)
+    assert registry.tokenizers.get("lp.redacting_tokenizer.v2") is not None
+    assert nlp.factories.TOKENIZERS == ("lp.redacting_tokenizer.v1", "lp.redacting_tokenizer.v2")
 
 
 def test_pipeline_is_built_from_config(enricher: PipelineEnricher) -> None:
     config = pipeline_config()
-    assert config["nlp"]["tokenizer"]["@tokenizers"] == "lp.redacting_tokenizer.v1"
+    assert config["nlp"]["tokenizer"]["@tokenizers"] == "lp.redacting_tokenizer.v2"
     assert enricher.nlp.pipe_names == list(config["nlp"]["pipeline"])
     assert enricher.nlp.pipe_names[0] == "lp_segmenter"
     for name in enricher.nlp.pipe_names:
