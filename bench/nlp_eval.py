@@ -352,9 +352,8 @@ def curve_markdown(points: Sequence[CurvePoint], epochs: int) -> str:
         "include the journey's examples and phrases for the stages trained (stage models).",
         "'all': 10% of each class held out as dev; unigram and bigram models are trained",
         "and the one with the better dev macro-F1 is kept (`--ngram-size auto`, the default).",
-        "Airline stage test rows:",
-        "the negative tweets with a mapped reason; banking77 classes mapped to stages. The",
-        "'full pipeline' column is the default pipeline loaded with `--model DIR`.",
+        "Airline stage test rows: the negative tweets with a mapped reason; banking77 classes",
+        "mapped to stages. 'full pipeline': the default pipeline loaded with `--model DIR`.",
     ]
     return "\n".join(lines) + "\n"
 
