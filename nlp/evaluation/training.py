@@ -2,7 +2,7 @@
 
 spaCy's own training loop does the work (`spacy.cli.train.train` on a config made by
 `spacy init config` for `textcat`, efficiency preset: a bag-of-words model, fast on
-CPU). The tokenizer is the pipeline's own (`lp.redacting_tokenizer.v1`), so the model
+CPU). The tokenizer is the pipeline's own (read from `nlp.pipeline`), so the model
 sees the same tokens at training and at run time.
 
 What lands in `--out` (the directory `build_enricher(..., model_dir=DIR)` loads):
@@ -142,8 +142,11 @@ def textcat_config(
     default `train_textcat` tries both and keeps the better on its own dev rows."""
     from spacy.cli.init_config import init_config
 
+    from nlp.pipeline import pipeline_config
+
     config = init_config(lang="en", pipeline=["textcat"], optimize="efficiency")
-    config["nlp"]["tokenizer"] = {"@tokenizers": "lp.redacting_tokenizer.v1"}
+    # The pipeline's own tokenizer, whatever version it is at.
+    config["nlp"]["tokenizer"] = dict(pipeline_config()["nlp"]["tokenizer"])
     config["components"]["textcat"]["model"]["ngram_size"] = ngram_size
     config["system"]["seed"] = seed
     training = config["training"]
@@ -223,7 +226,7 @@ def train_textcat(
     with 1 and 2 and keeps the better on the held-out dev rows (1 without a dev set)."""
     import spacy
 
-    import nlp.factories  # noqa: F401  (registers lp.redacting_tokenizer.v1)
+    import nlp.factories  # noqa: F401  (registers the pipeline's tokenizer and pipes)
     from nlp.pipeline import build_nlp
 
     if epochs < 1:
