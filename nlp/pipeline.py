@@ -40,7 +40,7 @@ from nlp.enrichment import (
 )
 from nlp.journey import Journey
 from nlp.sentiment import CustomerSentiment, SegmentScore
-from nlp.stages import JourneyStageMatcher, journey_to_data, pool
+from nlp.stages import NO_EVIDENCE, JourneyStageMatcher, journey_to_data, pool
 
 PIPELINE_VERSION = "1.0.0"
 """Bump when pipeline code changes what it outputs for the same text."""
@@ -159,6 +159,7 @@ class PipelineEnricher:
         self._sentiment = sentiment
         self._stage = stage
         self._keys = frozenset(journey.keys)
+        self._sentiments: dict[float, Sentiment] = {}
         names = nlp.pipe_names
         self._stage_model = STAGE_MODEL_PIPE in names
         self._sentiment_model = SENTIMENT_MODEL_PIPE in names
@@ -187,7 +188,13 @@ class PipelineEnricher:
 
     def _sentiment_of(self, score: SegmentScore) -> Sentiment:
         value = round(max(-1.0, min(1.0, score.score)), 4)
-        return Sentiment(value, self._sentiment.label(value))
+        # Sentiments are immutable and scores rounded to 4 places: share them.
+        cached = self._sentiments.get(value)
+        if cached is None:
+            cached = Sentiment(value, self._sentiment.label(value))
+            if len(self._sentiments) < 50_000:
+                self._sentiments[value] = cached
+        return cached
 
     def _model_stage(self, doc: Doc) -> StageDecision | None:
         """The trained stage classifier's call for the whole item, if there is one and
@@ -229,14 +236,16 @@ class PipelineEnricher:
         decide = self._stage.decide
         sentiment_of = self._sentiment_of
         segments: list[SegmentEnrichment] = []
+        idx, words = view.idx, view.words
         for index, ((first, last), score, found) in enumerate(
             zip(view.segments, view.segment_sentiment, view.segment_stages, strict=True)
         ):
-            start, end = view.char_span(first, last)
+            start = idx[first]
+            end = idx[last - 1] + len(words[last - 1])
             if single and model_stage is not None and hint_decision is None:
                 decision = model_stage  # the classifier read exactly this text
             else:
-                decision = decide(found)
+                decision = decide(found) if found.scores else NO_EVIDENCE
                 if fallback is not None and decision.stage == UNASSIGNED:
                     decision = fallback
             sentiment = model_sentiment if single and model_sentiment else sentiment_of(score)

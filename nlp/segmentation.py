@@ -15,10 +15,12 @@ a third of bare VADER's time per text); this does the same in one pass.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.docview import doc_view
+from nlp.docview import doc_view, run_batched
 
 DEFAULT_PUNCT = [".", "!", "?", "...", "…", "。", "!", "?", "‼", "⁉", "?!", "!?"]
 
@@ -71,6 +73,10 @@ class Segmenter:
                         out.append(i)
                         last = i
         return out
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 256) -> Iterator[Doc]:
+        """`nlp.pipe` runs this component batch by batch (`nlp.docview.run_batched`)."""
+        return run_batched(self, stream, batch_size)
 
     def __call__(self, doc: Doc) -> Doc:
         view = doc_view(doc, segmented=False)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -34,10 +34,10 @@ from spacy.tokens import Doc
 from spacy.util import SimpleFrozenList, ensure_path
 from vaderSentiment import vaderSentiment as _vader
 
-from nlp.docview import doc_view
+from nlp.docview import doc_view, run_batched
 from nlp.enrichment import SentimentLabel
 from nlp.lemma import light_lemma
-from nlp.sentiment_model import read_weights, score_text
+from nlp.sentiment_model import WeightScorer, read_weights
 
 CONTRAST_WORDS = frozenset({"but", "however"})
 _NEGATORS = frozenset(
@@ -142,6 +142,7 @@ class CustomerSentiment:
             if model_weight
             else {}
         )
+        self._scorer = WeightScorer(self.weights)
         path = Path(lexicon_path) if lexicon_path else default_lexicon_path()
         self.custom: dict[str, float] = read_lexicon(path)
         self._make_doc = nlp.make_doc
@@ -202,8 +203,6 @@ class CustomerSentiment:
         """Raw valence sum of one segment given its token texts."""
         if lower is None:
             lower = [t.lower() for t in texts]
-        if lemmas is None:
-            lemmas = [light_lemma(t) for t in lower]
         n = len(lower)
         by_lower = self._by_lower
         by_lemma = self._by_lemma
@@ -220,10 +219,16 @@ class CustomerSentiment:
             value: float | None = None
             width = 1
             if info[1]:
-                for w in range(min(_MAX_PHRASE, n - i), 1, -1):
+                widest = min(_MAX_PHRASE, n - i)
+                window = (
+                    lemmas[i : i + widest]
+                    if lemmas is not None
+                    else [light_lemma(t) for t in lower[i : i + widest]]
+                )
+                for w in range(widest, 1, -1):
                     value = by_lower.get(tuple(lower[i : i + w]))
                     if value is None:
-                        value = by_lemma.get(tuple(lemmas[i : i + w]))
+                        value = by_lemma.get(tuple(window[:w]))
                     if value is not None:
                         width = w
                         break
@@ -278,21 +283,21 @@ class CustomerSentiment:
             value *= _NEGATION_SCALAR
         return value
 
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 256) -> Iterator[Doc]:
+        """`nlp.pipe` runs this component batch by batch (`nlp.docview.run_batched`)."""
+        return run_batched(self, stream, batch_size)
+
     def __call__(self, doc: Doc) -> Doc:
         view = doc_view(doc)
         all_caps_text = view.text.isupper()
         segments: list[SegmentScore] = []
-        words, lower, lemmas = view.words, view.lower, view.lemmas
+        words, lower = view.words, view.lower
+        score = self._scorer.score
         for start, end in view.segments:
             seg_lower = lower[start:end]
-            raw = self.score_words(
-                words[start:end],
-                all_caps_text=all_caps_text,
-                lower=seg_lower,
-                lemmas=lemmas[start:end],
-            )
+            raw = self.score_words(words[start:end], all_caps_text=all_caps_text, lower=seg_lower)
             if self.weights:
-                learned = self.model_weight * score_text(self.weights, seg_lower)
+                learned = self.model_weight * score(seg_lower)
                 if _is_question(seg_lower):
                     learned *= self.question_factor
                 raw += learned
@@ -356,6 +361,7 @@ class CustomerSentiment:
         for key, value in json.loads((source / "cfg.json").read_text("utf-8")).items():
             setattr(self, key, float(value))
         self.weights = read_weights(source / "weights.json")
+        self._scorer = WeightScorer(self.weights)
         self._build()
         return self
 

@@ -145,6 +145,76 @@ def score_text(weights: dict[str, float], lower: Sequence[str]) -> float:
     return total
 
 
+_SKIP, _SCOPE, _NEGATOR, _WORD, _MARK = range(5)
+_MAX_KINDS = 200_000
+
+
+class WeightScorer:
+    """`score_text` for one weight table, faster: each token's role (scope end,
+    negator, word, skipped) memoised, and bigrams looked up in a nested dict instead
+    of building "prev word" strings. Same sums, added in the same order."""
+
+    def __init__(self, weights: dict[str, float]) -> None:
+        self.unigrams: dict[str, float] = {}
+        self.bigrams: dict[str, dict[str, float]] = {}
+        for feature, weight in weights.items():
+            parts = feature.split(" ")
+            if len(parts) == 1:
+                self.unigrams[feature] = weight
+            elif len(parts) == 2:
+                self.bigrams.setdefault(parts[0], {})[parts[1]] = weight
+        self._kinds: dict[str, int] = {}
+
+    @staticmethod
+    def kind(token: str) -> int:
+        if token in _SCOPE_END:
+            return _SCOPE
+        if token in _NEGATORS:
+            return _NEGATOR
+        if not token.isalpha() or token.startswith(("@", "#", "http")):
+            return _MARK if token in ("!", "?") else _SKIP
+        return _WORD
+
+    def score(self, lower: Sequence[str]) -> float:
+        kinds = self._kinds
+        unigrams = self.unigrams
+        bigrams = self.bigrams
+        total = 0.0
+        negated = 0
+        prev: str | None = None
+        for token in lower:
+            kind = kinds.get(token)
+            if kind is None:
+                kind = self.kind(token)
+                if len(kinds) < _MAX_KINDS:
+                    kinds[token] = kind
+            if kind == _SKIP:
+                continue
+            if kind == _SCOPE:
+                negated = 0
+                prev = None
+                continue
+            if kind == _NEGATOR:
+                negated = 3
+                word = "not"
+            elif kind == _WORD and negated:
+                word = "not_" + token
+                negated -= 1
+            else:
+                word = token
+            weight = unigrams.get(word)
+            if weight is not None:
+                total += weight
+            if prev is not None:
+                following = bigrams.get(prev)
+                if following is not None:
+                    weight = following.get(word)
+                    if weight is not None:
+                        total += weight
+            prev = word
+        return total
+
+
 def score_features(weights: dict[str, float], feats: Iterable[str]) -> float:
     """Sum of the learned weights of `feats` (no bias: no words, no opinion)."""
     get = weights.get

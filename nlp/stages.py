@@ -30,7 +30,7 @@ import json
 import math
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 from spacy.util import SimpleFrozenList, ensure_path
 
-from nlp.docview import doc_view
+from nlp.docview import doc_view, run_batched
 from nlp.enrichment import UNASSIGNED, StageDecision
 from nlp.journey import Journey, load_journey, parse_journey
 from nlp.lemma import inflections, light_lemma
@@ -236,6 +236,10 @@ class JourneyStageMatcher:
             for lemma, stages in example_stages.items()
             if len(stages) <= 2 and lemma not in phrase_lemmas
         }
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 256) -> Iterator[Doc]:
+        """`nlp.pipe` runs this component batch by batch (`nlp.docview.run_batched`)."""
+        return run_batched(self, stream, batch_size)
 
     def __call__(self, doc: Doc) -> Doc:
         view = doc_view(doc)

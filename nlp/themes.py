@@ -11,11 +11,13 @@ in order of first appearance, without duplicates, at most `max_themes`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.docview import doc_view
+from nlp.docview import doc_view, run_batched
 from nlp.lemma import singular
 from nlp.sentiment import vader_lexicon
 
@@ -68,6 +70,7 @@ class ThemeExtractor:
         self.min_chars = min_chars
         lexicon = vader_lexicon()
         self._evaluative = frozenset(w for w, v in lexicon.items() if abs(v) >= 1.0)
+        self._content: dict[str, bool] = {}  # word -> may be part of a theme (memo)
 
     def _alone_ok(self, word: str) -> bool:
         if len(word) < self.min_chars or word in _NOT_ALONE:
@@ -100,16 +103,17 @@ class ThemeExtractor:
         lower = view.lower
         out: list[str] = []
         seen: set[str] = set()
+        content = self._content
         for start, end in view.segments:
             run: list[str] = []
             for i in range(start, end):
                 word = lower[i]
-                if (
-                    word.isalpha()
-                    and word not in _STOP
-                    and len(word) > 1
-                    and (i == 0 or lower[i - 1] not in ("@", "#"))
-                ):
+                ok = content.get(word)
+                if ok is None:
+                    ok = word.isalpha() and word not in _STOP and len(word) > 1
+                    if len(content) < 200_000:
+                        content[word] = ok
+                if ok and (i == 0 or lower[i - 1] not in ("@", "#")):
                     run.append(word)
                 elif run:
                     self._emit(run, out, seen)
@@ -117,6 +121,10 @@ class ThemeExtractor:
             if run:
                 self._emit(run, out, seen)
         return tuple(out[: self.max_themes])
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 256) -> Iterator[Doc]:
+        """`nlp.pipe` runs this component batch by batch (`nlp.docview.run_batched`)."""
+        return run_batched(self, stream, batch_size)
 
     def __call__(self, doc: Doc) -> Doc:
         doc_view(doc).themes = self.themes(doc)

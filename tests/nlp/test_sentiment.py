@@ -118,13 +118,20 @@ def test_singular_is_readable() -> None:
 )
 def test_learned_fast_path_matches_training_features(text: str) -> None:
     from nlp.sentiment import default_weights_path
-    from nlp.sentiment_model import read_weights, score_features, score_text, sentiment_features
+    from nlp.sentiment_model import (
+        WeightScorer,
+        read_weights,
+        score_features,
+        score_text,
+        sentiment_features,
+    )
 
     weights = read_weights(default_weights_path())
     lower = text.lower().split()
     assert score_text(weights, lower) == pytest.approx(
         score_features(weights, sentiment_features(lower))
     )
+    assert WeightScorer(weights).score(lower) == score_text(weights, lower)
 
 
 def test_train_weights_learns_polarity() -> None:
