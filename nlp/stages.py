@@ -118,6 +118,13 @@ def required_literals(pattern: str) -> tuple[str, ...] | None:
     return max(usable, key=lambda c: min(len(a) for a in c))
 
 
+def _gate(literals: tuple[str, ...] | None) -> re.Pattern[str] | None:
+    """One search for "does the lower-cased text contain any of `literals`"."""
+    if literals is None:
+        return None
+    return re.compile("|".join(re.escape(n) for n in literals))
+
+
 _EMPTY = StageEvidence()
 """Shared placeholder for segments without evidence: never mutated."""
 
@@ -186,7 +193,7 @@ class JourneyStageMatcher:
         self.example_weight = example_weight
         self.journey: Journey = load_journey(Path(journey_path) if journey_path else None)
         self.matcher = PhraseMatcher(self.vocab, attr="LOWER")
-        self._patterns: list[tuple[str, re.Pattern[str], tuple[str, ...] | None]] = []
+        self._patterns: list[tuple[str, re.Pattern[str], re.Pattern[str] | None]] = []
         self._example_words: dict[str, tuple[str, ...]] = {}
         self._order: tuple[str, ...] = ()
         self.set_journey(self.journey)
@@ -213,7 +220,7 @@ class JourneyStageMatcher:
         self.matcher = PhraseMatcher(self.vocab, attr="LOWER")
         example_stages: dict[str, set[str]] = {}
         phrase_lemmas: set[str] = set()
-        patterns: list[tuple[str, re.Pattern[str], tuple[str, ...] | None]] = []
+        patterns: list[tuple[str, re.Pattern[str], re.Pattern[str] | None]] = []
         for stage in journey.stages:
             docs = [d for p in stage.phrases for d in self._phrase_docs(p)]
             if docs:
@@ -221,7 +228,7 @@ class JourneyStageMatcher:
             for phrase in stage.phrases:
                 phrase_lemmas.update(light_lemma(t.lower_) for t in self._make_doc(phrase))
             patterns.extend(
-                (stage.key, re.compile(p, re.IGNORECASE), required_literals(p))
+                (stage.key, re.compile(p, re.IGNORECASE), _gate(required_literals(p)))
                 for p in stage.patterns
             )
             for example in stage.examples:
@@ -262,10 +269,13 @@ class JourneyStageMatcher:
         char_starts = [view.idx[start] for start in seg_starts]
         # Longest matches first; a token claimed by a longer span is not matched again,
         # but two stages sharing the very same span both count.
-        claimed: list[tuple[int, int] | None] = [None] * len(doc)
+        claimed: list[tuple[int, int] | None] = (
+            [None] * len(doc) if matches or self.example_weight > 0 else []
+        )
         strings = self.vocab.strings
         lower = view.lower
-        matches = sorted(matches, key=lambda m: (-(m[2] - m[1]), m[1]))
+        if len(matches) > 1:
+            matches = sorted(matches, key=lambda m: (-(m[2] - m[1]), m[1]))
         for match_id, start, end in matches:
             span_id = (start, end)
             if any(c is not None and c != span_id for c in claimed[start:end]):
@@ -279,8 +289,8 @@ class JourneyStageMatcher:
             at(segment).add(strings[match_id], weight, words, "phrase")
         text = view.text
         lowered = text.lower() if self._patterns else ""
-        for key, pattern, needs in self._patterns:
-            if needs is not None and not any(n in lowered for n in needs):
+        for key, pattern, gate in self._patterns:
+            if gate is not None and gate.search(lowered) is None:
                 continue
             for m in pattern.finditer(text):
                 if m.group(0):

@@ -21,7 +21,7 @@ the 23 lexical attribute getters ~35 us, about as much as bare VADER per tweet.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from spacy.attrs import LOWER, NORM
@@ -161,8 +161,83 @@ class AffixPrefilter:
         return self._search(string)
 
 
+def _requires(items: Any, char: int) -> bool:
+    """True when every match of `items` consumes the literal character `char`
+    (conservative: False when unsure)."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    for op, av in items:
+        if op is _parser.LITERAL and av == char:
+            return True
+        if op is _parser.SUBPATTERN and _requires(av[-1], char):
+            return True
+        if op is _parser.BRANCH and all(_requires(alt, char) for alt in av[1]):
+            return True
+        if op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT) and av[0] >= 1 and _requires(av[2], char):
+            return True
+    return False
+
+
+class InfixPrefilter:
+    """A drop-in for `infix_finditer`: an ASCII letters-and-digits chunk gets no
+    matches at once when no alternative of the pattern can start with a letter or
+    digit (read as in `AffixPrefilter`); anything else runs the pattern."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern: str = pattern.pattern
+        self._finditer = pattern.finditer
+        self.active = False
+        if pattern.flags & (re.IGNORECASE | re.VERBOSE):
+            return
+        try:
+            firsts = self._first_chars(pattern)
+        except Exception:  # an optional optimisation: never fatal
+            return
+        self.active = not any(c.isalnum() for c in firsts)
+
+    @staticmethod
+    def _first_chars(pattern: re.Pattern[str]) -> set[str]:
+        from re import _parser  # type: ignore[attr-defined]
+
+        parsed = list(_parser.parse(pattern.pattern, pattern.flags).data)
+        alternatives: list[Any] = [parsed]
+        if len(parsed) == 1 and parsed[0][0] is _parser.BRANCH:
+            alternatives = list(parsed[0][1][1])
+        firsts: set[str] = set()
+        for alt in alternatives:
+            firsts |= _ascii_chars(alt, first=True)
+        return firsts
+
+    def finditer(self, string: str) -> Iterator[re.Match[str]]:
+        if self.active and string.isascii() and string.isalnum():
+            return iter(())
+        return self._finditer(string)
+
+
+class UrlPrefilter:
+    """A drop-in for `url_match` when every match of the pattern needs a "." (read
+    from the pattern): a chunk without one is not a URL."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern: str = pattern.pattern
+        self._match = pattern.match
+        self.active = False
+        try:
+            from re import _parser  # type: ignore[attr-defined]
+
+            if not pattern.flags & (re.IGNORECASE | re.VERBOSE):
+                self.active = _requires(_parser.parse(pattern.pattern, pattern.flags).data, 46)
+        except Exception:  # an optional optimisation: never fatal
+            self.active = False
+
+    def match(self, string: str) -> re.Match[str] | None:
+        if self.active and "." not in string:
+            return None
+        return self._match(string)
+
+
 def speed_up(tokenizer: Any) -> None:
-    """Give a spaCy `Tokenizer` prefiltered prefix/suffix searches (same answers)."""
+    """Give a spaCy `Tokenizer` prefiltered affix, infix and URL regexes (same answers)."""
     for attr, at_end in (("prefix_search", False), ("suffix_search", True)):
         search = getattr(tokenizer, attr)
         pattern = getattr(search, "__self__", None)
@@ -170,6 +245,16 @@ def speed_up(tokenizer: Any) -> None:
             fast = AffixPrefilter(pattern, at_end=at_end)
             if fast.active:
                 setattr(tokenizer, attr, fast.search)
+    pattern = getattr(tokenizer.infix_finditer, "__self__", None)
+    if isinstance(pattern, re.Pattern):
+        infix = InfixPrefilter(pattern)
+        if infix.active:
+            tokenizer.infix_finditer = infix.finditer
+    pattern = getattr(tokenizer.url_match, "__self__", None)
+    if isinstance(pattern, re.Pattern):
+        url = UrlPrefilter(pattern)
+        if url.active:
+            tokenizer.url_match = url.match
 
 
 def lean_lexemes(vocab: Any) -> None:

@@ -10,7 +10,7 @@ from spacy.language import Language
 from spacy.util import registry
 
 import nlp.factories  # noqa: F401  (registers the tokenizers)
-from nlp.tokenization import AffixPrefilter
+from nlp.tokenization import AffixPrefilter, InfixPrefilter, UrlPrefilter
 
 TEXTS = [
     "@united my flight was Cancelled Flightled!!! 3hrs on hold... thanks a lot :(",
@@ -64,3 +64,31 @@ def test_v2_round_trips_through_bytes() -> None:
     other = _blank("lp.redacting_tokenizer.v2")
     other.tokenizer.from_bytes(data)
     assert [t.text for t in other(TEXTS[1])] == [t.text for t in nlp(TEXTS[1])]
+
+
+def test_infix_and_url_prefilters_answer_like_the_patterns() -> None:
+    tokenizer = spacy.blank("en").tokenizer
+    infix, url = tokenizer.infix_finditer, tokenizer.url_match
+    fast_infix, fast_url = InfixPrefilter(infix.__self__), UrlPrefilter(url.__self__)
+    assert fast_infix.active
+    assert fast_url.active
+    strings = {w for text in TEXTS for w in text.split()} | {
+        "http://x.co/a?b=1",
+        "www.example.com",
+        "example.com",
+        "localhost",
+        "192.168.0.1",
+        "10.0.0.1:8080",
+        "a-b",
+        "well-known",
+        "3+4",
+        "hello",
+        "ABC123",
+        "naïve",
+        "x/y",
+        "",
+    }
+    for s in strings:
+        assert [m.span() for m in fast_infix.finditer(s)] == [m.span() for m in infix(s)], s
+        a, b = fast_url.match(s), url(s)
+        assert (a.span() if a else None) == (b.span() if b else None), s
