@@ -71,6 +71,7 @@ class ThemeExtractor:
         lexicon = vader_lexicon()
         self._evaluative = frozenset(w for w, v in lexicon.items() if abs(v) >= 1.0)
         self._content: dict[str, bool] = {}  # word -> may be part of a theme (memo)
+        self._phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def _alone_ok(self, word: str) -> bool:
         if len(word) < self.min_chars or word in _NOT_ALONE:
@@ -80,6 +81,21 @@ class ThemeExtractor:
         return True
 
     def _emit(self, run: list[str], out: list[str], seen: set[str]) -> None:
+        key = tuple(run)
+        phrases = self._phrases.get(key)
+        if phrases is None:
+            phrases = self._run_phrases(run)
+            if len(self._phrases) < 100_000:
+                self._phrases[key] = phrases
+        for phrase in phrases:
+            if phrase not in seen:
+                seen.add(phrase)
+                out.append(phrase)
+
+    def _run_phrases(self, run: list[str]) -> tuple[str, ...]:
+        """The phrases one run of content words gives (memoised by `_emit`: short runs
+        such as "flight" or "customer service" come back all the time)."""
+        found: list[str] = []
         words = list(run)
         while words and words[0] in self._evaluative:
             words.pop(0)
@@ -92,10 +108,8 @@ class ThemeExtractor:
             chunk[-1] = singular(chunk[-1])
             if len(chunk) == 1 and not self._alone_ok(chunk[0]):
                 continue
-            phrase = " ".join(chunk)
-            if phrase not in seen:
-                seen.add(phrase)
-                out.append(phrase)
+            found.append(" ".join(chunk))
+        return tuple(found)
 
     def themes(self, doc: Doc) -> tuple[str, ...]:
         """Key phrases of `doc`, in order of first appearance."""
