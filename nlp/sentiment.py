@@ -23,11 +23,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -54,7 +53,7 @@ _MAX_LEXEMES = 200_000
 
 def _is_question(lower: Sequence[str]) -> bool:
     """Ends in "?" (or "?" then one closing token) and has no "!"."""
-    if not lower or any("!" in t for t in lower[-3:]):
+    if not lower or "!" in "".join(lower[-3:]):
         return False
     return "?" in lower[-1] or (len(lower) > 1 and "?" in lower[-2])
 
@@ -101,9 +100,11 @@ def vader_lexicon() -> dict[str, float]:
     return lexicon
 
 
-@dataclass(frozen=True, slots=True)
-class SegmentScore:
-    """Sentiment of one segment (or of the item): raw valence sum and score in [-1, 1]."""
+class SegmentScore(NamedTuple):
+    """Sentiment of one segment (or of the item): raw valence sum and score in [-1, 1].
+
+    A NamedTuple (immutable, built in C) rather than a frozen dataclass: one is made
+    per segment, and a frozen dataclass's `__init__` costs several times more."""
 
     raw: float
     score: float
@@ -148,8 +149,9 @@ class CustomerSentiment:
         self._make_doc = nlp.make_doc
         self._by_lower: dict[tuple[str, ...], float] = {}
         self._by_lemma: dict[tuple[str, ...], float] = {}
-        self._starts: frozenset[str] = frozenset()
-        self._lexemes: dict[str, tuple[float | None, bool, bool, bool]] = {}
+        self._form_starts: frozenset[str] = frozenset()
+        self._lemma_starts: frozenset[str] = frozenset()
+        self._lexemes: dict[str, tuple[float | None, int, bool, bool]] = {}
         self._build()
 
     def _build(self) -> None:
@@ -166,22 +168,22 @@ class CustomerSentiment:
             by_lower.setdefault((word,), valence)
         self._by_lower = by_lower
         self._by_lemma = by_lemma
-        self._starts = frozenset(k[0] for k in by_lower if len(k) > 1) | frozenset(
-            k[0] for k in by_lemma if len(k) > 1
-        )
+        self._form_starts = frozenset(k[0] for k in by_lower if len(k) > 1)
+        self._lemma_starts = frozenset(k[0] for k in by_lemma if len(k) > 1)
         self._lexemes = {}
 
-    def _lexeme(self, word: str) -> tuple[float | None, bool, bool, bool]:
+    def _lexeme(self, word: str) -> tuple[float | None, int, bool, bool]:
         """What the scorer needs to know about one lower-cased word, memoised:
         its own valence (by form, else by lemma), whether a lexicon phrase starts
-        with it, whether it negates, whether it marks contrast."""
+        with it (bit 1: by form, bit 2: by lemma), whether it negates, whether it
+        marks contrast."""
         lemma = light_lemma(word)
         value = self._by_lower.get((word,))
         if value is None:
             value = self._by_lemma.get((lemma,))
         info = (
             value,
-            word in self._starts or lemma in self._starts,
+            (1 if word in self._form_starts else 0) | (2 if lemma in self._lemma_starts else 0),
             word in _NEGATORS,
             word in CONTRAST_WORDS,
         )
@@ -218,16 +220,20 @@ class CustomerSentiment:
                 info = self._lexeme(word)
             value: float | None = None
             width = 1
-            if info[1]:
+            starts = info[1]
+            if starts:
                 widest = min(_MAX_PHRASE, n - i)
-                window = (
-                    lemmas[i : i + widest]
-                    if lemmas is not None
-                    else [light_lemma(t) for t in lower[i : i + widest]]
-                )
+                window: Sequence[str] | None = None
                 for w in range(widest, 1, -1):
-                    value = by_lower.get(tuple(lower[i : i + w]))
-                    if value is None:
+                    if starts & 1:  # a phrase starts with this form
+                        value = by_lower.get(tuple(lower[i : i + w]))
+                    if value is None and starts & 2:  # ... or with this lemma
+                        if window is None:
+                            window = (
+                                lemmas[i : i + widest]
+                                if lemmas is not None
+                                else [light_lemma(t) for t in lower[i : i + widest]]
+                            )
                         value = by_lemma.get(tuple(window[:w]))
                     if value is not None:
                         width = w
