@@ -54,7 +54,7 @@ class Segmenter:
                     seen_end = False
             elif word.isspace() and word.count("\n") >= 2 and i + 1 < n:
                 starts.append(i + 1)
-        if self.contrast:
+        if self.contrast and not self.contrast.isdisjoint(lower):
             starts = self._split_contrast(starts, lower, n)
         return sorted(set(starts))
 
