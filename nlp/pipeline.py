@@ -16,6 +16,7 @@ starting from the blank English language; nothing is downloaded:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
@@ -144,6 +145,27 @@ def _model_digest(model_dir: Path) -> str:
     return h.hexdigest()[:10]
 
 
+@functools.cache
+def _code_digest() -> str:
+    """The code and data that decide what the pipeline says, so `version` changes when
+    they do even if nobody bumps PIPELINE_VERSION (evaluation and CLI code excluded)."""
+    root = Path(__file__).parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if (
+            not path.is_file()
+            or rel.parts[0] in ("evaluation", "__pycache__")
+            or path.name == "cli.py"
+        ):
+            continue
+        if path.suffix not in (".py", ".yaml", ".json", ".tsv"):
+            continue
+        h.update(str(rel).encode("utf-8"))
+        h.update(path.read_bytes())
+    return h.hexdigest()[:10]
+
+
 class PipelineEnricher:
     """`nlp.enrichment.Enricher` backed by the spaCy pipeline."""
 
@@ -167,6 +189,7 @@ class PipelineEnricher:
             f"lp-nlp-{PIPELINE_VERSION}",
             f"j{_digest(journey_to_data(journey))}",
             f"c{_digest(nlp.config.to_str())}",
+            f"s{_code_digest()}",
         ]
         if model_digest:
             parts.append(f"m{model_digest}")
