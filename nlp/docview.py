@@ -94,7 +94,13 @@ def _segments(doc: Doc, words: list[str]) -> list[tuple[int, int]]:
     if not doc.has_annotation("SENT_START"):
         return [(0, n)] if any(not w.isspace() for w in words) else []
     flags = doc.to_array(SENT_START).tolist()
-    starts = [i for i, flag in enumerate(flags) if flag == 1 or i == 0]
+    return spans_from_starts([i for i, flag in enumerate(flags) if flag == 1 or i == 0], words)
+
+
+def spans_from_starts(starts: list[int], words: list[str]) -> list[tuple[int, int]]:
+    """Token spans between sentence starts, with whitespace tokens trimmed off each end
+    and spans left empty by the trimming dropped."""
+    n = len(words)
     segments: list[tuple[int, int]] = []
     for k, start in enumerate(starts):
         end = starts[k + 1] if k + 1 < len(starts) else n

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.docview import doc_view, run_batched
+from nlp.docview import doc_view, run_batched, spans_from_starts
 
 DEFAULT_PUNCT = [".", "!", "?", "...", "…", "。", "!", "?", "‼", "⁉", "?!", "!?"]
 
@@ -89,17 +89,7 @@ class Segmenter:
         # so `doc.sents` works, at a fraction of the cost of writing every token.
         for i in starts:
             doc[i].is_sent_start = True
-        segments: list[tuple[int, int]] = []
-        words = view.words
-        for k, start in enumerate(starts):
-            end = starts[k + 1] if k + 1 < len(starts) else n
-            while start < end and words[start].isspace():
-                start += 1
-            while end > start and words[end - 1].isspace():
-                end -= 1
-            if start < end:
-                segments.append((start, end))
-        view.segments = segments
+        view.segments = spans_from_starts(starts, view.words)
         return doc
 
 
