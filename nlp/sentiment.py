@@ -36,7 +36,15 @@ from vaderSentiment import vaderSentiment as _vader
 from nlp.docview import doc_view, run_batched
 from nlp.enrichment import SentimentLabel
 from nlp.lemma import light_lemma
-from nlp.sentiment_model import WeightScorer, read_weights
+from nlp.sentiment_model import (
+    NEGATOR,
+    SCOPE,
+    SKIP,
+    WORD,
+    LearnedToken,
+    WeightScorer,
+    read_weights,
+)
 
 CONTRAST_WORDS = frozenset({"but", "however"})
 _NEGATORS = frozenset(
@@ -49,6 +57,9 @@ _NEGATION_SCALAR = float(_vader.N_SCALAR)
 _ALPHA_NORM = 15.0
 _MAX_PHRASE = 4
 _MAX_LEXEMES = 200_000
+
+Lexeme = tuple[float | None, int, bool, bool, LearnedToken]
+"""What `CustomerSentiment` knows about one lower-cased word (see `_lexeme`)."""
 
 
 def _is_question(lower: Sequence[str]) -> bool:
@@ -151,7 +162,7 @@ class CustomerSentiment:
         self._by_lemma: dict[tuple[str, ...], float] = {}
         self._form_starts: frozenset[str] = frozenset()
         self._lemma_starts: frozenset[str] = frozenset()
-        self._lexemes: dict[str, tuple[float | None, int, bool, bool]] = {}
+        self._lexemes: dict[str, Lexeme] = {}
         self._build()
 
     def _build(self) -> None:
@@ -172,11 +183,11 @@ class CustomerSentiment:
         self._lemma_starts = frozenset(k[0] for k in by_lemma if len(k) > 1)
         self._lexemes = {}
 
-    def _lexeme(self, word: str) -> tuple[float | None, int, bool, bool]:
+    def _lexeme(self, word: str) -> Lexeme:
         """What the scorer needs to know about one lower-cased word, memoised:
         its own valence (by form, else by lemma), whether a lexicon phrase starts
         with it (bit 1: by form, bit 2: by lemma), whether it negates, whether it
-        marks contrast."""
+        marks contrast, and its learned weights (`WeightScorer.token_entry`)."""
         lemma = light_lemma(word)
         value = self._by_lower.get((word,))
         if value is None:
@@ -186,10 +197,101 @@ class CustomerSentiment:
             (1 if word in self._form_starts else 0) | (2 if lemma in self._lemma_starts else 0),
             word in _NEGATORS,
             word in CONTRAST_WORDS,
+            self._scorer.token_entry(word),
         )
         if len(self._lexemes) < _MAX_LEXEMES:
             self._lexemes[word] = info
         return info
+
+    def segment_raw(self, texts: Sequence[str], lower: Sequence[str], all_caps_text: bool) -> float:
+        """The raw valence of one segment: `score_words` plus `model_weight` x the
+        learned score (`WeightScorer.score`, damped for a question), in one pass over
+        the tokens with one memo lookup per token. Same floats, added in the same
+        order, as the two separate passes (tests/nlp/test_sentiment.py checks)."""
+        n = len(lower)
+        by_lower = self._by_lower
+        by_lemma = self._by_lemma
+        lexicon = self._lexemes
+        valences = [0.0] * n
+        pending: list[int] = []
+        contrast_at = -1
+        skip_to = 0
+        learned = 0.0
+        negated = 0
+        follow: dict[str, float] | None = None
+        for i in range(n):
+            word = lower[i]
+            info = lexicon.get(word)
+            if info is None:
+                info = self._lexeme(word)
+            # the learned weights (WeightScorer.score, fused)
+            kind, entry, negated_entry = info[4]
+            if kind != SKIP:
+                if kind == SCOPE:
+                    negated = 0
+                    follow = None
+                else:
+                    if kind == NEGATOR:
+                        negated = 3
+                    elif kind == WORD and negated:
+                        entry = negated_entry
+                        negated -= 1
+                    feature, weight, following = entry
+                    if weight is not None:
+                        learned += weight
+                    if follow is not None:
+                        weight = follow.get(feature)
+                        if weight is not None:
+                            learned += weight
+                    follow = following
+            # the lexicon rules (score_words)
+            if i < skip_to:
+                continue
+            value: float | None = None
+            starts = info[1]
+            if starts:
+                widest = min(_MAX_PHRASE, n - i)
+                window: Sequence[str] | None = None
+                for w in range(widest, 1, -1):
+                    if starts & 1:  # a phrase starts with this form
+                        value = by_lower.get(tuple(lower[i : i + w]))
+                    if value is None and starts & 2:  # ... or with this lemma
+                        if window is None:
+                            window = [light_lemma(t) for t in lower[i : i + widest]]
+                        value = by_lemma.get(tuple(window[:w]))
+                    if value is not None:
+                        skip_to = i + w
+                        break
+            if value is None:
+                value = info[0]
+            if value:
+                valences[i] = self._modify(value, i, texts, lower, all_caps_text)
+            elif info[2] and self.negation_valence:
+                if not (i and valences[i - 1]):
+                    pending.append(i)
+            elif info[3] and 0 < i < n - 1:
+                contrast_at = i
+        for k in pending:
+            if not any(valences[k + 1 : k + 4]):
+                valences[k] = self.negation_valence
+        if contrast_at > 0:
+            before, after = self.contrast_before, self.contrast_after
+            for k in range(n):
+                valences[k] *= before if k < contrast_at else after
+        raw = sum(valences)
+        question = _is_question(lower)
+        if raw:
+            bangs = min(sum(t.count("!") for t in lower if t[0] == "!"), 4)
+            if bangs:
+                raw += math.copysign(bangs * 0.292, raw)
+            elif question:
+                raw *= self.question_factor
+        if self.weights:
+            learned = self.model_weight * learned
+            if question:
+                learned *= self.question_factor
+            raw += learned
+        return raw
 
     def label(self, score: float) -> SentimentLabel:
         return label_for(score, positive=self.positive_threshold, negative=self.negative_threshold)
@@ -298,17 +400,10 @@ class CustomerSentiment:
         all_caps_text = view.text.isupper()
         segments: list[SegmentScore] = []
         words, lower = view.words, view.lower
-        score = self._scorer.score
+        segment_raw = self.segment_raw
         for start, end in view.segments:
-            seg_lower = lower[start:end]
-            raw = self.score_words(words[start:end], all_caps_text=all_caps_text, lower=seg_lower)
-            if self.weights:
-                learned = self.model_weight * score(seg_lower)
-                if _is_question(seg_lower):
-                    learned *= self.question_factor
-                raw += learned
-            opened = lower[start] in CONTRAST_WORDS
-            segments.append(SegmentScore(raw, normalise_score(raw), opened))
+            raw = segment_raw(words[start:end], lower[start:end], all_caps_text)
+            segments.append(SegmentScore(raw, normalise_score(raw), lower[start] in CONTRAST_WORDS))
         view.segment_sentiment = segments
         view.sentiment = self.combine(segments)
         return doc

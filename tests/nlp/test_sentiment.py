@@ -142,3 +142,35 @@ def test_train_weights_learns_polarity() -> None:
     ]
     weights = train_weights(docs, [1, 1, 0, 0], min_count=1, epochs=200)
     assert score_features(weights, ["good"]) > 0 > score_features(weights, ["bad"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I didn't like it, but the staff were great!",
+        "Still waiting for my refund, not happy at all?",
+        "They cancelled my appointment and NEVER called back!!!",
+        "The app is not working . never again ?",
+        "Thanks so much, the delivery was on time but the box was broken.",
+        "@brand #fail http://x.y waste of money",
+        "no",
+        "",
+    ],
+)
+def test_fused_segment_score_matches_the_two_passes(enricher: PipelineEnricher, text: str) -> None:
+    """`segment_raw` (one pass) equals `score_words` + the learned score (two passes)."""
+    from nlp.sentiment import CustomerSentiment, _is_question
+
+    sentiment = enricher.nlp.get_pipe("lp_sentiment")
+    assert isinstance(sentiment, CustomerSentiment)
+    words = [t.text for t in enricher.nlp.make_doc(text)]
+    for caps in (False, True):
+        sentiment._lexemes.clear()
+        lower = [w.lower() for w in words]
+        slow = sentiment.score_words(words, all_caps_text=caps, lower=lower)
+        learned = sentiment.model_weight * sentiment._scorer.score(lower)
+        if _is_question(lower):
+            learned *= sentiment.question_factor
+        slow += learned
+        assert sentiment.segment_raw(words, lower, caps) == slow
+        assert sentiment.segment_raw(words, lower, caps) == slow  # memoised lexemes
