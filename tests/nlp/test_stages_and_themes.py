@@ -101,3 +101,46 @@ def test_themes_skip_lone_verbs_and_adverbs(enricher: PipelineEnricher) -> None:
         "I tried everything, looked around, seriously waited and told them. Booking was a pain."
     )
     assert result.themes == ("booking",)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"[$€£]\s?\d", ("$", "€", "£")),
+        (r"\b10/10\b", None),
+        (r"[a-z$]\d", None),
+        (r"[ab]\d", None),
+        (r"[^$]\d", None),
+    ],
+)
+def test_required_chars(pattern: str, expected: tuple[str, ...] | None) -> None:
+    from nlp.stages import required_chars
+
+    assert required_chars(pattern) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It cost $40 and then €5 more",
+        "£ 12 for a coffee",
+        "I will CLOSE my Account today",
+        "rated it 10/10",
+        "going to leave after 3 hours late",
+        "nothing to see here",
+    ],
+)
+def test_pattern_gates_never_hide_a_match(enricher: PipelineEnricher, text: str) -> None:
+    """A gate is only a shortcut: whenever a pattern matches, its gate passes."""
+    import re
+
+    from nlp.stages import JourneyStageMatcher, _passes, pattern_gate
+
+    stage = enricher.nlp.get_pipe("lp_journey_stage")
+    assert isinstance(stage, JourneyStageMatcher)
+    for _key, pattern, gate in stage._patterns:
+        assert gate == pattern_gate(pattern.pattern)
+        if gate is None:
+            continue
+        matched = re.search(pattern.pattern, text, re.IGNORECASE) is not None
+        assert _passes(gate, text.lower()) or not matched
