@@ -182,6 +182,7 @@ class PipelineEnricher:
         self._stage = stage
         self._keys = frozenset(journey.keys)
         self._sentiments: dict[float, Sentiment] = {}
+        self._by_score: dict[float, Sentiment] = {}
         names = nlp.pipe_names
         self._stage_model = STAGE_MODEL_PIPE in names
         self._sentiment_model = SENTIMENT_MODEL_PIPE in names
@@ -210,6 +211,10 @@ class PipelineEnricher:
             yield self._to_enrichment(doc, hint)
 
     def _sentiment_of(self, score: SegmentScore) -> Sentiment:
+        # Memoised by the unrounded score too: most segments repeat a score seen before.
+        known = self._by_score.get(score.score)
+        if known is not None:
+            return known
         value = round(max(-1.0, min(1.0, score.score)), 4)
         # Sentiments are immutable and scores rounded to 4 places: share them.
         cached = self._sentiments.get(value)
@@ -217,6 +222,8 @@ class PipelineEnricher:
             cached = Sentiment(value, self._sentiment.label(value))
             if len(self._sentiments) < 50_000:
                 self._sentiments[value] = cached
+        if len(self._by_score) < 50_000:
+            self._by_score[score.score] = cached
         return cached
 
     def _model_stage(self, doc: Doc) -> StageDecision | None:
@@ -260,6 +267,10 @@ class PipelineEnricher:
         sentiment_of = self._sentiment_of
         segments: list[SegmentEnrichment] = []
         idx, words = view.idx, view.words
+        # The item's own evidence, when only one segment has any, is that segment's:
+        # its decision is reused instead of pooling (`pool` would copy it unchanged).
+        with_evidence = 0
+        evidence_decision = NO_EVIDENCE
         for index, ((first, last), score, found) in enumerate(
             zip(view.segments, view.segment_sentiment, view.segment_stages, strict=True)
         ):
@@ -268,7 +279,12 @@ class PipelineEnricher:
             if single and model_stage is not None and hint_decision is None:
                 decision = model_stage  # the classifier read exactly this text
             else:
-                decision = decide(found) if found.scores else NO_EVIDENCE
+                if found.scores:
+                    decision = decide(found)
+                    with_evidence += 1
+                    evidence_decision = decision
+                else:
+                    decision = NO_EVIDENCE
                 if fallback is not None and decision.stage == UNASSIGNED:
                     decision = fallback
             sentiment = model_sentiment if single and model_sentiment else sentiment_of(score)
@@ -285,6 +301,8 @@ class PipelineEnricher:
             item_stage = fallback
         elif single:
             item_stage = segments[0].stage
+        elif with_evidence <= 1:
+            item_stage = evidence_decision
         else:
             item_stage = decide(pool(view.segment_stages))
         return Enrichment(

@@ -169,23 +169,38 @@ def pool(segments: Iterable[StageEvidence]) -> StageEvidence:
 NO_EVIDENCE = StageDecision(UNASSIGNED, 0.0, "none")
 
 
-def decide(found: StageEvidence, *, order: Sequence[str], threshold: float) -> StageDecision:
-    """Turn evidence into a decision; `unassigned` when there is none or too little."""
-    if not found.scores:
-        return NO_EVIDENCE
+def decide(
+    found: StageEvidence,
+    *,
+    order: Sequence[str],
+    threshold: float,
+    rank: dict[str, int] | None = None,
+) -> StageDecision:
+    """Turn evidence into a decision; `unassigned` when there is none or too little.
+    `rank` (stage -> position in `order`) may be passed precomputed."""
     scores = found.scores
+    if not scores:
+        return NO_EVIDENCE
     if len(scores) == 1:
         best = next(iter(scores))
     else:
-        rank = {key: i for i, key in enumerate(order)}
-        best = min(scores, key=lambda k: (-scores[k], rank.get(k, len(rank))))
-    score = found.scores[best]
-    total = sum(found.scores.values())
+        if rank is None:
+            rank = {key: i for i, key in enumerate(order)}
+        ranks = rank
+        best = min(scores, key=lambda k: (-scores[k], ranks.get(k, len(ranks))))
+    score = scores[best]
+    total = sum(scores.values())
     confidence = round((score / total) * (1.0 - math.exp(-score)), 4)
     evidence = tuple(found.evidence.get(best, ()))
     if confidence < threshold:
         return StageDecision(UNASSIGNED, confidence, "below_threshold", evidence)
-    method = "+".join(sorted(found.methods.get(best, {"phrase"})))
+    methods = found.methods.get(best)
+    if methods is None:
+        method = "phrase"
+    elif len(methods) == 1:
+        (method,) = methods
+    else:
+        method = "+".join(sorted(methods))
     return StageDecision(best, confidence, method, evidence)
 
 
@@ -224,6 +239,7 @@ class JourneyStageMatcher:
         self._patterns: list[tuple[str, re.Pattern[str], tuple[str, ...] | None]] = []
         self._example_words: dict[str, tuple[str, ...]] = {}
         self._order: tuple[str, ...] = ()
+        self._rank: dict[str, int] = {}
         self.set_journey(self.journey)
 
     @property
@@ -245,6 +261,7 @@ class JourneyStageMatcher:
         """(Re)build the matchers for `journey`."""
         self.journey = journey
         self._order = journey.keys
+        self._rank = {key: i for i, key in enumerate(journey.keys)}
         self.matcher = PhraseMatcher(self.vocab, attr="LOWER")
         example_stages: dict[str, set[str]] = {}
         phrase_lemmas: set[str] = set()
@@ -335,7 +352,7 @@ class JourneyStageMatcher:
         return doc
 
     def decide(self, found: StageEvidence) -> StageDecision:
-        return decide(found, order=self.order, threshold=self.threshold)
+        return decide(found, order=self._order, threshold=self.threshold, rank=self._rank)
 
     # -- serialisation -------------------------------------------------------------
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = SimpleFrozenList()) -> None:  # noqa: ARG002

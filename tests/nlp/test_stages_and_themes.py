@@ -144,3 +144,28 @@ def test_pattern_gates_never_hide_a_match(enricher: PipelineEnricher, text: str)
             continue
         matched = re.search(pattern.pattern, text, re.IGNORECASE) is not None
         assert _passes(gate, text.lower()) or not matched
+
+
+def test_item_decision_shortcuts_match_pooling(enricher: PipelineEnricher) -> None:
+    """The enricher reuses a lone evidence segment's decision for the item, and the
+    matcher passes a precomputed rank: both must equal pooling + a plain `decide`."""
+    from nlp.docview import doc_view
+    from nlp.stages import JourneyStageMatcher, decide, pool
+
+    stage = enricher.nlp.get_pipe("lp_journey_stage")
+    assert isinstance(stage, JourneyStageMatcher)
+    texts = [
+        "The app is great. I want to cancel my subscription. Nice weather today.",
+        "Hello there. Nothing to see. Really nothing.",
+        "I could not log in. My card was charged twice, $40! Then I cancelled my plan.",
+        "Refund please.",
+    ]
+    for text in texts:
+        doc = enricher.nlp(text)
+        view = doc_view(doc)
+        found = view.segment_stages
+        slow = decide(pool(found), order=stage.order, threshold=stage.threshold)
+        assert stage.decide(pool(found)) == slow
+        assert enricher._to_enrichment(doc, None).stage == slow
+        for one in found:
+            assert stage.decide(one) == decide(one, order=stage.order, threshold=stage.threshold)
