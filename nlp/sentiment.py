@@ -41,7 +41,6 @@ from nlp.sentiment_model import (
     SCOPE,
     SKIP,
     WORD,
-    LearnedToken,
     WeightScorer,
     read_weights,
 )
@@ -58,7 +57,7 @@ _ALPHA_NORM = 15.0
 _MAX_PHRASE = 4
 _MAX_LEXEMES = 200_000
 
-Lexeme = tuple[float | None, int, bool, bool, LearnedToken]
+Lexeme = tuple[float | None, int, bool, bool, int, str, float | None, bool, str, float | None, bool]
 """What `CustomerSentiment` knows about one lower-cased word (see `_lexeme`)."""
 
 
@@ -192,12 +191,14 @@ class CustomerSentiment:
         value = self._by_lower.get((word,))
         if value is None:
             value = self._by_lemma.get((lemma,))
-        info = (
+        # One flat tuple of plain values per word: the memo adds one GC-tracked object
+        # per new word (none once the collector untracks it).
+        info: Lexeme = (
             value,
             (1 if word in self._form_starts else 0) | (2 if lemma in self._lemma_starts else 0),
             word in _NEGATORS,
             word in CONTRAST_WORDS,
-            self._scorer.token_entry(word),
+            *self._scorer.token_entry(word),
         )
         if len(self._lexemes) < _MAX_LEXEMES:
             self._lexemes[word] = info
@@ -218,14 +219,15 @@ class CustomerSentiment:
         skip_to = 0
         learned = 0.0
         negated = 0
-        follow: dict[str, float] | None = None
+        bigrams = self._scorer.bigrams
+        follow: str | None = None  # the previous feature, when bigrams start with it
         for i in range(n):
             word = lower[i]
             info = lexicon.get(word)
             if info is None:
                 info = self._lexeme(word)
             # the learned weights (WeightScorer.score, fused)
-            kind, entry, negated_entry = info[4]
+            kind = info[4]
             if kind != SKIP:
                 if kind == SCOPE:
                     negated = 0
@@ -233,17 +235,19 @@ class CustomerSentiment:
                 else:
                     if kind == NEGATOR:
                         negated = 3
+                        feature, weight, leads = info[5], info[6], info[7]
                     elif kind == WORD and negated:
-                        entry = negated_entry
+                        feature, weight, leads = info[8], info[9], info[10]
                         negated -= 1
-                    feature, weight, following = entry
+                    else:
+                        feature, weight, leads = info[5], info[6], info[7]
                     if weight is not None:
                         learned += weight
                     if follow is not None:
-                        weight = follow.get(feature)
+                        weight = bigrams[follow].get(feature)
                         if weight is not None:
                             learned += weight
-                    follow = following
+                    follow = feature if leads else None
             # the lexicon rules (score_words)
             if i < skip_to:
                 continue

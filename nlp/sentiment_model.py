@@ -147,8 +147,8 @@ def score_text(weights: dict[str, float], lower: Sequence[str]) -> float:
 
 _SKIP, _SCOPE, _NEGATOR, _WORD, _MARK = range(5)
 SKIP, SCOPE, NEGATOR, WORD = _SKIP, _SCOPE, _NEGATOR, _WORD
-LearnedEntry = tuple[str, float | None, dict[str, float] | None]
-LearnedToken = tuple[int, LearnedEntry, LearnedEntry]
+LearnedEntry = tuple[str, float | None, bool]
+LearnedToken = tuple[int, str, float | None, bool, str, float | None, bool]
 _MAX_KINDS = 200_000
 
 
@@ -179,17 +179,19 @@ class WeightScorer:
         return _WORD
 
     def entry(self, feature: str) -> LearnedEntry:
-        """A feature's unigram weight (or None) and the bigram weights that follow it."""
-        return (feature, self.unigrams.get(feature), self.bigrams.get(feature))
+        """A feature, its unigram weight (or None) and whether bigrams start with it.
+        Plain values only: memo tables of these stay untracked by the cyclic GC."""
+        return (feature, self.unigrams.get(feature), feature in self.bigrams)
 
     def token_entry(self, token: str) -> LearnedToken:
         """What `score` needs about one token, for scorers that fuse it into another
-        pass (`nlp.sentiment`): its kind, its entry as it stands ("not" for a negator)
-        and its entry when negated ("not_" + token, for words only)."""
+        pass (`nlp.sentiment`), flat (one tuple per word in their memo): its kind, its
+        `entry` as it stands ("not" for a negator), and its `entry` when negated
+        ("not_" + token, for words only)."""
         kind = self.kind(token)
         plain = self.entry("not" if kind == _NEGATOR else token)
         negated = self.entry("not_" + token) if kind == _WORD else plain
-        return (kind, plain, negated)
+        return (kind, *plain, *negated)
 
     def score(self, lower: Sequence[str]) -> float:
         kinds = self._kinds
