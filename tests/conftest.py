@@ -20,6 +20,17 @@ from app.db import make_engine, upgrade_database
 
 TABLES = ("segments", "quarantine", "items", "sync_runs", "sources")
 FIXTURES = Path(__file__).parent / "fixtures"
+DEFAULT_STAGE_KEYS = (
+    "discover",
+    "purchase",
+    "onboard",
+    "use",
+    "support",
+    "billing",
+    "renew",
+    "advocate",
+)
+"""The shipped default journey, in order, as DESIGN.md fixes it."""
 
 
 def _postgres_url() -> str | None:

@@ -9,18 +9,9 @@ from sqlalchemy.engine import Engine
 from app.main import create_app
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings
-from tests.conftest import FIXTURES
+from tests.conftest import DEFAULT_STAGE_KEYS, FIXTURES
 
-DEFAULT_STAGES = [
-    "discover",
-    "purchase",
-    "onboard",
-    "use",
-    "support",
-    "billing",
-    "renew",
-    "advocate",
-]
+DEFAULT_STAGES = list(DEFAULT_STAGE_KEYS)
 
 
 @pytest.fixture

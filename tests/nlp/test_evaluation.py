@@ -30,6 +30,7 @@ from nlp.evaluation import (
 from nlp.evaluation.baseline import vader_baseline, vader_label
 from nlp.evaluation.datasets import clothing_gold, vader_gold
 from nlp.evaluation.runner import resolve_binary
+from tests.conftest import DEFAULT_STAGE_KEYS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "nlp_eval"
 MAPPING = load_stage_mapping(FIXTURES / "journey_stage_mapping_proposal.csv")
@@ -236,16 +237,7 @@ def test_missing_column_and_unknown_dataset_are_clear(tmp_path: Path) -> None:
 
 
 def test_mapping_turns_stage_names_into_default_journey_keys() -> None:
-    assert set(STAGE_NAME_TO_KEY.values()) == {
-        "discover",
-        "purchase",
-        "onboard",
-        "use",
-        "support",
-        "billing",
-        "renew",
-        "advocate",
-    }
+    assert set(STAGE_NAME_TO_KEY.values()) == set(DEFAULT_STAGE_KEYS)
     assert MAPPING.stage_for("twitter-us-airline-sentiment", "Lost Luggage") == "onboard"
     assert MAPPING.stage_for("twitter-us-airline-sentiment", "Can't Tell") is None
     # Only negativereason rows count for the airline set.

@@ -10,6 +10,7 @@ import pytest
 from nlp.enrichment import UNASSIGNED
 from nlp.journey import Journey, load_journey
 from nlp.pipeline import build_enricher
+from tests.conftest import DEFAULT_STAGE_KEYS
 
 CUSTOM = """
 name: clinic
@@ -41,16 +42,7 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Journey:
 
 
 def test_default_journey_has_the_eight_stages(default_journey: Journey) -> None:
-    assert default_journey.keys == (
-        "discover",
-        "purchase",
-        "onboard",
-        "use",
-        "support",
-        "billing",
-        "renew",
-        "advocate",
-    )
+    assert default_journey.keys == DEFAULT_STAGE_KEYS
     for stage in default_journey.stages:
         assert stage.name
         assert stage.description
