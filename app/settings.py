@@ -65,9 +65,5 @@ class Settings(BaseSettings):
             )
         return self
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
     def resolved_sources_file(self) -> Path:
         return self.sources_file or sample_sources_file()

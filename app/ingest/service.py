@@ -109,10 +109,12 @@ def _store_batch(
 
     # Read phase (short): what do we already hold? Enrichment happens outside any
     # write transaction so SQLite readers are never blocked behind the NLP.
-    hashes = {item.external_id: content_hash(item) for item in candidates}
-    with Session(engine) as session:
-        known_ids = (
-            set(
+    digests = [content_hash(item) for item in candidates]
+    known_ids: set[str] = set()
+    known_hashes: set[str] = set()
+    if candidates:
+        with Session(engine) as session:
+            known_ids.update(
                 session.exec(
                     select(Item.external_id).where(
                         Item.source_id == source_id,
@@ -120,42 +122,34 @@ def _store_batch(
                     )
                 ).all()
             )
-            if candidates
-            else set()
-        )
-        known_hashes = (
-            set(
+            known_hashes.update(
                 session.exec(
-                    select(Item.content_hash).where(
-                        col(Item.content_hash).in_(list(hashes.values()))
-                    )
+                    select(Item.content_hash).where(col(Item.content_hash).in_(digests))
                 ).all()
             )
-            if candidates
-            else set()
-        )
 
-    fresh: list[RawItem] = []
+    fresh: list[tuple[RawItem, str]] = []
     duplicates = 0
-    for item in candidates:
-        digest = hashes[item.external_id]
+    for item, digest in zip(candidates, digests, strict=True):
         if item.external_id in known_ids or digest in known_hashes:
             duplicates += 1
             continue
         known_ids.add(item.external_id)
         known_hashes.add(digest)
-        fresh.append(item)
+        fresh.append((item, digest))
 
     hints: list[str | None] = []
     ignored_hints = 0
-    for item in fresh:
+    for item, _ in fresh:
         if item.stage_hint is not None and journey.get(item.stage_hint) is None:
             ignored_hints += 1
             hints.append(None)
         else:
             hints.append(item.stage_hint)
     enrichments: Sequence[Enrichment] = list(
-        enricher.enrich_many(EnrichRequest(i.text, h) for i, h in zip(fresh, hints, strict=True))
+        enricher.enrich_many(
+            EnrichRequest(i.text, h) for (i, _), h in zip(fresh, hints, strict=True)
+        )
     )
     excerpts = [
         enricher.enrich(r.excerpt[:MAX_EXCERPT_CHARS]).text if r.excerpt.strip() else ""
@@ -166,8 +160,8 @@ def _store_batch(
         # Core inserts, not ORM objects: building and flushing an ORM object per
         # item and sentence cost more than the NLP itself (bench/ingest.py).
         item_rows = [
-            _item_row(source_id, default_channel, item, hint, hashes[item.external_id], enrichment)
-            for item, hint, enrichment in zip(fresh, hints, enrichments, strict=True)
+            _item_row(source_id, default_channel, item, hint, digest, enrichment)
+            for (item, digest), hint, enrichment in zip(fresh, hints, enrichments, strict=True)
         ]
         item_ids: list[int] = []
         if item_rows:

@@ -162,9 +162,8 @@ def _stages_of(session: Session, item_ids: Sequence[int]) -> dict[int, list[str]
         .order_by(col(Segment.item_id), col(Segment.idx))
     ).all()
     for item_id, stage in rows:
-        if stage not in found[item_id]:
-            found[item_id].append(stage)
-    return found
+        found[item_id].append(stage)
+    return {item_id: _distinct_stages(stages) for item_id, stages in found.items()}
 
 
 def _public(item: Item, stages: list[str]) -> ItemPublic:

@@ -240,3 +240,18 @@ def test_another_process_holding_the_source_blocks_a_run(engine: Engine) -> None
         other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _advisory_key("src")})
     with source_lock(engine, "src"):
         pass
+
+
+def test_repeated_id_within_a_batch_keeps_the_first_with_its_own_hash(
+    engine: Engine, enricher: Enricher, journey: Journey
+) -> None:
+    from app.ingest.hashing import content_hash
+
+    add_source(engine)
+    first = raw(1, text="The invoice was wrong.")
+    again = raw(1, text="Setup was easy.")  # same external id, other words
+    result = sync(engine, ListConnector([([first, again], [])]), enricher, journey)
+    assert (result.inserted, result.duplicates) == (1, 1)
+    with Session(engine) as session:
+        stored = session.exec(select(Item)).one()
+    assert stored.content_hash == content_hash(first)

@@ -24,7 +24,8 @@ def test_unknown_database_is_refused() -> None:
 def test_production_needs_an_explicit_database() -> None:
     with pytest.raises(ValidationError, match="explicit DATABASE_URL"):
         Settings(environment="production", database_url=DEFAULT_DATABASE_URL)
-    assert Settings(environment="production", database_url="postgresql://db/lp").is_sqlite is False
+    production = Settings(environment="production", database_url="postgresql://db/lp")
+    assert production.database_url == "postgresql+psycopg://db/lp"
 
 
 def test_sample_sources_are_the_default() -> None:
