@@ -29,6 +29,7 @@ from spacy.tokens import Doc
 from thinc.api import Config
 
 import nlp.factories  # noqa: F401  (registers the components and the tokenizer)
+from nlp import trained
 from nlp.docview import doc_view
 from nlp.enrichment import (
     UNASSIGNED,
@@ -36,12 +37,12 @@ from nlp.enrichment import (
     EnrichRequest,
     SegmentEnrichment,
     Sentiment,
-    SentimentLabel,
     StageDecision,
 )
 from nlp.journey import Journey
 from nlp.sentiment import CustomerSentiment, SegmentScore
 from nlp.stages import NO_EVIDENCE, JourneyStageMatcher, journey_to_data, pool
+from nlp.trained import SENTIMENT_MODEL_PIPE, STAGE_MODEL_PIPE
 
 PIPELINE_VERSION = "1.0.0"
 """Bump when pipeline code changes what it outputs for the same text."""
@@ -93,13 +94,8 @@ min_chars = 4
 """
 
 _NEUTRAL = Sentiment(0.0, "neutral")
-_SENTIMENT_LABELS: tuple[SentimentLabel, ...] = ("negative", "neutral", "positive")
 
 SENTIMENT_PIPE = "lp_sentiment"
-STAGE_MODEL_PIPE = "lp_textcat_stage"
-"""A trained `textcat` (labels: stage keys) added by `listening-path nlp train`."""
-SENTIMENT_MODEL_PIPE = "lp_textcat_sentiment"
-"""A trained `textcat` (labels: negative / neutral / positive)."""
 STAGE_PIPE = "lp_journey_stage"
 
 
@@ -226,38 +222,18 @@ class PipelineEnricher:
             self._by_score[score.score] = cached
         return cached
 
-    def _model_stage(self, doc: Doc) -> StageDecision | None:
-        """The trained stage classifier's call for the whole item, if there is one and
-        its top probability reaches the stage threshold."""
-        probs = {k: p for k, p in doc.cats.items() if k in self._keys}
-        if not probs:
-            return None
-        label = max(probs, key=probs.__getitem__)
-        p = float(probs[label])
-        if p < self._stage.threshold:
-            return None
-        return StageDecision(label, round(p, 4), "model", (f"model:{STAGE_MODEL_PIPE}",))
-
-    def _model_sentiment(self, doc: Doc) -> Sentiment | None:
-        """The trained sentiment classifier's call: argmax label, score p(pos) - p(neg)."""
-        cats = doc.cats
-        probs = {label: float(cats[label]) for label in _SENTIMENT_LABELS if label in cats}
-        if len(probs) != len(_SENTIMENT_LABELS):
-            return None
-        score = round(probs["positive"] - probs["negative"], 4)
-        label: SentimentLabel = max(_SENTIMENT_LABELS, key=probs.__getitem__)
-        if (label == "positive" and score <= 0) or (label == "negative" and score >= 0):
-            label = "neutral"
-        return Sentiment(score, label)
-
     def _to_enrichment(self, doc: Doc, hint: str | None) -> Enrichment:
         hint = hint if hint in self._keys else None
         hint_decision = StageDecision(hint, 1.0, "hint", (f"stage_hint:{hint}",)) if hint else None
         view = doc_view(doc)
         text = view.text
-        model_stage = self._model_stage(doc) if self._stage_model and view.segments else None
+        model_stage = (
+            trained.model_stage(doc, self._keys, self._stage.threshold)
+            if self._stage_model and view.segments
+            else None
+        )
         model_sentiment = (
-            self._model_sentiment(doc) if self._sentiment_model and view.segments else None
+            trained.model_sentiment(doc) if self._sentiment_model and view.segments else None
         )
         single = len(view.segments) == 1
         # What a segment without evidence of its own falls back to: the source's hint,
