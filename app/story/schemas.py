@@ -22,7 +22,10 @@ class RatingSummary(BaseModel):
 
 class Phrase(BaseModel):
     phrase: str
-    count: int
+    count: int = Field(description="voices in this stage that repeat the phrase")
+    sentiment: SentimentMix = Field(
+        description="how those voices feel in this stage (each voice once, as in the stage's mix)"
+    )
 
 
 class Quote(BaseModel):

@@ -151,19 +151,28 @@ def build_story(
     )
 
 
+def _mix(voices: list[_Voice]) -> SentimentMix:
+    labels = Counter(v.label for v in voices)
+    return SentimentMix(
+        mean=round(fmean(v.score for v in voices), 3) if voices else None,
+        negative=labels["negative"],
+        neutral=labels["neutral"],
+        positive=labels["positive"],
+    )
+
+
 def _stage_story(
     order: int, key: str, name: str, description: str, voices: dict[int, _Voice]
 ) -> StageStory:
-    labels = Counter(v.label for v in voices.values())
     ratings: dict[str, list[float]] = defaultdict(list)
-    phrases: Counter[str] = Counter()
+    phrases: dict[str, list[_Voice]] = defaultdict(list)
     for voice in voices.values():
         if voice.rating is not None and voice.rating_scale:
             ratings[voice.rating_scale].append(voice.rating)
         stage_text = " ".join(text for _, text, *_ in voice.texts)
         for theme in set(voice.themes):
             if _theme_in(theme, stage_text):
-                phrases[theme] += 1
+                phrases[theme].append(voice)
     return StageStory(
         key=key,
         name=name,
@@ -171,20 +180,15 @@ def _stage_story(
         order=order,
         voices=len(voices),
         customers=len({v.customer for v in voices.values() if v.customer}),
-        sentiment=SentimentMix(
-            mean=round(fmean(v.score for v in voices.values()), 3) if voices else None,
-            negative=labels["negative"],
-            neutral=labels["neutral"],
-            positive=labels["positive"],
-        ),
+        sentiment=_mix(list(voices.values())),
         ratings=[
             RatingSummary(scale=scale, answers=len(values), mean=round(fmean(values), 2))
             for scale, values in sorted(ratings.items())
         ],
         top_phrases=[
-            Phrase(phrase=phrase, count=count)
-            for phrase, count in sorted(phrases.items(), key=lambda kv: (-kv[1], kv[0]))
-            if count > 1 or len(voices) < 10
+            Phrase(phrase=phrase, count=len(said), sentiment=_mix(said))
+            for phrase, said in sorted(phrases.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+            if len(said) > 1 or len(voices) < 10
         ][:TOP_PHRASES],
         quotes=_quotes(voices),
     )

@@ -122,3 +122,31 @@ def test_story_labels_are_the_pipelines_labels(
             stage(story, "billing")["sentiment"]["mean"]  # type: ignore[index]
         ),
     }
+
+
+def test_top_phrases_carry_the_sentiment_of_the_voices_that_repeat_them(
+    engine: Engine, enricher: Enricher, journey: Journey
+) -> None:
+    texts = [
+        "The invoice was wrong again.",
+        "This invoice was wrong, I was charged twice.",
+        "The invoice is fine, nothing to add.",
+        "Good invoice, clear and simple, thank you!",
+        "Paid by direct debit as usual.",
+    ]
+    ingest(engine, enricher, journey, *(raw(n, text=t) for n, t in enumerate(texts)))
+    expected = {"negative": 0, "neutral": 0, "positive": 0}
+    for text in texts:
+        enrichment = enricher.enrich(text)
+        if "invoice" in enrichment.themes and enrichment.stage.stage == "billing":
+            expected[enrichment.sentiment.label] += 1
+    assert expected["negative"]
+    assert expected["neutral"] or expected["positive"]
+    with Session(engine) as session:
+        story = build_story(session, journey=journey, date_from=None, date_to=None)
+    phrases = {p["phrase"]: p for p in stage(story, "billing")["top_phrases"]}  # type: ignore[attr-defined]
+    invoice = phrases["invoice"]
+    assert invoice["count"] == sum(expected.values())
+    mix = invoice["sentiment"]
+    assert {k: mix[k] for k in expected} == expected
+    assert -1.0 <= mix["mean"] <= 1.0
