@@ -243,6 +243,8 @@ class CurvePoint:
     n_train: int
     textcat_f1: float
     pipeline_f1: float | None
+    rules_f1: float | None
+    weight: float
     seconds: float
 
 
@@ -269,6 +271,9 @@ def learning_curve(
         ("banking77 stage", "banking77", banking, "stage", [None], [0]),
     ]
     points: list[CurvePoint] = []
+    from nlp.cli import make_enricher
+
+    rules_enricher = make_enricher(args.journey, None, args.stage_threshold)
     for label, dataset, folder, task, ks, seeds in plans:
         tune = read_examples(dataset, folder, split="tune", mapping=mapping)
         test = [
@@ -277,9 +282,22 @@ def learning_curve(
             if (ex.stage if task == "stage" else ex.sentiment) is not None
         ]
         gold = [str(ex.stage if task == "stage" else ex.sentiment) for ex in test]
+        rules_f1 = None
+        if args.curve_pipeline:
+            rules_result = evaluate(
+                rules_enricher,
+                test,
+                dataset=dataset,
+                split="test",
+                task="stage" if task == "stage" else "sentiment",
+                stage_order=journey.keys,
+            )
+            rules_tr = rules_result.stage if task == "stage" else rules_result.sentiment
+            rules_f1 = rules_tr.report.macro_f1 if rules_tr is not None else None
         for k in ks:
             scores: list[float] = []
             pipe_scores: list[float] = []
+            weights: list[float] = []
             n_train = 0
             start = time.perf_counter()
             for seed in seeds if k is not None else seeds[:1]:
@@ -297,13 +315,12 @@ def learning_curve(
                     ngram_size=None,
                 )
                 n_train = report.n_train
+                weights.append(report.blend_weight)
                 predicted = [p for p, _ in predict_textcat(out, task, [ex.text for ex in test])]
                 order = journey.keys if task == "stage" else None
                 present = [key for key in (order or sorted(set(gold))) if key in set(gold)]
                 scores.append(classification_report(gold, predicted, labels=present).macro_f1)
                 if args.curve_pipeline:
-                    from nlp.cli import make_enricher
-
                     enricher = make_enricher(args.journey, out, args.stage_threshold)
                     result = evaluate(
                         enricher,
@@ -323,6 +340,8 @@ def learning_curve(
                     n_train,
                     mean(scores),
                     mean(pipe_scores) if pipe_scores else None,
+                    rules_f1,
+                    mean(weights),
                     time.perf_counter() - start,
                 )
             )
@@ -336,15 +355,17 @@ def curve_markdown(points: Sequence[CurvePoint], epochs: int) -> str:
         "",
         "### Trained models (`nlp train`, spaCy textcat BOW, tune splits only; test macro-F1)",
         "",
-        "| model | K per class | train rows | textcat alone | full pipeline with it "
-        "| target | | train s |",
-        "|---|---:|---:|---:|---:|---:|---|---:|",
+        "| model | K per class | train rows | rules alone | textcat alone | model weight "
+        "| pipeline: rules + model | target | | train s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for p in points:
         target = targets.get((p.label, p.k))
+        best = p.pipeline_f1 if p.pipeline_f1 is not None else p.textcat_f1
         lines.append(
-            f"| {p.label} | {p.k} | {p.n_train:,} | {fmt(p.textcat_f1)} | {fmt(p.pipeline_f1)} "
-            f"| {fmt(target)} | {verdict(p.textcat_f1, target)} | {p.seconds:.0f} |"
+            f"| {p.label} | {p.k} | {p.n_train:,} | {fmt(p.rules_f1)} | {fmt(p.textcat_f1)} "
+            f"| {p.weight:.2f} | {fmt(p.pipeline_f1)} | {fmt(target)} | {verdict(best, target)} "
+            f"| {p.seconds:.0f} |"
         )
     lines += [
         "",
@@ -353,7 +374,10 @@ def curve_markdown(points: Sequence[CurvePoint], epochs: int) -> str:
         "'all': 10% of each class held out as dev; unigram and bigram models are trained",
         "and the one with the better dev macro-F1 is kept (`--ngram-size auto`, the default).",
         "Airline stage test rows: the negative tweets with a mapped reason; banking77 classes",
-        "mapped to stages. 'full pipeline': the default pipeline loaded with `--model DIR`.",
+        "mapped to stages. 'pipeline: rules + model': the default pipeline loaded with",
+        "`--model DIR`, the model's probabilities blended with the rules' evidence at the",
+        "stored weight (`nlp/trained.py`; K < all: from the labels per class, 'all': fitted",
+        "on the dev rows). 'rules alone': the default pipeline, no model.",
     ]
     return "\n".join(lines) + "\n"
 

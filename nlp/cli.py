@@ -463,6 +463,8 @@ def train_command(
         f"{report.pipe}: {len(report.labels)} classes ({', '.join(report.labels)}), "
         f"{report.n_train} train ({report.n_journey} from the journey) / {report.n_dev} dev rows, "
         f"{dev}, n-grams up to {report.ngram_size}, "
+        f"model weight {report.blend_weight:.2f} against the rules "
+        f"({'fitted on the dev rows' if report.blend_from == 'dev' else 'from the labels per class'}), "
         f"{report.seconds:.1f}s -> {report.out_dir}"
     )
 

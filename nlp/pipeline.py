@@ -182,6 +182,9 @@ class PipelineEnricher:
         names = nlp.pipe_names
         self._stage_model = STAGE_MODEL_PIPE in names
         self._sentiment_model = SENTIMENT_MODEL_PIPE in names
+        # How far each trained model is trusted against the rules (`nlp.trained`).
+        self._stage_weight = trained.blend_weight(nlp, STAGE_MODEL_PIPE)
+        self._sentiment_weight = trained.blend_weight(nlp, SENTIMENT_MODEL_PIPE)
         parts = [
             f"lp-nlp-{PIPELINE_VERSION}",
             f"j{_digest(journey_to_data(journey))}",
@@ -227,14 +230,21 @@ class PipelineEnricher:
         hint_decision = StageDecision(hint, 1.0, "hint", (f"stage_hint:{hint}",)) if hint else None
         view = doc_view(doc)
         text = view.text
-        model_stage = (
-            trained.model_stage(doc, self._keys, self._stage.threshold)
-            if self._stage_model and view.segments
-            else None
-        )
-        model_sentiment = (
-            trained.model_sentiment(doc) if self._sentiment_model and view.segments else None
-        )
+        model_stage = None
+        if self._stage_model and view.segments:
+            found = pool(view.segment_stages)  # the rules' evidence, blended with the model
+            model_stage = trained.model_stage(
+                doc,
+                self._keys,
+                self._stage.threshold,
+                found.scores,
+                self._stage_weight,
+                found.evidence,
+            )
+        model_sentiment = None
+        if self._sentiment_model and view.segments:
+            rule = self._sentiment_of(view.sentiment) if view.sentiment is not None else None
+            model_sentiment = trained.model_sentiment(doc, rule, self._sentiment_weight)
         single = len(view.segments) == 1
         # What a segment without evidence of its own falls back to: the source's hint,
         # else the trained model's call for the item.

@@ -12,10 +12,13 @@ pipe named `lp_textcat_stage` (labels: the journey's stage keys) or
 `lp_textcat_sentiment` (labels: negative / neutral / positive), placed before
 `lp_sentiment`, exclusive classes, `doc.cats` = class probabilities.
 `meta.json["listening_path"]["textcat"][pipe]` records task, labels and what it was
-trained on. A stage model also learns from the journey's example sentences and phrases
-of the stages it is given labels for (`use_journey`). Reading `doc.cats` into the stage/sentiment decisions is the pipeline's job
-(`nlp/pipeline.py`); `predict_textcat` here reads the classifier alone, for the
-learning curve.
+trained on, and `blend_weight`: how far the pipeline trusts the model against the
+rules (`nlp/trained.py` blends the two). With a held-out dev set the weight is fitted
+on it through the full pipeline (so the saved model is the last epoch's, not the one
+that scored best on those rows); without one (few labels) it follows from the labels
+per class. A stage model also learns from the journey's example sentences and phrases
+of the stages it is given labels for (`use_journey`). `predict_textcat` here reads
+the classifier alone, for the learning curve.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any, Literal
 
 from nlp.evaluation.datasets import SENTIMENT_LABELS, Example
 from nlp.journey import Journey
+from nlp.trained import META_KEY, few_label_weight
 
 TrainTask = Literal["stage", "sentiment"]
 TEXTCAT_PIPES: dict[str, str] = {"stage": "lp_textcat_stage", "sentiment": "lp_textcat_sentiment"}
@@ -58,6 +62,10 @@ class TrainReport:
     """Rows taken from the journey's own examples and phrases (stage task)."""
     ngram_size: int
     dev_macro_f1: float | None
+    blend_weight: float
+    """The model's weight against the rules in the pipeline (`nlp.trained`)."""
+    blend_from: str
+    """'dev' (fitted on the held-out dev rows) or 'labels' (from the labels per class)."""
     seconds: float
 
 
@@ -206,6 +214,42 @@ def _train_once(
     return trained, float(score) if isinstance(score, int | float) else None
 
 
+BLEND_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+
+
+def fit_blend_weight(
+    language: Any,
+    journey: Journey,
+    task: TrainTask,
+    pipe: str,
+    dev_pairs: Sequence[tuple[str, str]],
+) -> tuple[float, dict[str, float]]:
+    """The model's blend weight against the rules (`nlp.trained`) that scores best on
+    the held-out dev rows, through the full pipeline; (weight, dev macro-F1 per weight).
+    On a tie the larger weight wins (the team's own labels over generic rules)."""
+    from nlp.enrichment import EnrichRequest
+    from nlp.evaluation.metrics import classification_report
+    from nlp.pipeline import PipelineEnricher
+
+    info = language.meta[META_KEY]["textcat"][pipe]
+    gold = [label for _, label in dev_pairs]
+    present = sorted(set(gold))
+    requests = [EnrichRequest(text=text) for text, _ in dev_pairs]
+    scores: dict[str, float] = {}
+    for weight in BLEND_GRID:
+        info["blend_weight"] = weight
+        enricher = PipelineEnricher(language, journey)
+        predicted = [
+            e.stage.stage if task == "stage" else e.sentiment.label
+            for e in enricher.enrich_many(requests)
+        ]
+        scores[f"{weight:.1f}"] = round(
+            classification_report(gold, predicted, labels=present).macro_f1, 4
+        )
+    best = max(BLEND_GRID, key=lambda w: (scores[f"{w:.1f}"], w))
+    return best, scores
+
+
 def train_textcat(
     examples: Sequence[Example],
     *,
@@ -251,7 +295,7 @@ def train_textcat(
                 epochs=epochs,
                 seed=seed,
                 ngram_size=size,
-                best=held_out,
+                best=False,  # the dev rows must stay unseen for the blend weight
                 quiet=quiet,
             )
             candidates.append((dev_score if dev_score is not None else -1.0, size, trained))
@@ -263,7 +307,9 @@ def train_textcat(
             base.remove_pipe(pipe)
         before = "lp_sentiment" if "lp_sentiment" in base.pipe_names else None
         base.add_pipe("textcat", name=pipe, source=trained, before=before)
-        info = base.meta.setdefault("listening_path", {}).setdefault("textcat", {})
+        per_class = Counter(label for _, label in pairs)
+        per_class_min = min(per_class[label] for label in labels)
+        info = base.meta.setdefault(META_KEY, {}).setdefault("textcat", {})
         info[pipe] = {
             "task": task,
             "labels": list(labels),
@@ -276,7 +322,16 @@ def train_textcat(
             "ngram_size": chosen_size,
             "ngram_dev_scores": {str(size): score for score, size, _ in candidates},
             "seed": seed,
+            "per_class_min": per_class_min,
         }
+        if held_out:
+            weight, weight_scores = fit_blend_weight(base, journey, task, pipe, dev_pairs)
+            info[pipe]["blend_dev_scores"] = weight_scores
+            blend_from = "dev"
+        else:
+            weight, blend_from = few_label_weight(per_class_min), "labels"
+        info[pipe]["blend_weight"] = round(weight, 4)
+        info[pipe]["blend_from"] = blend_from
         out_dir.mkdir(parents=True, exist_ok=True)
         base.to_disk(out_dir)
     return TrainReport(
@@ -290,6 +345,8 @@ def train_textcat(
         n_journey=len(extra),
         ngram_size=chosen_size,
         dev_macro_f1=dev_score,
+        blend_weight=round(weight, 4),
+        blend_from=blend_from,
         seconds=time.perf_counter() - start,
     )
 

@@ -18,6 +18,7 @@ from nlp.evaluation.training import (
     train_textcat,
 )
 from nlp.journey import load_journey
+from nlp.trained import few_label_weight
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "nlp_eval"
 
@@ -115,9 +116,45 @@ def test_train_saves_a_pipeline_build_enricher_loads(tmp_path: Path) -> None:
     meta = enricher.nlp.meta["listening_path"]["textcat"]["lp_textcat_stage"]
     assert meta["labels"] == ["onboard", "support", "billing"]
     assert meta["trained_on"] == "generic:train_stage.jsonl:all"
+    # 4 labels a class, no dev rows: the rules keep most of the say.
+    assert meta["per_class_min"] == 4
+    assert meta["blend_from"] == "labels"
+    assert meta["blend_weight"] == pytest.approx(few_label_weight(4), abs=1e-4)
     assert enricher.enrich("Setup of the account failed.").text
 
     texts = [ex.text for ex in read_examples("generic", FIXTURES / "train_stage.jsonl")]
     predicted = [label for label, _ in predict_textcat(out, "stage", texts)]
     gold = ["billing"] * 4 + ["onboard"] * 4 + ["support"] * 4
     assert sum(p == g for p, g in zip(predicted, gold, strict=True)) >= 10
+
+
+def test_blend_weight_is_fitted_on_dev_rows() -> None:
+    """A model that always says billing loses to the rules on dev rows the rules get
+    right, so the fitted weight keeps it out of the way where the rules have evidence."""
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+    from nlp.evaluation.training import fit_blend_weight
+    from nlp.pipeline import build_nlp
+
+    class AlwaysBilling:
+        def __call__(self, doc: Doc) -> Doc:
+            doc.cats.update({"billing": 0.9, "use": 0.1})
+            return doc
+
+    @Language.factory("stub_always_billing")
+    def make(nlp: Language, name: str) -> AlwaysBilling:
+        return AlwaysBilling()
+
+    journey = load_journey()
+    language = build_nlp(journey)
+    language.add_pipe("stub_always_billing", name="lp_textcat_stage", before="lp_sentiment")
+    language.meta["listening_path"] = {"textcat": {"lp_textcat_stage": {}}}
+    dev = [
+        ("The app keeps crashing and it crashed again.", "use"),
+        ("The app crashes every time I open it.", "use"),
+        ("I was charged twice on my invoice.", "billing"),
+    ]
+    weight, scores = fit_blend_weight(language, journey, "stage", "lp_textcat_stage", dev)
+    assert scores["1.0"] < scores[f"{weight:.1f}"] == 1.0
+    assert weight < 1.0

@@ -97,3 +97,63 @@ def test_no_model_no_change(with_models: Build, default_journey: Journey) -> Non
     assert (
         with_models().enrich(text).segments == build_enricher(default_journey).enrich(text).segments
     )
+
+
+def with_weight(enricher: PipelineEnricher, pipe: str, weight: float) -> PipelineEnricher:
+    """The same pipeline, its `pipe` recorded as `nlp train` records a blend weight."""
+    meta = enricher.nlp.meta.setdefault("listening_path", {}).setdefault("textcat", {})
+    meta[pipe] = {"blend_weight": weight}
+    return PipelineEnricher(enricher.nlp, enricher.journey)
+
+
+def test_blended_stage_model_keeps_strong_rule_evidence(with_models: Build) -> None:
+    enricher = with_weight(with_models(stage={"billing": 0.6, "use": 0.4}), STAGE_MODEL_PIPE, 0.5)
+    crash = enricher.enrich("The app keeps crashing and it crashed again.")
+    assert crash.stage.stage == "use"
+    assert crash.stage.method == "model+rules"
+    assert "model:lp_textcat_stage" in crash.stage.evidence
+    # No rule evidence at all: the rules' doubt is handed to the model whole.
+    weather = enricher.enrich("The weather is nice.")
+    assert weather.stage.stage == "billing"
+    assert weather.stage.confidence == pytest.approx(0.6)
+    assert weather.stage.method == "model"
+
+
+def test_a_confident_model_outweighs_weak_rule_evidence(with_models: Build) -> None:
+    text = "The app keeps crashing."
+    rules_only = with_weight(
+        with_models(stage={"billing": 0.97, "use": 0.03}), STAGE_MODEL_PIPE, 0.0
+    )
+    trusted = with_weight(with_models(stage={"billing": 0.97, "use": 0.03}), STAGE_MODEL_PIPE, 0.9)
+    assert rules_only.enrich(text).stage.stage == "use"
+    assert trusted.enrich(text).stage.stage == "billing"
+
+
+def test_blended_sentiment_model(with_models: Build) -> None:
+    cats = {"negative": 0.2, "neutral": 0.3, "positive": 0.5}
+    text = "This is terrible, awful, the worst service ever."
+    alone = with_models(sentiment=cats).enrich(text)
+    assert alone.sentiment.label == "positive"
+    blended = with_weight(with_models(sentiment=cats), SENTIMENT_MODEL_PIPE, 0.5).enrich(text)
+    assert blended.sentiment.label == "negative"
+    assert blended.sentiment.score < 0
+    # A rule score near 0 leaves the call to the model.
+    flat = with_weight(with_models(sentiment=cats), SENTIMENT_MODEL_PIPE, 0.5).enrich(
+        "It is a box."
+    )
+    assert flat.sentiment.label == "positive"
+
+
+def test_blend_weight_from_meta(with_models: Build) -> None:
+    from nlp.trained import FEW_LABEL_CAP, blend_weight, few_label_weight
+
+    nlp = with_models(stage={"billing": 1.0}).nlp
+    assert blend_weight(nlp, STAGE_MODEL_PIPE) == 1.0  # no record: the model alone
+    nlp.meta["listening_path"] = {"textcat": {STAGE_MODEL_PIPE: {"per_class_min": 10}}}
+    assert blend_weight(nlp, STAGE_MODEL_PIPE) == pytest.approx(few_label_weight(10))
+    nlp.meta["listening_path"]["textcat"][STAGE_MODEL_PIPE]["blend_weight"] = 0.25
+    assert blend_weight(nlp, STAGE_MODEL_PIPE) == 0.25
+    weights = [few_label_weight(n) for n in (0, 5, 10, 20, 50, 5000)]
+    assert weights[0] == 0.0
+    assert weights == sorted(weights)
+    assert weights[-1] == FEW_LABEL_CAP
