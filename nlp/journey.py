@@ -1,7 +1,8 @@
 """The journey framework: stages are configuration, not code.
 
 A YAML file lists the stages in order, each with a key, a name, a description,
-phrases, patterns and example sentences. The shipped default
+phrases, patterns and example sentences, and may name a `complaint_stage`: where a
+complaint that names no stage at all is filed (see `nlp.stages`). The shipped default
 (`nlp/data/default_journey.yaml`) is industry-neutral; a company edits or replaces
 it, and nothing else in the code base may hard-code a stage key.
 """
@@ -39,6 +40,9 @@ class Stage:
 class Journey:
     name: str
     stages: tuple[Stage, ...]
+    complaint_stage: str | None = None
+    """Stage of a negative text with no stage evidence anywhere (weak evidence,
+    method `complaint`); None leaves such text `unassigned`."""
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -120,8 +124,13 @@ def parse_journey(data: Any, *, source: str = "<journey>") -> Journey:
                 examples=_strings(raw.get("examples"), f"{where}.examples"),
             )
         )
+    complaint_stage = data.get("complaint_stage")
+    if complaint_stage is not None and complaint_stage not in seen:
+        raise JourneyError(
+            f"{source}: complaint_stage must be one of the stage keys (got {complaint_stage!r})"
+        )
     name = data.get("name", "journey")
-    return Journey(name=str(name), stages=tuple(stages))
+    return Journey(name=str(name), stages=tuple(stages), complaint_stage=complaint_stage)
 
 
 def load_journey(path: Path | None = None) -> Journey:
