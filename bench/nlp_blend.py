@@ -34,7 +34,13 @@ from nlp.evaluation.datasets import (  # noqa: E402
     read_examples,
 )
 from nlp.evaluation.metrics import classification_report  # noqa: E402
-from nlp.evaluation.training import TrainTask, gold_of, sample_per_class, train_textcat  # noqa: E402
+from nlp.evaluation.training import (  # noqa: E402
+    ARCHITECTURES,
+    TrainTask,
+    gold_of,
+    sample_per_class,
+    train_textcat,
+)
 from nlp.journey import load_journey  # noqa: E402
 
 GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -62,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--ngram-size", type=int, help="fixed n-gram size (default: auto)")
+    parser.add_argument("--architecture", choices=ARCHITECTURES, default="bow")
     args = parser.parse_args(argv)
     task: TrainTask = args.task
     folder = args.eval_dir / "twitter-us-airline-sentiment"
@@ -110,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     epochs=args.epochs,
                     dev_share=0.1 if k == "all" else 0.0,
                     ngram_size=args.ngram_size,
+                    architecture=args.architecture,
                 )
                 enricher = make_enricher(None, out)
                 assert isinstance(enricher, PipelineEnricher)

@@ -403,6 +403,13 @@ def train_command(
             "trained, the better on the dev rows is kept; 1 without a dev set)."
         ),
     ] = "auto",
+    architecture: Annotated[
+        str,
+        typer.Option(
+            help="bow: bag of words (fast); ensemble: bag of words + a small CNN "
+            "(slower to train and run, better with thousands of labels)."
+        ),
+    ] = "bow",
     use_journey: Annotated[
         bool,
         typer.Option(
@@ -427,6 +434,8 @@ def train_command(
         raise _fail("refusing to train on the test split; use --split tune or all")
     if not data.exists():
         raise _fail(f"--data {data} does not exist")
+    if architecture not in ("bow", "ensemble"):
+        raise _fail(f"--architecture must be bow or ensemble (got {architecture!r})")
     if ngram_size != "auto" and ngram_size not in ("1", "2", "3", "4"):
         raise _fail(f"--ngram-size must be 1, 2, 3, 4 or auto (got {ngram_size!r})")
     try:
@@ -448,6 +457,7 @@ def train_command(
             + (f":k={per_class},seed={seed}" if per_class else ""),
             use_journey=use_journey,
             ngram_size=None if ngram_size == "auto" else int(ngram_size),
+            architecture="ensemble" if architecture == "ensemble" else "bow",
             quiet=not verbose,
         )
     except (DatasetError, JourneyError, TrainingError) as exc:

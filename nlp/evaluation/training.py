@@ -37,6 +37,8 @@ from nlp.journey import Journey
 from nlp.trained import META_KEY, few_label_weight
 
 TrainTask = Literal["stage", "sentiment"]
+Architecture = Literal["bow", "ensemble"]
+ARCHITECTURES: tuple[Architecture, ...] = ("bow", "ensemble")
 TEXTCAT_PIPES: dict[str, str] = {"stage": "lp_textcat_stage", "sentiment": "lp_textcat_sentiment"}
 MIN_ROWS_FOR_DEV = 50
 """A held-out dev set (`dev_share` of each class) is only taken when every class has
@@ -139,8 +141,48 @@ def _split_dev(
     return train, dev, True
 
 
+def _ensemble_model(ngram_size: int) -> dict[str, Any]:
+    """spaCy's TextCatEnsemble: the bag of words plus a small CNN over hashed word
+    features (norm, prefix, suffix, shape), inline so the pipe needs no tok2vec pipe
+    and no word vectors; width and depth kept small for CPU training."""
+    return {
+        "@architectures": "spacy.TextCatEnsemble.v2",
+        "nO": None,
+        "tok2vec": {
+            "@architectures": "spacy.Tok2Vec.v2",
+            "embed": {
+                "@architectures": "spacy.MultiHashEmbed.v2",
+                "width": 96,
+                "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
+                "rows": [5000, 1000, 2500, 2500],
+                "include_static_vectors": False,
+            },
+            "encode": {
+                "@architectures": "spacy.MaxoutWindowEncoder.v2",
+                "width": 96,
+                "depth": 4,
+                "window_size": 1,
+                "maxout_pieces": 3,
+            },
+        },
+        "linear_model": {
+            "@architectures": "spacy.TextCatBOW.v3",
+            "exclusive_classes": True,
+            "ngram_size": ngram_size,
+            "no_output_layer": False,
+            "length": 262144,
+            "nO": None,
+        },
+    }
+
+
 def textcat_config(
-    *, epochs: int, seed: int, eval_frequency: int, ngram_size: int = 1
+    *,
+    epochs: int,
+    seed: int,
+    eval_frequency: int,
+    ngram_size: int = 1,
+    architecture: Architecture = "bow",
 ) -> Any:  # thinc Config
     """`spacy init config` for textcat (efficiency: bag of words) with our tokenizer.
 
@@ -156,6 +198,8 @@ def textcat_config(
     # The pipeline's own tokenizer, whatever version it is at.
     config["nlp"]["tokenizer"] = dict(pipeline_config()["nlp"]["tokenizer"])
     config["components"]["textcat"]["model"]["ngram_size"] = ngram_size
+    if architecture == "ensemble":
+        config["components"]["textcat"]["model"] = _ensemble_model(ngram_size)
     config["system"]["seed"] = seed
     training = config["training"]
     training["max_epochs"] = epochs
@@ -177,6 +221,7 @@ def _train_once(
     ngram_size: int,
     best: bool,
     quiet: bool,
+    architecture: Architecture = "bow",
 ) -> tuple[Any, float | None]:
     """One run of spaCy's training loop; (the trained textcat pipeline, dev macro-F)."""
     import contextlib
@@ -192,6 +237,7 @@ def _train_once(
         seed=seed,
         eval_frequency=max(20, len(train_pairs) // 50),
         ngram_size=ngram_size,
+        architecture=architecture,
     )
     tokenizer_nlp = spacy.util.load_model_from_config(config, auto_fill=True)
     for name, rows in (("train", train_pairs), ("dev", dev_pairs)):
@@ -263,6 +309,7 @@ def train_textcat(
     trained_on: str = "",
     use_journey: bool = True,
     ngram_size: int | None = None,
+    architecture: Architecture = "bow",
     quiet: bool = True,
 ) -> TrainReport:
     """Train a `textcat` on the labelled `examples` and save the full pipeline to
@@ -297,6 +344,7 @@ def train_textcat(
                 ngram_size=size,
                 best=False,  # the dev rows must stay unseen for the blend weight
                 quiet=quiet,
+                architecture=architecture,
             )
             candidates.append((dev_score if dev_score is not None else -1.0, size, trained))
         # Highest dev score wins; on a tie the smaller (faster) n-gram size.
@@ -320,6 +368,7 @@ def train_textcat(
             "trained_on": trained_on,
             "epochs": epochs,
             "ngram_size": chosen_size,
+            "architecture": architecture,
             "ngram_dev_scores": {str(size): score for score, size, _ in candidates},
             "seed": seed,
             "per_class_min": per_class_min,

@@ -66,6 +66,7 @@ def test_labels_are_checked_before_training(tmp_path: Path) -> None:
         (["--dataset", "banking77", "--split", "test"], "tune split only"),
         (["--split", "test"], "refusing to train on the test split"),
         (["--ngram-size", "7"], "--ngram-size must be 1, 2, 3, 4 or auto"),
+        (["--architecture", "lstm"], "--architecture must be bow or ensemble"),
     ],
 )
 def test_train_refuses_test_rows(tmp_path: Path, args: list[str], message: str) -> None:
@@ -158,3 +159,28 @@ def test_blend_weight_is_fitted_on_dev_rows() -> None:
     weight, scores = fit_blend_weight(language, journey, "stage", "lp_textcat_stage", dev)
     assert scores["1.0"] < scores[f"{weight:.1f}"] == 1.0
     assert weight < 1.0
+
+
+def test_ensemble_architecture_trains_and_loads(tmp_path: Path) -> None:
+    """The bag of words + CNN ensemble needs no tok2vec pipe or word vectors: the saved
+    pipeline loads and its classifier gives a probability per class."""
+    from nlp.pipeline import build_enricher
+
+    examples = list(read_examples("generic", FIXTURES / "train_stage.jsonl"))
+    out = tmp_path / "ensemble"
+    report = train_textcat(
+        examples,
+        task="stage",
+        out_dir=out,
+        journey=load_journey(),
+        epochs=2,
+        architecture="ensemble",
+        use_journey=False,
+    )
+    enricher = build_enricher(load_journey(), model_dir=out)
+    meta = enricher.nlp.meta["listening_path"]["textcat"]["lp_textcat_stage"]
+    assert meta["architecture"] == "ensemble"
+    assert report.blend_from == "labels"
+    doc = enricher.nlp("Where is my invoice?")
+    assert set(doc.cats) == {"onboard", "support", "billing"}
+    assert sum(doc.cats.values()) == pytest.approx(1.0, abs=1e-4)

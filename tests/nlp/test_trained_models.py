@@ -157,3 +157,10 @@ def test_blend_weight_from_meta(with_models: Build) -> None:
     assert weights[0] == 0.0
     assert weights == sorted(weights)
     assert weights[-1] == FEW_LABEL_CAP
+
+
+def test_blend_decides_among_the_stages_the_model_was_trained_on(with_models: Build) -> None:
+    enricher = with_weight(with_models(stage={"billing": 0.6, "use": 0.4}), STAGE_MODEL_PIPE, 0.5)
+    result = enricher.enrich("I could not sign up, the sign up form failed.")
+    assert result.stage.stage == "billing"  # the rules' onboard evidence has no say here
+    assert result.stage.confidence == pytest.approx(0.6)
