@@ -1,8 +1,10 @@
 """The journey framework: stages are configuration, not code.
 
 A YAML file lists the stages in order, each with a key, a name, a description,
-phrases, patterns and example sentences, and may name a `complaint_stage`: where a
-complaint that names no stage at all is filed (see `nlp.stages`). The shipped default
+phrases, patterns and example sentences, and may name a `complaint_stage` (where a
+complaint that names no stage at all is filed, see `nlp.stages`) and `never_themes`
+(words that are never a theme: the company's and its products' names, note-taking
+shorthand). The shipped default
 (`nlp/data/default_journey.yaml`) is industry-neutral; a company edits or replaces
 it, and nothing else in the code base may hard-code a stage key.
 """
@@ -20,6 +22,7 @@ import yaml
 from nlp.enrichment import UNASSIGNED
 
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_WORD_RE = re.compile(r"^\S+$")
 
 
 class JourneyError(ValueError):
@@ -43,6 +46,9 @@ class Journey:
     complaint_stage: str | None = None
     """Stage of a negative text with no stage evidence anywhere (weak evidence,
     method `complaint`); None leaves such text `unassigned`."""
+    never_themes: tuple[str, ...] = ()
+    """Lower-case single words the theme extractor treats as stop words: a company's
+    own and its products' names top every theme list otherwise, and tell nothing."""
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -129,8 +135,19 @@ def parse_journey(data: Any, *, source: str = "<journey>") -> Journey:
         raise JourneyError(
             f"{source}: complaint_stage must be one of the stage keys (got {complaint_stage!r})"
         )
+    never_themes = _strings(data.get("never_themes"), f"{source}: never_themes")
+    for word in never_themes:
+        if not _WORD_RE.match(word):
+            raise JourneyError(
+                f"{source}: never_themes holds single words without spaces (got {word!r})"
+            )
     name = data.get("name", "journey")
-    return Journey(name=str(name), stages=tuple(stages), complaint_stage=complaint_stage)
+    return Journey(
+        name=str(name),
+        stages=tuple(stages),
+        complaint_stage=complaint_stage,
+        never_themes=tuple(dict.fromkeys(word.lower() for word in never_themes)),
+    )
 
 
 def load_journey(path: Path | None = None) -> Journey:
