@@ -43,6 +43,7 @@ from nlp.sentiment_model import (
     WORD,
     WeightScorer,
     read_weights,
+    sentiment_features,
 )
 
 CONTRAST_WORDS = frozenset({"but", "however"})
@@ -71,6 +72,12 @@ def _is_question(lower: Sequence[str]) -> bool:
 def normalise_score(raw: float) -> float:
     """VADER's squashing of a raw valence sum into (-1, 1)."""
     return raw / math.sqrt(raw * raw + _ALPHA_NORM)
+
+
+def raw_for_score(score: float) -> float:
+    """The raw valence sum whose `normalise_score` is `score` (|score| < 1): where a
+    label threshold lies on the raw scale, which the learned weights are trained on."""
+    return score * math.sqrt(_ALPHA_NORM / (1.0 - score * score))
 
 
 def label_for(score: float, *, positive: float, negative: float) -> SentimentLabel:
@@ -428,6 +435,37 @@ class CustomerSentiment:
         if weights > 1.0:
             total /= math.sqrt(weights)
         return SegmentScore(total, normalise_score(total))
+
+    def item_features(
+        self, lower: Sequence[str], segments: Sequence[tuple[int, int]]
+    ) -> dict[str, float]:
+        """How much each learned feature adds to the item's raw score, per unit weight.
+
+        The item raw is linear in the learned weights: `combine` sums the segment raws
+        with contrast weights over sqrt(total weight), and each segment adds
+        `model_weight` x its feature weights (x `question_factor` for a question). So the
+        item raw = rules-only raw + sum(feature value x weight), with the values given
+        here; training on them (`nlp.sentiment_model.train_residual`) fits the item
+        scores the pipeline actually labels (tests check the identity)."""
+        values: dict[str, float] = {}
+        n = len(segments)
+        opened = [lower[start] in CONTRAST_WORDS for start, _ in segments]
+        factors: list[float] = []
+        for index in range(n):
+            factor = 1.0
+            if opened[index] and index > 0:
+                factor = self.contrast_after
+            elif index + 1 < n and opened[index + 1]:
+                factor = self.contrast_before
+            factors.append(factor)
+        total = sum(factors)
+        scale = self.model_weight / math.sqrt(total) if total > 1.0 else self.model_weight
+        for (start, end), factor in zip(segments, factors, strict=True):
+            words = lower[start:end]
+            value = factor * scale * (self.question_factor if _is_question(words) else 1.0)
+            for feature in sentiment_features(words):
+                values[feature] = values.get(feature, 0.0) + value
+        return values
 
     # -- serialisation -------------------------------------------------------------
     def _cfg(self) -> dict[str, Any]:
