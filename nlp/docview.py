@@ -122,20 +122,28 @@ def doc_view(doc: Doc, *, segmented: bool = True) -> DocView:
         return view
     words: list[str] = []
     idx: list[int] = []
+    add_word = words.append
+    add_idx = idx.append
     for token in doc:
-        words.append(token.text)
-        idx.append(token.idx)
+        add_word(token.text)
+        add_idx(token.idx)
     text = data.get(TEXT_KEY)
     if not isinstance(text, str):
         text = doc.text
-    lower = [w.lower() for w in words]
+    # The tokenizer leaves a fresh dict per doc: the view takes it over (no copy).
+    redactions = data.get(REDACTIONS_KEY)
     view = DocView(
         text,
         words,
-        lower,
+        list(map(str.lower, words)),
         idx,
         _segments(doc, words) if segmented else [],
-        dict(data.get(REDACTIONS_KEY) or {}),
+        redactions if isinstance(redactions, dict) else {},
+        [],
+        None,
+        [],
+        (),
+        None,
     )
     data[_KEY] = view
     return view

@@ -22,6 +22,9 @@ from spacy.tokens import Doc
 
 from nlp.docview import doc_view, run_batched, spans_from_starts
 
+# Every character `str.isspace` accepts (none lies above U+3000; a test checks).
+_SPACE_CHARS = frozenset(chr(c) for c in range(0x3001) if chr(c).isspace())
+
 DEFAULT_PUNCT = [".", "!", "?", "...", "…", "。", "!", "?", "‼", "⁉", "?!", "!?"]
 
 
@@ -35,38 +38,57 @@ class Segmenter:
         self.punct = frozenset(punct_chars)
         self.contrast = frozenset(w.lower() for w in contrast_words)
         self.min_tokens = min_tokens
+        # First characters of the tokens `boundaries` must look at: punctuation and
+        # whitespace (every whitespace character a spaCy whitespace token starts with).
+        self._first = frozenset(c for p in self.punct for c in p) | _SPACE_CHARS
 
     def boundaries(self, words: list[str], lower: list[str]) -> list[int]:
-        """Token indices that start a segment (always includes 0 for a non-empty doc)."""
+        """Token indices that start a segment, ascending (always includes 0 for a
+        non-empty doc)."""
         n = len(words)
         if n == 0:
             return []
         punct = self.punct
+        first = self._first
         starts = [0]
-        seen_end = False
-        for i in range(n):
-            word = words[i]
-            if word in punct or (word[0] in punct and all(c in punct for c in word)):
-                seen_end = True
-            elif seen_end:
-                if not word.isspace():
-                    starts.append(i)
+        # Only tokens that begin with sentence-final punctuation or whitespace can end
+        # a sentence or start one after a blank line; one C-level pass finds them.
+        marks = [i for i, word in enumerate(words) if word[0] in first]
+        if marks:
+            seen_end = False
+            last = -1
+            for i in marks:
+                if seen_end and i > last + 1:
+                    # a token that is neither punctuation nor space follows the end
+                    starts.append(last + 1)
                     seen_end = False
-            elif word.isspace() and word.count("\n") >= 2 and i + 1 < n:
-                starts.append(i + 1)
+                word = words[i]
+                if word in punct or (word[0] in punct and all(c in punct for c in word)):
+                    seen_end = True
+                elif seen_end:
+                    if not word.isspace():
+                        starts.append(i)
+                        seen_end = False
+                elif word.isspace() and word.count("\n") >= 2 and i + 1 < n:
+                    starts.append(i + 1)
+                last = i
+            if seen_end and last + 1 < n:
+                starts.append(last + 1)
         if self.contrast and not self.contrast.isdisjoint(lower):
             starts = self._split_contrast(starts, lower, n)
-        return sorted(set(starts))
+            return sorted(set(starts))
+        return starts
 
     def _split_contrast(self, starts: list[int], lower: list[str], n: int) -> list[int]:
         out: list[int] = []
         minimum = self.min_tokens
+        contrast = self.contrast
         for k, start in enumerate(starts):
             end = starts[k + 1] if k + 1 < len(starts) else n
             out.append(start)
             last = start
             for i in range(start + 1, end):
-                if lower[i] in self.contrast:
+                if lower[i] in contrast:
                     before = sum(1 for w in lower[last:i] if w.isalnum())
                     after = sum(1 for w in lower[i + 1 : end] if w.isalnum())
                     if before >= minimum and after >= minimum:
@@ -87,7 +109,9 @@ class Segmenter:
         starts = self.boundaries(view.words, view.lower)
         # Only the starts are written: tokens left unset continue the sentence,
         # so `doc.sents` works, at a fraction of the cost of writing every token.
-        for i in starts:
+        # Token 0 is skipped: spaCy marks it a sentence start when it builds the Doc,
+        # and each write scans the doc for a parse.
+        for i in starts[1:]:
             doc[i].is_sent_start = True
         view.segments = spans_from_starts(starts, view.words)
         return doc
