@@ -266,7 +266,7 @@ def learning_curve(
     airline = eval_dir / "twitter-us-airline-sentiment"
     banking = eval_dir / "banking77"
     plans: list[tuple[str, str, Path, TrainTask, list[int | None], list[int]]] = [
-        ("airline stage", "airline", airline, "stage", [10, 20, 50, None], [0, 1, 2]),
+        ("airline stage", "airline", airline, "stage", [10, 20, 50, 100, None], [0, 1, 2]),
         ("airline sentiment", "airline", airline, "sentiment", [None], [0]),
         ("banking77 stage", "banking77", banking, "stage", [None], [0]),
     ]
@@ -313,6 +313,7 @@ def learning_curve(
                     epochs=args.epochs,
                     dev_share=0.1 if k is None else 0.0,
                     ngram_size=None,
+                    architecture=args.architecture if task == "sentiment" else "bow",
                 )
                 n_train = report.n_train
                 weights.append(report.blend_weight)
@@ -348,12 +349,12 @@ def learning_curve(
     return points
 
 
-def curve_markdown(points: Sequence[CurvePoint], epochs: int) -> str:
+def curve_markdown(points: Sequence[CurvePoint], epochs: int, architecture: str) -> str:
     targets = {("airline stage", "20"): 0.70, ("airline sentiment", "all"): 0.78}
     targets[("banking77 stage", "all")] = 0.93
     lines = [
         "",
-        "### Trained models (`nlp train`, spaCy textcat BOW, tune splits only; test macro-F1)",
+        "### Trained models (`nlp train`, spaCy textcat, tune splits only; test macro-F1)",
         "",
         "| model | K per class | train rows | rules alone | textcat alone | model weight "
         "| pipeline: rules + model | target | | train s |",
@@ -377,7 +378,8 @@ def curve_markdown(points: Sequence[CurvePoint], epochs: int) -> str:
         "mapped to stages. 'pipeline: rules + model': the default pipeline loaded with",
         "`--model DIR`, the model's probabilities blended with the rules' evidence at the",
         "stored weight (`nlp/trained.py`; K < all: from the labels per class, 'all': fitted",
-        "on the dev rows). 'rules alone': the default pipeline, no model.",
+        "on the dev rows). 'rules alone': the default pipeline, no model. Architecture:",
+        f"bag of words (stage), {architecture} (sentiment).",
     ]
     return "\n".join(lines) + "\n"
 
@@ -401,6 +403,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also train textcat models on the tune splits (K = 10, 20, 50, all) and score them",
     )
     parser.add_argument("--epochs", type=int, default=10, help="training epochs (curve)")
+    parser.add_argument(
+        "--architecture",
+        choices=("bow", "ensemble"),
+        default="bow",
+        help="textcat architecture of the curve's sentiment model (stage models: bow)",
+    )
     parser.add_argument(
         "--curve-pipeline",
         action="store_true",
@@ -431,7 +439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         with tempfile.TemporaryDirectory(prefix="lp-curve-") as tmp:
             points = learning_curve(eval_dir, mapping, args, Path(tmp))
-        text += curve_markdown(points, args.epochs)
+        text += curve_markdown(points, args.epochs, args.architecture)
     print(text)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
