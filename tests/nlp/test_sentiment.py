@@ -174,3 +174,19 @@ def test_fused_segment_score_matches_the_two_passes(enricher: PipelineEnricher, 
         slow += learned
         assert sentiment.segment_raw(words, lower, caps) == slow
         assert sentiment.segment_raw(words, lower, caps) == slow  # memoised lexemes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have told everyone about you.",
+        "I tell all my friends about this shop.",
+        "Would recommend to anyone.",
+    ],
+)
+def test_word_of_mouth_is_praise(enricher: PipelineEnricher, text: str) -> None:
+    assert enricher.enrich(text).sentiment.label == "positive"
+
+
+def test_not_recommending_is_negative(enricher: PipelineEnricher) -> None:
+    assert enricher.enrich("I would not recommend them to anyone.").sentiment.label == "negative"
