@@ -265,11 +265,20 @@ class JourneyStageMatcher:
         words = [t.lower_ for t in self._make_doc(phrase)]
         if not words:
             return []
-        options = [sorted(inflections(w)) if len(w) > 1 else [w] for w in words]
-        docs: list[Doc] = []
-        for combo in itertools.islice(itertools.product(*options), _MAX_VARIANTS):
-            docs.append(Doc(self.vocab, words=list(combo)))
-        return docs
+        # Each word's own form first, so the phrase as written is always a variant.
+        options = [[w, *sorted(inflections(w) - {w})] if len(w) > 1 else [w] for w in words]
+        if math.prod(len(o) for o in options) <= _MAX_VARIANTS:
+            combos: Iterable[Sequence[str]] = itertools.product(*options)
+        else:
+            # Too many combinations ("waiting for my refund" has 567): inflect one
+            # word at a time. (Taking the first 256 of the product used to drop the
+            # phrase's own form.)
+            combos = [words] + [
+                [*words[:i], alt, *words[i + 1 :]]
+                for i, forms in enumerate(options)
+                for alt in forms[1:]
+            ]
+        return [Doc(self.vocab, words=list(combo)) for combo in combos]
 
     def set_journey(self, journey: Journey) -> None:
         """(Re)build the matchers for `journey`."""
@@ -342,6 +351,21 @@ class JourneyStageMatcher:
             return
         seg_starts = [start for start, _end in segments]
         char_starts = [view.idx[start] for start in seg_starts]
+        text = view.text
+        # Pattern matches first: a phrase inside a longer pattern match is hidden by
+        # it, as a shorter phrase is by a longer one ("cancel ... account" is one
+        # renew cue, not also "cancel" and "account" for use).
+        covers: list[tuple[int, int]] = []
+        if self._patterns:
+            lowered = text.lower()
+            for key, pattern, gate in self._patterns:
+                if gate is not None and not _passes(gate, lowered):
+                    continue
+                for m in pattern.finditer(text):
+                    if m.group(0):
+                        segment = max(bisect_right(char_starts, m.start()) - 1, 0)
+                        at(segment).add(key, self.pattern_weight, m.group(0).lower(), "pattern")
+                        covers.append(m.span())
         # Longest matches first; a token claimed by a longer span is not matched again,
         # but two stages sharing the very same span both count.
         claimed: list[tuple[int, int] | None] = (
@@ -357,20 +381,13 @@ class JourneyStageMatcher:
                 continue
             for i in range(start, end):
                 claimed[i] = span_id
+            first, last = view.char_span(start, end)
+            if covers and any(a <= first and last <= b and last - first < b - a for a, b in covers):
+                continue
             weight = self.phrase_weight + self.phrase_length_bonus * (end - start - 1)
             segment = max(bisect_right(seg_starts, start) - 1, 0)
-            first, last = view.char_span(start, end)
-            words = view.text[first:last].lower()
+            words = text[first:last].lower()
             at(segment).add(strings[match_id], weight, words, "phrase")
-        text = view.text
-        lowered = text.lower() if self._patterns else ""
-        for key, pattern, gate in self._patterns:
-            if gate is not None and not _passes(gate, lowered):
-                continue
-            for m in pattern.finditer(text):
-                if m.group(0):
-                    segment = max(bisect_right(char_starts, m.start()) - 1, 0)
-                    at(segment).add(key, self.pattern_weight, m.group(0).lower(), "pattern")
         if self.example_weight > 0 and self._example_words:
             known = self._example_words
             lemmas = view.lemmas
