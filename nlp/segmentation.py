@@ -109,8 +109,12 @@ class Segmenter:
         starts = self.boundaries(view.words, view.lower)
         # Only the starts are written: tokens left unset continue the sentence,
         # so `doc.sents` works, at a fraction of the cost of writing every token.
-        # Token 0 is skipped: spaCy marks it a sentence start when it builds the Doc,
-        # and each write scans the doc for a parse.
+        # Each write scans the doc for a parse, so token 0 is written only when it is
+        # not marked yet: spaCy marks it when it builds the Doc, but a special case
+        # retokenized at the start (a text opening with "'") can clear the mark.
+        first = doc[0]
+        if first.is_sent_start is not True:
+            first.is_sent_start = True
         for i in starts[1:]:
             doc[i].is_sent_start = True
         view.segments = spans_from_starts(starts, view.words)
