@@ -91,7 +91,9 @@ def _is_phone(match: str) -> bool:
 def redact(text: str) -> tuple[str, dict[str, int]]:
     """Return `text` with e-mails, card numbers and phone numbers replaced, and counts."""
     counts: dict[str, int] = {}
-    has_email = _EMAIL_HINT_RE.search(text) is not None
+    # `in` first: a C substring scan costs ~1/50 of the regex, and half the texts
+    # (all but tweets) have no "@" at all.
+    has_email = "@" in text and _EMAIL_HINT_RE.search(text) is not None
     has_number = _NUMBER_HINT_RE.search(text) is not None
     if not has_email and not has_number:
         return text, counts

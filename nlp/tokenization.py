@@ -36,8 +36,9 @@ LEAN_LEXEME_ATTRS: tuple[int, ...] = (LOWER, NORM)
 
 CHUNK_CACHE_SIZE = 200_000
 """How many whitespace-separated chunks the tokenizer caches (spaCy's default: 10,000).
-Each entry is a few lexeme pointers plus spaCy's bookkeeping, ~0.2-0.3 kB: at most
-~50 MB, alongside a vocab that keeps every word it has seen anyway."""
+Each entry is a few lexeme pointers plus spaCy's bookkeeping, ~0.2 kB (measured: the
+tune + test texts of the eval sets grow RSS by 55.6 MB instead of 47.6 MB with the
+default cap), so at most ~40 MB, beside a vocab that keeps every word it meets anyway."""
 
 _DIGIT_RE = re.compile(r"[0-9]")
 
