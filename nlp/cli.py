@@ -406,8 +406,9 @@ def train_command(
     architecture: Annotated[
         str,
         typer.Option(
-            help="bow: bag of words (fast); ensemble: bag of words + a small CNN "
-            "(slower to train and run, better with thousands of labels)."
+            help="bow: bag of words (fast, the default); ensemble: bag of words + a "
+            "small CNN (many times slower to train; it scored below bow on airline "
+            "sentiment, see nlp/evaluation/training.py)."
         ),
     ] = "bow",
     use_journey: Annotated[

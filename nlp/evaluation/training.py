@@ -144,7 +144,11 @@ def _split_dev(
 def _ensemble_model(ngram_size: int) -> dict[str, Any]:
     """spaCy's TextCatEnsemble: the bag of words plus a small CNN over hashed word
     features (norm, prefix, suffix, shape), inline so the pipe needs no tok2vec pipe
-    and no word vectors; width and depth kept small for CPU training."""
+    and no word vectors; width and depth kept small for CPU training. Measured on
+    halves of the airline tune split (sentiment, 4,951 rows, 10 epochs): the
+    classifier alone 0.643 macro-F1 vs 0.713 for the bag of words, blended with the
+    rules 0.680 vs 0.737, in 1,057 s vs about 60 s of training; so `bow` stays the
+    default and this is there for a team that measures it pays on its own data."""
     return {
         "@architectures": "spacy.TextCatEnsemble.v2",
         "nO": None,
