@@ -7,6 +7,7 @@ journey, build the NLP pipeline, load and register the declared sources.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -120,6 +121,11 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None) -> Runtim
     )
     with Session(engine) as session:
         register_sources(session, specs=specs)
+    # The pipeline's tables (lexicons, phrase matchers, caches) live as long as the
+    # process: frozen, they drop out of every full collection, which then scans only
+    # the batch being enriched (a full collection 73 -> 14 ms; enrichment +5-10%,
+    # measured by the NLP speed work, nlp/README.md).
+    gc.freeze()
     return Runtime(
         settings=settings,
         engine=engine,
