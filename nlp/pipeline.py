@@ -67,7 +67,7 @@ min_tokens = 3
 
 [components.lp_sentiment]
 factory = "lp_sentiment"
-positive_threshold = 0.5
+positive_threshold = 0.45
 negative_threshold = -0.1
 question_factor = 0.3
 contrast_before = 0.5
