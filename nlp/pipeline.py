@@ -42,6 +42,7 @@ from nlp.enrichment import (
 from nlp.journey import Journey
 from nlp.sentiment import CustomerSentiment, SegmentScore
 from nlp.stages import NO_EVIDENCE, JourneyStageMatcher, journey_to_data, pool
+from nlp.themes import ThemeExtractor
 from nlp.trained import SENTIMENT_MODEL_PIPE, STAGE_MODEL_PIPE
 
 PIPELINE_VERSION = "1.0.0"
@@ -97,6 +98,7 @@ _NEUTRAL = Sentiment(0.0, "neutral")
 
 SENTIMENT_PIPE = "lp_sentiment"
 STAGE_PIPE = "lp_journey_stage"
+THEMES_PIPE = "lp_themes"
 
 
 def pipeline_config(*, stage_threshold: float = DEFAULT_STAGE_THRESHOLD) -> Config:
@@ -126,6 +128,10 @@ def build_nlp(
         raise TypeError(f"pipe {STAGE_PIPE!r} is not a JourneyStageMatcher")
     stage.threshold = stage_threshold
     stage.set_journey(journey)
+    themes = nlp.get_pipe(THEMES_PIPE)
+    if not isinstance(themes, ThemeExtractor):
+        raise TypeError(f"pipe {THEMES_PIPE!r} is not a ThemeExtractor")
+    themes.set_never(journey.never_themes)
     return nlp
 
 

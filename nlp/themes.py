@@ -72,6 +72,14 @@ class ThemeExtractor:
         self._evaluative = frozenset(w for w, v in lexicon.items() if abs(v) >= 1.0)
         self._content: dict[str, bool] = {}  # word -> may be part of a theme (memo)
         self._phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._never: frozenset[str] = frozenset()
+
+    def set_never(self, words: Iterable[str]) -> None:
+        """Words the journey says are never a theme (a company's own names): they
+        break a run like a stop word, so "fernhill broadband" gives "broadband"."""
+        self._never = frozenset(word.lower() for word in words)
+        self._content.clear()
+        self._phrases.clear()
 
     def _alone_ok(self, word: str) -> bool:
         if len(word) < self.min_chars or word in _NOT_ALONE:
@@ -124,7 +132,12 @@ class ThemeExtractor:
                 word = lower[i]
                 ok = content.get(word)
                 if ok is None:
-                    ok = word.isalpha() and word not in _STOP and len(word) > 1
+                    ok = (
+                        word.isalpha()
+                        and word not in _STOP
+                        and len(word) > 1
+                        and word not in self._never
+                    )
                     if len(content) < 200_000:
                         content[word] = ok
                 if ok and (i == 0 or lower[i - 1] not in ("@", "#")):
