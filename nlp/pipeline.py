@@ -277,7 +277,11 @@ class PipelineEnricher:
                     evidence_decision = decision
                 else:
                     decision = NO_EVIDENCE
-                if fallback is not None and decision.stage == UNASSIGNED:
+                # The complaint default is the weakest guess there is: a source's
+                # hint (or the team's model) says more about where this text belongs.
+                if fallback is not None and (
+                    decision.stage == UNASSIGNED or decision.method == "complaint"
+                ):
                     decision = fallback
             sentiment = model_sentiment if single and model_sentiment else sentiment_of(score)
             segments.append(

@@ -75,3 +75,13 @@ def test_complaint_stage_must_be_a_stage_key() -> None:
         parse_journey(raw)
     raw["complaint_stage"] = "use"
     assert parse_journey(raw).complaint_stage == "use"
+
+
+def test_a_source_hint_beats_the_complaint_default_on_every_segment(
+    enricher: PipelineEnricher, default_journey: Journey
+) -> None:
+    hint = next(key for key in default_journey.keys if key != default_journey.complaint_stage)
+    result = enricher.enrich(NO_STAGE_WORDS_ANGRY, stage_hint=hint)
+    assert result.stage.stage == hint
+    assert [s.stage.stage for s in result.segments] == [hint] * len(result.segments)
+    assert all(s.stage.method == "hint" for s in result.segments)
