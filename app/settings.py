@@ -21,6 +21,11 @@ def sample_sources_file() -> Path:
     return Path(str(resources.files("app") / "sample_data" / "sources.yaml"))
 
 
+def sample_journey_file() -> Path:
+    """The sample company's journey (the default plus its own names as never-themes)."""
+    return Path(str(resources.files("app") / "sample_data" / "journey.yaml"))
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LP_", env_file=".env", extra="ignore")
 
@@ -34,10 +39,17 @@ class Settings(BaseSettings):
         description="sources.yaml to load; unset means the bundled sample sources",
     )
     journey_file: Path | None = Field(
-        default=None, description="journey YAML; unset means the industry-neutral default"
+        default=None,
+        description="journey YAML; unset means the industry-neutral default "
+        "(the sample company's journey while the sample sources are in use)",
     )
     nlp_model_dir: Path | None = None
-    stage_threshold: float = Field(default=0.35, ge=0.0, le=1.0)
+    stage_threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="unset means the pipeline's own default, the one its evaluation measures",
+    )
     scheduler_enabled: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -67,3 +79,10 @@ class Settings(BaseSettings):
 
     def resolved_sources_file(self) -> Path:
         return self.sources_file or sample_sources_file()
+
+    def resolved_journey_file(self) -> Path | None:
+        """The journey to load; None means the shipped default. The bundled sample
+        sources come with the sample company's journey, unless one is set."""
+        if self.journey_file is not None:
+            return self.journey_file
+        return sample_journey_file() if self.sources_file is None else None

@@ -6,7 +6,8 @@ complaint that names no stage at all is filed, see `nlp.stages`) and `never_them
 (words that are never a theme: the company's and its products' names, note-taking
 shorthand). The shipped default
 (`nlp/data/default_journey.yaml`) is industry-neutral; a company edits or replaces
-it, and nothing else in the code base may hard-code a stage key.
+it (or `extends: default` and replaces only some fields), and nothing else in the
+code base may hard-code a stage key.
 """
 
 from __future__ import annotations
@@ -83,10 +84,28 @@ def _strings(raw: Any, where: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in raw)
 
 
+def _extended(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """`extends: default` takes the shipped default journey and replaces only the
+    fields this document gives, so a company can add its own names to `never_themes`
+    (or change `complaint_stage`) without copying and then maintaining every stage."""
+    base_name = data["extends"]
+    if base_name != "default":
+        raise JourneyError(
+            f"{source}: extends can only name 'default', the shipped journey (got {base_name!r})"
+        )
+    base = yaml.safe_load(default_journey_path().read_text(encoding="utf-8"))
+    merged = {**base, **{key: value for key, value in data.items() if key != "extends"}}
+    if "name" not in data:
+        merged["name"] = f"{base.get('name', 'default')} (extended)"
+    return merged
+
+
 def parse_journey(data: Any, *, source: str = "<journey>") -> Journey:
     """Validate a parsed YAML document into a `Journey`, naming the bad field on error."""
     if not isinstance(data, dict):
         raise JourneyError(f"{source}: the top level must be a mapping with 'stages'")
+    if "extends" in data:
+        data = _extended(data, source)
     raw_stages = data.get("stages")
     if not isinstance(raw_stages, list) or not raw_stages:
         raise JourneyError(f"{source}: 'stages' must be a non-empty list")
