@@ -58,7 +58,9 @@ _ALPHA_NORM = 15.0
 _MAX_PHRASE = 4
 _MAX_LEXEMES = 200_000
 
-Lexeme = tuple[float | None, int, bool, bool, int, str, float | None, bool, str, float | None, bool]
+Lexeme = tuple[
+    float | None, int, bool, bool, int, str, float | None, bool, str, float | None, bool, str
+]
 """What `CustomerSentiment` knows about one lower-cased word (see `_lexeme`)."""
 
 
@@ -168,6 +170,8 @@ class CustomerSentiment:
         self._by_lemma: dict[tuple[str, ...], float] = {}
         self._form_starts: frozenset[str] = frozenset()
         self._lemma_starts: frozenset[str] = frozenset()
+        self._form_pairs: frozenset[tuple[str, str]] = frozenset()
+        self._lemma_pairs: frozenset[tuple[str, str]] = frozenset()
         self._lexemes: dict[str, Lexeme] = {}
         self._build()
 
@@ -187,13 +191,16 @@ class CustomerSentiment:
         self._by_lemma = by_lemma
         self._form_starts = frozenset(k[0] for k in by_lower if len(k) > 1)
         self._lemma_starts = frozenset(k[0] for k in by_lemma if len(k) > 1)
+        self._form_pairs = frozenset((k[0], k[1]) for k in by_lower if len(k) > 1)
+        self._lemma_pairs = frozenset((k[0], k[1]) for k in by_lemma if len(k) > 1)
         self._lexemes = {}
 
     def _lexeme(self, word: str) -> Lexeme:
         """What the scorer needs to know about one lower-cased word, memoised:
         its own valence (by form, else by lemma), whether a lexicon phrase starts
         with it (bit 1: by form, bit 2: by lemma), whether it negates, whether it
-        marks contrast, and its learned weights (`WeightScorer.token_entry`)."""
+        marks contrast, its learned weights (`WeightScorer.token_entry`) and, last,
+        its light lemma (so phrase lookups by lemma need no `light_lemma` call)."""
         lemma = light_lemma(word)
         value = self._by_lower.get((word,))
         if value is None:
@@ -206,10 +213,16 @@ class CustomerSentiment:
             word in _NEGATORS,
             word in CONTRAST_WORDS,
             *self._scorer.token_entry(word),
+            lemma,
         )
         if len(self._lexemes) < _MAX_LEXEMES:
             self._lexemes[word] = info
         return info
+
+    def _lemma_of(self, word: str) -> str:
+        """The light lemma of `word`, from its memo entry."""
+        info = self._lexemes.get(word)
+        return (info if info is not None else self._lexeme(word))[11]
 
     def segment_raw(self, texts: Sequence[str], lower: Sequence[str], all_caps_text: bool) -> float:
         """The raw valence of one segment: `score_words` plus `model_weight` x the
@@ -226,6 +239,8 @@ class CustomerSentiment:
         skip_to = 0
         learned = 0.0
         negated = 0
+        form_pairs = self._form_pairs
+        lemma_pairs = self._lemma_pairs
         bigrams = self._scorer.bigrams
         follow: str | None = None  # the previous feature, when bigrams start with it
         for i in range(n):
@@ -260,19 +275,30 @@ class CustomerSentiment:
                 continue
             value: float | None = None
             starts = info[1]
-            if starts:
-                widest = min(_MAX_PHRASE, n - i)
-                window: Sequence[str] | None = None
-                for w in range(widest, 1, -1):
-                    if starts & 1:  # a phrase starts with this form
-                        value = by_lower.get(tuple(lower[i : i + w]))
-                    if value is None and starts & 2:  # ... or with this lemma
-                        if window is None:
-                            window = [light_lemma(t) for t in lower[i : i + widest]]
-                        value = by_lemma.get(tuple(window[:w]))
-                    if value is not None:
-                        skip_to = i + w
-                        break
+            if starts and i + 1 < n:
+                # A phrase of this form (lemma) can only start here if its first two
+                # words (lemmas) are a known pair: one set lookup rules most out.
+                following = lower[i + 1]
+                by_form = starts & 1 and (word, following) in form_pairs
+                by_lemmas = False
+                if starts & 2:
+                    second = lexicon.get(following)
+                    if second is None:
+                        second = self._lexeme(following)
+                    by_lemmas = (info[11], second[11]) in lemma_pairs
+                if by_form or by_lemmas:
+                    widest = min(_MAX_PHRASE, n - i)
+                    window: list[str] | None = None
+                    for w in range(widest, 1, -1):
+                        if by_form:
+                            value = by_lower.get(tuple(lower[i : i + w]))
+                        if value is None and by_lemmas:
+                            if window is None:
+                                window = [self._lemma_of(t) for t in lower[i : i + widest]]
+                            value = by_lemma.get(tuple(window[:w]))
+                        if value is not None:
+                            skip_to = i + w
+                            break
             if value is None:
                 value = info[0]
             if value:
