@@ -1,0 +1,85 @@
+"""The stage matcher's shortcuts give the answers of the plain code."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from nlp.enrichment import UNASSIGNED, StageDecision
+from nlp.pipeline import PipelineEnricher
+from nlp.stages import StageEvidence, compact_gate, decide
+
+
+def _plain_decide(found: StageEvidence, order: list[str], threshold: float) -> StageDecision:
+    """`decide` as first written: a fresh decision each time, no shared objects."""
+    scores = found.scores
+    if not scores:
+        return StageDecision(UNASSIGNED, 0.0, "none")
+    best = min(scores, key=lambda k: (-scores[k], order.index(k)))
+    score = scores[best]
+    confidence = round((score / sum(scores.values())) * (1.0 - math.exp(-score)), 4)
+    evidence = tuple(found.evidence.get(best, ()))
+    if confidence < threshold:
+        return StageDecision(UNASSIGNED, confidence, "below_threshold", evidence)
+    return StageDecision(best, confidence, "+".join(sorted(found.methods[best])), evidence)
+
+
+def test_decide_equals_the_plain_version_on_random_evidence() -> None:
+    order = ["a", "b", "c", "d"]
+    rank = {key: i for i, key in enumerate(order)}
+    rng = random.Random(7)
+    for _ in range(4000):
+        found = StageEvidence()
+        for _ in range(rng.randint(0, 5)):
+            found.add(
+                rng.choice(order),
+                rng.choice([0.5, 1.0, 1.5, 2.0]),
+                rng.choice(["x", "y", "z"]),
+                rng.choice(["phrase", "pattern", "complaint"]),
+            )
+        threshold = rng.choice([0.0, 0.3, 0.6])
+        expected = _plain_decide(found, order, threshold)
+        assert decide(found, order=order, threshold=threshold) == expected
+        assert decide(found, order=order, threshold=threshold, rank=rank) == expected
+
+
+def test_compact_gate_lets_through_every_text_the_full_gate_does() -> None:
+    gates = [
+        ("close", "closing", "delete", "deleting", "remove", "removing", "removal of"),
+        ("cancel", "cancelling", "terminate"),
+        ("late", "delay", "wait"),
+        ("$", "€", "£"),
+        ("account",),
+        ("still ", "still not"),
+    ]
+    rng = random.Random(3)
+    alphabet = "acdeilmnorstvgw $€£"
+    for gate in gates:
+        short = compact_gate(gate)
+        assert len(short) <= len(gate)
+        assert all(any(s in literal for literal in gate) for s in short)
+        texts = [" ".join(rng.sample(gate, 1)) + " x" for _ in range(20)]
+        texts += ["".join(rng.choice(alphabet) for _ in range(30)) for _ in range(3000)]
+        for text in texts:
+            if any(literal in text for literal in gate):
+                assert any(s in text for s in short), (gate, text)
+    assert compact_gate(("close", "closing", "cancel", "cancelling")) == ("cancel", "clos")
+
+
+def test_pattern_gates_hold_on_the_default_journey(enricher: PipelineEnricher) -> None:
+    """Whenever a default-journey pattern matches a text, its (compacted) gate passes."""
+    stage = enricher._stage
+    words = ["close", "closed", "closing", "my", "account", "deleting", "removal", "of",
+             "cancelled", "2", "hours", "late", "waiting", "for", "our", "order", "$", "5",
+             "still", "don't", "have", "will", "leave", "10/10", "where", "is", "terrible",
+             "service", "missing", "open", "an", "."]  # fmt: skip
+    rng = random.Random(11)
+    matched = 0
+    for _ in range(3000):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(2, 10)))
+        lowered = text.lower()
+        for _key, pattern, gate in stage._patterns:
+            if pattern.search(text):
+                matched += 1
+                assert gate is None or any(literal in lowered for literal in gate)
+    assert matched > 500
