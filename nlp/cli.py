@@ -418,6 +418,14 @@ def train_command(
             help="Stage: also learn from the journey's examples and phrases.",
         ),
     ] = True,
+    embeddings: Annotated[
+        bool,
+        typer.Option(
+            help="Also fit a classifier on sentence embeddings (all-MiniLM-L6-v2) and "
+            "mix it with the bag of words; needs the extra: "
+            "pip install 'listening-path[embeddings]'."
+        ),
+    ] = False,
     verbose: Annotated[bool, typer.Option(help="Show spaCy's training log.")] = False,
 ) -> None:
     """Train a stage or sentiment classifier (spaCy textcat) on your own labels.
@@ -425,6 +433,7 @@ def train_command(
     Uses spaCy's own training loop and saves a complete pipeline that `--model DIR`
     (and the service) can load. Public eval sets train on their tune split only.
     """
+    from nlp.embeddings import MINILM
     from nlp.evaluation.training import TrainingError, sample_per_class, train_textcat
 
     name = str(dataset.value)
@@ -459,6 +468,7 @@ def train_command(
             use_journey=use_journey,
             ngram_size=None if ngram_size == "auto" else int(ngram_size),
             architecture="ensemble" if architecture == "ensemble" else "bow",
+            embeddings=MINILM if embeddings else None,
             quiet=not verbose,
         )
     except (DatasetError, JourneyError, TrainingError) as exc:
@@ -473,8 +483,9 @@ def train_command(
     typer.echo(
         f"{report.pipe}: {len(report.labels)} classes ({', '.join(report.labels)}), "
         f"{report.n_train} train ({report.n_journey} from the journey) / {report.n_dev} dev rows, "
-        f"{dev}, n-grams up to {report.ngram_size}, "
-        f"model weight {report.blend_weight:.2f} against the rules "
+        f"{dev}, n-grams up to {report.ngram_size}"
+        + (" + sentence embeddings" if embeddings else "")
+        + f", model weight {report.blend_weight:.2f} against the rules "
         f"({'fitted on the dev rows' if report.blend_from == 'dev' else 'from the labels per class'}), "
         f"{report.seconds:.1f}s -> {report.out_dir}"
     )

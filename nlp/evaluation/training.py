@@ -314,22 +314,38 @@ def train_textcat(
     use_journey: bool = True,
     ngram_size: int | None = None,
     architecture: Architecture = "bow",
+    embeddings: str | None = None,
     quiet: bool = True,
 ) -> TrainReport:
     """Train a `textcat` on the labelled `examples` and save the full pipeline to
     `out_dir` (see the module docstring for what it holds). `ngram_size=None` trains
-    with 1 and 2 and keeps the better on the held-out dev rows (1 without a dev set)."""
+    with 1 and 2 and keeps the better on the held-out dev rows (1 without a dev set).
+    `embeddings` (an encoder name, `nlp.embeddings.MINILM`; needs the `embeddings`
+    install extra) also fits a classifier on sentence embeddings of the same rows and
+    adds it as a pipe after the textcat, before the blend weight is fitted."""
     import spacy
 
     import nlp.factories  # noqa: F401  (registers the pipeline's tokenizer and pipes)
+    from nlp.embeddings import (
+        EMBEDDING_PIPES,
+        EmbeddingClassifier,
+        EmbeddingsUnavailable,
+        check_encoder,
+    )
     from nlp.pipeline import build_nlp
 
     if epochs < 1:
         raise TrainingError("epochs must be at least 1")
+    if embeddings is not None:
+        try:
+            check_encoder(embeddings)  # before minutes of training, not after
+        except EmbeddingsUnavailable as exc:
+            raise TrainingError(str(exc)) from None
     labels = _labels(examples, task, journey)
     pairs = [(ex.text, str(gold_of(ex, task))) for ex in examples if gold_of(ex, task)]
     train_pairs, dev_pairs, held_out = _split_dev(pairs, dev_share, seed)
     extra = journey_rows(journey, labels) if use_journey and task == "stage" else []
+    own_pairs = train_pairs  # the team's rows (the embedding model was measured on these)
     train_pairs = train_pairs + extra
     pipe = TEXTCAT_PIPES[task]
     start = time.perf_counter()
@@ -359,6 +375,24 @@ def train_textcat(
             base.remove_pipe(pipe)
         before = "lp_sentiment" if "lp_sentiment" in base.pipe_names else None
         base.add_pipe("textcat", name=pipe, source=trained, before=before)
+        emb_pipe = EMBEDDING_PIPES[task]
+        if emb_pipe in base.pipe_names:  # one from the --base model would mix into the new one
+            base.remove_pipe(emb_pipe)
+        if embeddings is not None:
+            component = base.add_pipe(
+                "lp_embedding_classifier",
+                name=emb_pipe,
+                after=pipe,
+                config={"encoder": embeddings},
+            )
+            if not isinstance(component, EmbeddingClassifier):
+                raise TypeError(f"pipe {emb_pipe!r} is not an EmbeddingClassifier")
+            # The texts as the pipe will see them at run time (the redacting tokenizer's).
+            component.fit(
+                [base.make_doc(text).text for text, _ in own_pairs],
+                [label for _, label in own_pairs],
+                labels,
+            )
         per_class = Counter(label for _, label in pairs)
         per_class_min = min(per_class[label] for label in labels)
         info = base.meta.setdefault(META_KEY, {}).setdefault("textcat", {})
@@ -373,6 +407,7 @@ def train_textcat(
             "epochs": epochs,
             "ngram_size": chosen_size,
             "architecture": architecture,
+            "embeddings": embeddings,
             "ngram_dev_scores": {str(size): score for score, size, _ in candidates},
             "seed": seed,
             "per_class_min": per_class_min,

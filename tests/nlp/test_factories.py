@@ -10,6 +10,7 @@ import nlp.factories
 from nlp.pipeline import PipelineEnricher, pipeline_config
 
 EXPECTED_FACTORIES = {
+    "lp_embedding_classifier",  # only in a model trained with `nlp train --embeddings`
     "lp_journey_stage",
     "lp_segmenter",
     "lp_sentiment",
