@@ -59,7 +59,7 @@ _MAX_PHRASE = 4
 _MAX_LEXEMES = 200_000
 
 Lexeme = tuple[
-    float | None, int, bool, bool, int, str, float | None, bool, str, float | None, bool, str
+    float | None, int, bool, bool, int, str, float | None, bool, str, float | None, bool, str, bool
 ]
 """What `CustomerSentiment` knows about one lower-cased word (see `_lexeme`)."""
 
@@ -199,21 +199,26 @@ class CustomerSentiment:
         """What the scorer needs to know about one lower-cased word, memoised:
         its own valence (by form, else by lemma), whether a lexicon phrase starts
         with it (bit 1: by form, bit 2: by lemma), whether it negates, whether it
-        marks contrast, its learned weights (`WeightScorer.token_entry`) and, last,
-        its light lemma (so phrase lookups by lemma need no `light_lemma` call)."""
+        marks contrast, its learned weights (`WeightScorer.token_entry`), its light
+        lemma (so phrase lookups by lemma need no `light_lemma` call) and, last,
+        whether the lexicon rules can do anything with it at all."""
         lemma = light_lemma(word)
         value = self._by_lower.get((word,))
         if value is None:
             value = self._by_lemma.get((lemma,))
         # One flat tuple of plain values per word: the memo adds one GC-tracked object
         # per new word (none once the collector untracks it).
+        starts = (1 if word in self._form_starts else 0) | (2 if lemma in self._lemma_starts else 0)
+        negator = word in _NEGATORS
+        contrast = word in CONTRAST_WORDS
         info: Lexeme = (
             value,
-            (1 if word in self._form_starts else 0) | (2 if lemma in self._lemma_starts else 0),
-            word in _NEGATORS,
-            word in CONTRAST_WORDS,
+            starts,
+            negator,
+            contrast,
             *self._scorer.token_entry(word),
             lemma,
+            bool(value) or bool(starts) or negator or contrast,
         )
         if len(self._lexemes) < _MAX_LEXEMES:
             self._lexemes[word] = info
@@ -243,35 +248,37 @@ class CustomerSentiment:
         lemma_pairs = self._lemma_pairs
         bigrams = self._scorer.bigrams
         follow: str | None = None  # the previous feature, when bigrams start with it
-        for i in range(n):
-            word = lower[i]
+        for i, word in enumerate(lower):
             info = lexicon.get(word)
             if info is None:
                 info = self._lexeme(word)
-            # the learned weights (WeightScorer.score, fused)
+            # the learned weights (WeightScorer.score, fused); the commonest kind first
             kind = info[4]
-            if kind != SKIP:
-                if kind == SCOPE:
-                    negated = 0
-                    follow = None
+            if kind == WORD:
+                if negated:
+                    feature, weight, leads = info[8], info[9], info[10]
+                    negated -= 1
                 else:
-                    if kind == NEGATOR:
-                        negated = 3
-                        feature, weight, leads = info[5], info[6], info[7]
-                    elif kind == WORD and negated:
-                        feature, weight, leads = info[8], info[9], info[10]
-                        negated -= 1
-                    else:
-                        feature, weight, leads = info[5], info[6], info[7]
+                    feature, weight, leads = info[5], info[6], info[7]
+            elif kind == SKIP:
+                feature = None
+            elif kind == SCOPE:
+                negated = 0
+                follow = feature = None
+            else:  # a negator, or "!" / "?"
+                if kind == NEGATOR:
+                    negated = 3
+                feature, weight, leads = info[5], info[6], info[7]
+            if feature is not None:
+                if weight is not None:
+                    learned += weight
+                if follow is not None:
+                    weight = bigrams[follow].get(feature)
                     if weight is not None:
                         learned += weight
-                    if follow is not None:
-                        weight = bigrams[follow].get(feature)
-                        if weight is not None:
-                            learned += weight
-                    follow = feature if leads else None
-            # the lexicon rules (score_words)
-            if i < skip_to:
+                follow = feature if leads else None
+            # the lexicon rules (score_words); most words take no part in them
+            if i < skip_to or not info[12]:
                 continue
             value: float | None = None
             starts = info[1]
