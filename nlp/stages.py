@@ -226,16 +226,21 @@ def decide(
 ) -> StageDecision:
     """Turn evidence into a decision; `unassigned` when there is none or too little.
     `rank` (stage -> position in `order`) may be passed precomputed."""
+    if rank is None:
+        rank = {key: i for i, key in enumerate(order)}
+    return decide_ranked(found, rank, threshold)
+
+
+def decide_ranked(found: StageEvidence, rank: dict[str, int], threshold: float) -> StageDecision:
+    """`decide` with the stage ranks given, called positionally: the enricher calls it
+    once or twice per text, and keyword passing costs more than the rest of the call."""
     scores = found.scores
     if not scores:
         return NO_EVIDENCE
     if len(scores) == 1:
         best = next(iter(scores))
     else:
-        if rank is None:
-            rank = {key: i for i, key in enumerate(order)}
-        ranks = rank
-        best = min(scores, key=lambda k: (-scores[k], ranks.get(k, len(ranks))))
+        best = min(scores, key=lambda k: (-scores[k], rank.get(k, len(rank))))
     score = scores[best]
     total = sum(scores.values())
     confidence = round((score / total) * (1.0 - math.exp(-score)), 4)
@@ -441,7 +446,7 @@ class JourneyStageMatcher:
                             at(index).add(key, self.example_weight, lower[i], "example")
 
     def decide(self, found: StageEvidence) -> StageDecision:
-        return decide(found, order=self._order, threshold=self.threshold, rank=self._rank)
+        return decide_ranked(found, self._rank, self.threshold)
 
     # -- serialisation -------------------------------------------------------------
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = SimpleFrozenList()) -> None:  # noqa: ARG002
