@@ -57,7 +57,7 @@ def cached_minilm() -> None:
     register_encoder(CACHED, factory)
 
 
-def score(out: Path, task: str, rows: Sequence[object]) -> float:
+def score(out: Path, task: str, rows: Sequence[object], mix: float | None = None) -> float:
     from nlp_blend import macro  # type: ignore[import-not-found]
 
     from nlp.cli import make_enricher
@@ -65,6 +65,10 @@ def score(out: Path, task: str, rows: Sequence[object]) -> float:
     from nlp.evaluation.training import gold_of
 
     enricher = make_enricher(None, out)
+    if mix is not None:  # the embedding model's share, changed after training
+        from nlp.embeddings import EMBEDDING_PIPES
+
+        enricher.nlp.get_pipe(EMBEDDING_PIPES[task]).mix = mix  # type: ignore[attr-defined]
     gold = [str(gold_of(ex, task)) for ex in rows]  # type: ignore[arg-type]
     results = enricher.enrich_many([EnrichRequest(text=ex.text) for ex in rows])  # type: ignore[attr-defined]
     predicted = [e.stage.stage if task == "stage" else e.sentiment.label for e in results]
@@ -77,6 +81,7 @@ def compare(
     score_rows: Sequence[object],
     k: str,
     seeds: Sequence[int],
+    mixes: Sequence[float] = (),
 ) -> None:
     from nlp.evaluation.training import gold_of, sample_per_class, train_textcat
     from nlp.journey import load_journey
@@ -102,6 +107,8 @@ def compare(
                 )
                 f1 = score(out, task, scored)
                 found[name].append(f1)
+                for mix in mixes if emb else ():
+                    found.setdefault(f"mix={mix}", []).append(score(out, task, scored, mix))
                 print(
                     f"  {task} K={k} seed={seed} {name}: {f1:.3f} (weight {report.blend_weight}"
                     f" from {report.blend_from}, {time.perf_counter() - start:.0f}s)",
@@ -134,12 +141,12 @@ def speed(eval_dir: Path, n: int, rounds: int) -> None:
         with_emb = make_enricher(None, out)
         without = make_enricher(None, out)
         without.nlp.remove_pipe(EMBEDDING_PIPES["sentiment"])  # type: ignore[attr-defined]
-        with_emb.enrich_many(requests[:64])  # load the encoder
+        list(with_emb.enrich_many(requests[:64]))  # load the encoder
         times: dict[str, list[float]] = {"bow": [], "bow+minilm": []}
         for _ in range(rounds):
             for name, enricher in (("bow", without), ("bow+minilm", with_emb)):
                 start = time.process_time()
-                enricher.enrich_many(requests)
+                list(enricher.enrich_many(requests))
                 times[name].append(time.process_time() - start)
     for name, values in times.items():
         print(f"{name}: {n / median(values):.0f} texts/s (CPU time, median of {rounds})")
@@ -157,6 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ks", nargs="+", default=["10", "20", "50"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--tasks", nargs="+", default=["stage", "sentiment"])
+    parser.add_argument(
+        "--mixes", nargs="*", type=float, default=[], help="also score these embedding shares"
+    )
     parser.add_argument("--n", type=int, default=1000, help="speed: texts per round")
     args = parser.parse_args(argv)
     if args.step == "speed":
@@ -174,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         score_rows = list(read_examples("airline", folder, split="test", mapping=mapping))
     for task in args.tasks:
         for k in args.ks if task == "stage" else ["all"]:
-            compare(task, train_rows, score_rows, k, args.seeds)
+            compare(task, train_rows, score_rows, k, args.seeds, args.mixes)
     return 0
 
 

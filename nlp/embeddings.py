@@ -50,8 +50,15 @@ EMBEDDING_PIPES: dict[str, str] = {
 }
 """The pipe `nlp train --embeddings` adds after the task's `textcat` pipe."""
 DEFAULT_MIX = 0.5
-"""The embedding model's share of each class probability: the mean of the two, as
-measured (the mean beat either model alone for sentiment on the tune halves)."""
+"""The embedding model's share of each class probability (`mix`) unless told."""
+TASK_MIX: dict[str, float] = {"stage": 0.75, "sentiment": 0.5}
+"""The share `nlp train --embeddings` gives it per task. Chosen on halves of the airline
+tune split through the full pipeline (`bench/nlp_embeddings_pipeline.py tune --mixes`;
+the bag of words alone = share 0): stage, mean of 3 draws at K = 10 / 20 / 50 labels a
+stage, share 0 / 0.25 / 0.5 / 0.75 / 1: 0.567 / 0.589 / 0.604 / 0.610 / 0.605,
+0.569 / 0.594 / 0.616 / 0.630 / 0.632, 0.577 / 0.601 / 0.623 / 0.637 / 0.644;
+sentiment, all of half A (blend weight fitted at 0.5): 0.737 / 0.753 / 0.754 / 0.747 /
+0.727. 0.75 for stage keeps some of the bag of words for few labels at no cost."""
 
 
 class EmbeddingsUnavailable(RuntimeError):

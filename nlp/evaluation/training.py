@@ -328,6 +328,7 @@ def train_textcat(
     import nlp.factories  # noqa: F401  (registers the pipeline's tokenizer and pipes)
     from nlp.embeddings import (
         EMBEDDING_PIPES,
+        TASK_MIX,
         EmbeddingClassifier,
         EmbeddingsUnavailable,
         check_encoder,
@@ -383,7 +384,7 @@ def train_textcat(
                 "lp_embedding_classifier",
                 name=emb_pipe,
                 after=pipe,
-                config={"encoder": embeddings},
+                config={"encoder": embeddings, "mix": TASK_MIX[task]},
             )
             if not isinstance(component, EmbeddingClassifier):
                 raise TypeError(f"pipe {emb_pipe!r} is not an EmbeddingClassifier")

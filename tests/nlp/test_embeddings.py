@@ -22,6 +22,7 @@ from nlp.embeddings import (
     EMBEDDING_PIPES,
     EXTRA_HINT,
     MINILM,
+    TASK_MIX,
     EmbeddingClassifier,
     EmbeddingsUnavailable,
     fit_softmax,
@@ -131,6 +132,7 @@ def test_train_with_embeddings_saves_a_pipeline_that_loads(tmp_path: Path) -> No
         bow_only = list(enricher.nlp.pipe(texts))
     emb = enricher.nlp.get_pipe("lp_embedding_sentiment")
     assert isinstance(emb, EmbeddingClassifier)
+    assert emb.mix == TASK_MIX["sentiment"]
     own = emb.predict([doc.text for doc in with_emb])
     for a, b, row in zip(with_emb, bow_only, own, strict=True):
         for label, p in zip(emb.labels, row, strict=True):
