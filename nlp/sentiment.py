@@ -325,7 +325,12 @@ class CustomerSentiment:
         raw = sum(valences)
         question = _is_question(lower)
         if raw:
-            bangs = min(sum(t.count("!") for t in lower if t[0] == "!"), 4)
+            # most segments have no "!" at all: one C-level search rules them out
+            bangs = (
+                min(sum(t.count("!") for t in lower if t[0] == "!"), 4)
+                if "!" in "".join(lower)
+                else 0
+            )
             if bangs:
                 raw += math.copysign(bangs * 0.292, raw)
             elif question:

@@ -392,8 +392,12 @@ class JourneyStageMatcher:
         matches = self.matcher(doc)
         if not matches and not self._patterns and self.example_weight <= 0:
             return
-        seg_starts = [start for start, _end in segments]
-        char_starts = [view.idx[start] for start in seg_starts]
+        # segment starts in tokens and characters, for texts of several segments
+        seg_starts: list[int] | None = None
+        char_starts: list[int] | None = None
+        if len(segments) > 1:
+            seg_starts = [start for start, _end in segments]
+            char_starts = [view.idx[start] for start in seg_starts]
         text = view.text
         # Pattern matches first: a phrase inside a longer pattern match is hidden by
         # it, as a shorter phrase is by a longer one ("cancel ... account" is one
@@ -410,7 +414,11 @@ class JourneyStageMatcher:
                         continue
                 for m in pattern.finditer(text):
                     if m.group(0):
-                        segment = max(bisect_right(char_starts, m.start()) - 1, 0)
+                        segment = (
+                            0
+                            if char_starts is None
+                            else max(bisect_right(char_starts, m.start()) - 1, 0)
+                        )
                         at(segment).add(key, self.pattern_weight, m.group(0).lower(), "pattern")
                         covers.append(m.span())
         # Longest matches first; a token claimed by a longer span is not matched again,
@@ -432,7 +440,7 @@ class JourneyStageMatcher:
             if covers and any(a <= first and last <= b and last - first < b - a for a, b in covers):
                 continue
             weight = self.phrase_weight + self.phrase_length_bonus * (end - start - 1)
-            segment = max(bisect_right(seg_starts, start) - 1, 0)
+            segment = 0 if seg_starts is None else max(bisect_right(seg_starts, start) - 1, 0)
             words = text[first:last].lower()
             at(segment).add(strings[match_id], weight, words, "phrase")
         if self.example_weight > 0 and self._example_words:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 
+from nlp.docview import doc_view
 from nlp.enrichment import UNASSIGNED, StageDecision
 from nlp.pipeline import PipelineEnricher
 from nlp.stages import StageEvidence, compact_gate, decide
@@ -83,3 +84,29 @@ def test_pattern_gates_hold_on_the_default_journey(enricher: PipelineEnricher) -
                 matched += 1
                 assert gate is None or any(literal in lowered for literal in gate)
     assert matched > 500
+
+
+def test_one_segment_evidence_equals_the_same_segment_among_several(
+    enricher: PipelineEnricher,
+) -> None:
+    """A one-segment text skips the segment lookups (`bisect`): its evidence is what
+    the same sentence gets as the second segment of a longer text."""
+    texts = [
+        "How do I close my old Premium account?",
+        "I waited 3 hours for my refund and it cost me $40",
+        "Signed up yesterday and the setup was painless",
+        "I will leave if the billing is wrong again",
+        "rated it 10/10 and told all my friends",
+        "the app keeps crashing when I log in",
+    ]
+    compared = 0
+    for text in texts:
+        alone = doc_view(enricher.nlp(text))
+        among = doc_view(enricher.nlp("Hello there. " + text))
+        if len(alone.segments) != 1 or len(among.segments) != 2:
+            continue
+        assert not among.segment_stages[0].scores
+        assert alone.segment_stages[0].scores  # these texts do have evidence
+        assert alone.segment_stages[0] == among.segment_stages[1]
+        compared += 1
+    assert compared >= 5
