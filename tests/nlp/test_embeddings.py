@@ -226,3 +226,24 @@ def test_minilm_encoder_offline() -> None:
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     # Paraphrases with no word in common sit closer than an unrelated sentence.
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+
+
+def test_a_saved_model_whose_encoder_is_missing_fails_to_load_naming_the_extra(
+    tmp_path: Path,
+) -> None:
+    from nlp.pipeline import build_enricher
+
+    name = "test-hashed-then-missing"
+    register_encoder(name, hashed_words_encoder)
+    out = tmp_path / "model"
+    train_textcat(
+        sentiment_examples(),
+        task="sentiment",
+        out_dir=out,
+        journey=load_journey(),
+        epochs=2,
+        embeddings=name,
+    )
+    register_encoder(name, hashed_words_encoder, needs=("no_such_module_lp",))
+    with pytest.raises(EmbeddingsUnavailable, match=r"listening-path\[embeddings\]"):
+        build_enricher(load_journey(), model_dir=out)
