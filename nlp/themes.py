@@ -88,20 +88,8 @@ class ThemeExtractor:
             return False
         return True
 
-    def _emit(self, run: list[str], out: list[str], seen: set[str]) -> None:
-        key = tuple(run)
-        phrases = self._phrases.get(key)
-        if phrases is None:
-            phrases = self._run_phrases(run)
-            if len(self._phrases) < 100_000:
-                self._phrases[key] = phrases
-        for phrase in phrases:
-            if phrase not in seen:
-                seen.add(phrase)
-                out.append(phrase)
-
     def _run_phrases(self, run: list[str]) -> tuple[str, ...]:
-        """The phrases one run of content words gives (memoised by `_emit`: short runs
+        """The phrases one run of content words gives (memoised by `themes`: short runs
         such as "flight" or "customer service" come back all the time)."""
         found: list[str] = []
         words = list(run)
@@ -126,6 +114,8 @@ class ThemeExtractor:
         out: list[str] = []
         seen: set[str] = set()
         content = self._content
+        known = self._phrases
+        runs: list[tuple[str, ...]] = []  # the runs of content words, in order
         for start, end in view.segments:
             run: list[str] = []
             for i in range(start, end):
@@ -143,10 +133,20 @@ class ThemeExtractor:
                 if ok and (i == 0 or lower[i - 1] not in ("@", "#")):
                     run.append(word)
                 elif run:
-                    self._emit(run, out, seen)
+                    runs.append(tuple(run))
                     run = []
             if run:
-                self._emit(run, out, seen)
+                runs.append(tuple(run))
+        for key in runs:
+            phrases = known.get(key)
+            if phrases is None:
+                phrases = self._run_phrases(list(key))
+                if len(known) < 100_000:
+                    known[key] = phrases
+            for phrase in phrases:
+                if phrase not in seen:
+                    seen.add(phrase)
+                    out.append(phrase)
         return tuple(out[: self.max_themes])
 
     def pipe(self, stream: Iterable[Doc], *, batch_size: int = 256) -> Iterator[Doc]:
