@@ -307,7 +307,7 @@ class PipelineEnricher:
         elif with_evidence <= 1:
             item_stage = evidence_decision
         else:
-            item_stage = decide(pool(view.segment_stages))
+            item_stage = self._stage.decide_pooled(view.segment_stages)
         return Enrichment(
             text=text,
             sentiment=item_sentiment,

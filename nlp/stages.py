@@ -241,20 +241,56 @@ def decide_ranked(found: StageEvidence, rank: dict[str, int], threshold: float) 
         best = next(iter(scores))
     else:
         best = min(scores, key=lambda k: (-scores[k], rank.get(k, len(rank))))
+    return _conclude(best, scores, found.evidence.get(best, ()), found.methods.get(best), threshold)
+
+
+def decide_pooled(
+    segments: Sequence[StageEvidence], rank: dict[str, int], threshold: float
+) -> StageDecision:
+    """`decide_ranked(pool(segments), ...)` without pooling the words and rules of
+    every stage: only the winner's are gathered (tests/nlp/test_speed_stages.py)."""
+    scores: dict[str, float] = {}
+    for found in segments:
+        for stage, score in found.scores.items():
+            scores[stage] = scores.get(stage, 0.0) + score
+    if not scores:
+        return NO_EVIDENCE
+    if len(scores) == 1:
+        best = next(iter(scores))
+    else:
+        best = min(scores, key=lambda k: (-scores[k], rank.get(k, len(rank))))
+    words: list[str] = []
+    methods: set[str] = set()
+    for found in segments:
+        if best in found.scores:
+            for word in found.evidence.get(best, ()):
+                if word not in words:
+                    words.append(word)
+            methods.update(found.methods.get(best, ()))
+    return _conclude(best, scores, words, methods, threshold)
+
+
+def _conclude(
+    best: str,
+    scores: dict[str, float],
+    evidence: Iterable[str],
+    methods: set[str] | None,
+    threshold: float,
+) -> StageDecision:
+    """The decision for `best` among `scores`, with its words and rules."""
     score = scores[best]
     total = sum(scores.values())
     confidence = round((score / total) * (1.0 - math.exp(-score)), 4)
-    evidence = tuple(found.evidence.get(best, ()))
+    words = tuple(evidence)
     if confidence < threshold:
-        return _decision(UNASSIGNED, confidence, "below_threshold", evidence)
-    methods = found.methods.get(best)
+        return _decision(UNASSIGNED, confidence, "below_threshold", words)
     if methods is None:
         method = "phrase"
     elif len(methods) == 1:
         (method,) = methods
     else:
         method = "+".join(sorted(methods))
-    return _decision(best, confidence, method, evidence)
+    return _decision(best, confidence, method, words)
 
 
 def journey_to_data(journey: Journey) -> dict[str, Any]:
@@ -455,6 +491,10 @@ class JourneyStageMatcher:
 
     def decide(self, found: StageEvidence) -> StageDecision:
         return decide_ranked(found, self._rank, self.threshold)
+
+    def decide_pooled(self, segments: Sequence[StageEvidence]) -> StageDecision:
+        """`decide(pool(segments))`, gathering only the winner's words and rules."""
+        return decide_pooled(segments, self._rank, self.threshold)
 
     # -- serialisation -------------------------------------------------------------
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = SimpleFrozenList()) -> None:  # noqa: ARG002

@@ -8,7 +8,7 @@ import random
 from nlp.docview import doc_view
 from nlp.enrichment import UNASSIGNED, StageDecision
 from nlp.pipeline import PipelineEnricher
-from nlp.stages import StageEvidence, compact_gate, decide
+from nlp.stages import StageEvidence, compact_gate, decide, decide_pooled, pool
 
 
 def _plain_decide(found: StageEvidence, order: list[str], threshold: float) -> StageDecision:
@@ -110,3 +110,24 @@ def test_one_segment_evidence_equals_the_same_segment_among_several(
         assert alone.segment_stages[0] == among.segment_stages[1]
         compared += 1
     assert compared >= 5
+
+
+def test_decide_pooled_equals_deciding_on_the_pooled_evidence() -> None:
+    order = ["a", "b", "c", "d"]
+    rank = {key: i for i, key in enumerate(order)}
+    rng = random.Random(5)
+    for _ in range(3000):
+        segments = []
+        for _ in range(rng.randint(0, 4)):
+            found = StageEvidence()
+            for _ in range(rng.randint(0, 3)):
+                found.add(
+                    rng.choice(order),
+                    rng.choice([0.5, 1.0, 1.5, 0.1]),
+                    rng.choice(["x", "y", "z", "w"]),
+                    rng.choice(["phrase", "pattern", "complaint"]),
+                )
+            segments.append(found)
+        for threshold in (0.0, 0.3, 0.6):
+            expected = decide(pool(segments), order=order, threshold=threshold)
+            assert decide_pooled(segments, rank, threshold) == expected
