@@ -300,6 +300,43 @@ def fit_blend_weight(
     return best, scores
 
 
+def _fit_embedding_classifier(
+    component: Any,
+    train_pairs: Sequence[tuple[str, str]],
+    dev_pairs: Sequence[tuple[str, str]],
+    labels: Sequence[str],
+) -> dict[str, Any]:
+    """Fit the embedding pipe (`nlp.embeddings`) on `train_pairs` (texts as the pipe
+    sees them at run time, the redacting tokenizer's); with held-out `dev_pairs`, the
+    `FIT_SETTINGS` entry that scores best on them alone, else `FEW_LABEL_FIT`. Returns
+    what `meta.json` records of it."""
+    from nlp.embeddings import FEW_LABEL_FIT, FIT_SETTINGS
+    from nlp.evaluation.metrics import classification_report
+
+    x = component.encode([text for text, _ in train_pairs])
+    gold = [label for _, label in train_pairs]
+    info: dict[str, Any] = {"encoder": component.encoder, "mix": component.mix}
+    setting = FEW_LABEL_FIT
+    if dev_pairs:
+        x_dev = component.encode([text for text, _ in dev_pairs])
+        dev_gold = [label for _, label in dev_pairs]
+        present = sorted(set(dev_gold))
+        scores: dict[str, float] = {}
+        for candidate in FIT_SETTINGS:
+            component.fit_vectors(x, gold, labels, candidate)
+            probs = component.predict_vectors(x_dev)
+            predicted = [labels[i] for i in probs.argmax(1)]
+            scores[str(list(candidate))] = round(
+                classification_report(dev_gold, predicted, labels=present).macro_f1, 4
+            )
+        # Best on the dev rows; on a tie the earlier (more penalised) setting.
+        setting = max(FIT_SETTINGS, key=lambda c: (scores[str(list(c))], -FIT_SETTINGS.index(c)))
+        info["fit_dev_scores"] = scores
+    component.fit_vectors(x, gold, labels, setting)
+    info["fit"] = list(setting)
+    return info
+
+
 def train_textcat(
     examples: Sequence[Example],
     *,
@@ -377,6 +414,7 @@ def train_textcat(
         before = "lp_sentiment" if "lp_sentiment" in base.pipe_names else None
         base.add_pipe("textcat", name=pipe, source=trained, before=before)
         emb_pipe = EMBEDDING_PIPES[task]
+        emb_info: dict[str, Any] = {}
         if emb_pipe in base.pipe_names:  # one from the --base model would mix into the new one
             base.remove_pipe(emb_pipe)
         if embeddings is not None:
@@ -388,10 +426,12 @@ def train_textcat(
             )
             if not isinstance(component, EmbeddingClassifier):
                 raise TypeError(f"pipe {emb_pipe!r} is not an EmbeddingClassifier")
-            # The texts as the pipe will see them at run time (the redacting tokenizer's).
-            component.fit(
-                [base.make_doc(text).text for text, _ in own_pairs],
-                [label for _, label in own_pairs],
+            emb_info = _fit_embedding_classifier(
+                component,
+                [(base.make_doc(text).text, label) for text, label in own_pairs],
+                [(base.make_doc(text).text, label) for text, label in dev_pairs]
+                if held_out
+                else [],
                 labels,
             )
         per_class = Counter(label for _, label in pairs)
@@ -408,7 +448,7 @@ def train_textcat(
             "epochs": epochs,
             "ngram_size": chosen_size,
             "architecture": architecture,
-            "embeddings": embeddings,
+            "embeddings": emb_info if embeddings is not None else None,
             "ngram_dev_scores": {str(size): score for score, size, _ in candidates},
             "seed": seed,
             "per_class_min": per_class_min,

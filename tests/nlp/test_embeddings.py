@@ -21,6 +21,8 @@ from nlp.cli import cli
 from nlp.embeddings import (
     EMBEDDING_PIPES,
     EXTRA_HINT,
+    FEW_LABEL_FIT,
+    FIT_SETTINGS,
     MINILM,
     TASK_MIX,
     EmbeddingClassifier,
@@ -32,7 +34,12 @@ from nlp.embeddings import (
     softmax_probs,
 )
 from nlp.evaluation import Example
-from nlp.evaluation.training import TEXTCAT_PIPES, TrainingError, train_textcat
+from nlp.evaluation.training import (
+    TEXTCAT_PIPES,
+    TrainingError,
+    _fit_embedding_classifier,
+    train_textcat,
+)
 from nlp.journey import load_journey
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "nlp_eval"
@@ -125,7 +132,11 @@ def test_train_with_embeddings_saves_a_pipeline_that_loads(tmp_path: Path) -> No
     assert names.index("lp_textcat_sentiment") + 1 == names.index("lp_embedding_sentiment")
     assert names.index("lp_embedding_sentiment") < names.index("lp_sentiment")
     meta = enricher.nlp.meta["listening_path"]["textcat"]["lp_textcat_sentiment"]
-    assert meta["embeddings"] == HASHED
+    assert meta["embeddings"] == {
+        "encoder": HASHED,
+        "mix": TASK_MIX["sentiment"],
+        "fit": list(FEW_LABEL_FIT),  # no dev rows held out with so few labels
+    }
     texts = [text for text, _ in SENTIMENT_ROWS]
     with_emb = list(enricher.nlp.pipe(texts))
     with enricher.nlp.select_pipes(disable=["lp_embedding_sentiment"]):
@@ -247,3 +258,24 @@ def test_a_saved_model_whose_encoder_is_missing_fails_to_load_naming_the_extra(
     register_encoder(name, hashed_words_encoder, needs=("no_such_module_lp",))
     with pytest.raises(EmbeddingsUnavailable, match=r"listening-path\[embeddings\]"):
         build_enricher(load_journey(), model_dir=out)
+
+
+def test_fit_setting_is_chosen_on_the_dev_rows() -> None:
+    """With held-out dev rows each `FIT_SETTINGS` entry is scored on them and the best
+    is kept (the one refitted last is that one, whatever its place in the list)."""
+    component = EmbeddingClassifier("e", encoder=HASHED, mix=0.5, batch_size=8)
+    classes = ("negative", "neutral", "positive")
+    train = SENTIMENT_ROWS[:3] + SENTIMENT_ROWS[4:7] + SENTIMENT_ROWS[8:11]
+    dev = [SENTIMENT_ROWS[3], SENTIMENT_ROWS[7], SENTIMENT_ROWS[11]]
+    info = _fit_embedding_classifier(component, train, dev, classes)
+    scores = info["fit_dev_scores"]
+    assert set(scores) == {str(list(setting)) for setting in FIT_SETTINGS}
+    assert scores[str(info["fit"])] == max(scores.values())
+    expected = EmbeddingClassifier("e", encoder=HASHED, mix=0.5, batch_size=8)
+    expected.fit(
+        [text for text, _ in train], [label for _, label in train], classes, tuple(info["fit"])
+    )
+    assert np.allclose(component.weights, expected.weights)
+    without_dev = _fit_embedding_classifier(component, train, [], classes)
+    assert without_dev["fit"] == list(FEW_LABEL_FIT)
+    assert "fit_dev_scores" not in without_dev
