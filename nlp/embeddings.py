@@ -89,8 +89,8 @@ def check_encoder(name: str) -> None:
     missing = [mod for mod in _ENCODER_NEEDS[name] if importlib.util.find_spec(mod) is None]
     if missing:
         raise EmbeddingsUnavailable(
-            f"the sentence encoder {name!r} needs {', '.join(missing)}, which is not "
-            f"installed: {EXTRA_HINT}"
+            f"the sentence encoder {name!r} needs {', '.join(missing)} (not installed): "
+            f"{EXTRA_HINT}"
         )
 
 
