@@ -203,9 +203,22 @@ class EmbeddingClassifier:
         self.batch_size = batch_size
         self.labels: tuple[str, ...] = ()
         self.weights: FloatArray = np.zeros((0, 0))
+        self._memo: dict[str, FloatArray] | None = None
+
+    def remember(self, on: bool) -> None:
+        """Keep each text's vector while on (training: the blend weight is fitted by
+        running the same dev rows through the pipeline once per candidate weight)."""
+        self._memo = {} if on else None
 
     def encode(self, texts: Sequence[str]) -> FloatArray:
-        return get_encoder(self.encoder)(texts)
+        encode = get_encoder(self.encoder)
+        memo = self._memo
+        if memo is None:
+            return encode(texts)
+        todo = list(dict.fromkeys(text for text in texts if text not in memo))
+        if todo:
+            memo.update(zip(todo, encode(todo), strict=True))
+        return np.stack([memo[text] for text in texts]) if texts else encode(texts)
 
     def fit_vectors(
         self,

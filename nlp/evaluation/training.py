@@ -415,6 +415,7 @@ def train_textcat(
         base.add_pipe("textcat", name=pipe, source=trained, before=before)
         emb_pipe = EMBEDDING_PIPES[task]
         emb_info: dict[str, Any] = {}
+        emb_component: EmbeddingClassifier | None = None
         if emb_pipe in base.pipe_names:  # one from the --base model would mix into the new one
             base.remove_pipe(emb_pipe)
         if embeddings is not None:
@@ -426,6 +427,9 @@ def train_textcat(
             )
             if not isinstance(component, EmbeddingClassifier):
                 raise TypeError(f"pipe {emb_pipe!r} is not an EmbeddingClassifier")
+            emb_component = component
+            # Each text encoded once: the dev rows go through the pipeline once a weight.
+            component.remember(True)
             emb_info = _fit_embedding_classifier(
                 component,
                 [(base.make_doc(text).text, label) for text, label in own_pairs],
@@ -459,6 +463,8 @@ def train_textcat(
             blend_from = "dev"
         else:
             weight, blend_from = few_label_weight(per_class_min), "labels"
+        if emb_component is not None:
+            emb_component.remember(False)
         info[pipe]["blend_weight"] = round(weight, 4)
         info[pipe]["blend_from"] = blend_from
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -279,3 +280,42 @@ def test_fit_setting_is_chosen_on_the_dev_rows() -> None:
     without_dev = _fit_embedding_classifier(component, train, [], classes)
     assert without_dev["fit"] == list(FEW_LABEL_FIT)
     assert "fit_dev_scores" not in without_dev
+
+
+def test_training_with_dev_rows_encodes_each_text_once(tmp_path: Path) -> None:
+    """The blend weight is fitted by running the dev rows through the pipeline once per
+    candidate weight; the encoder (the slow part) still sees each text only once."""
+    from collections import Counter
+
+    seen: Counter[str] = Counter()
+    base = hashed_words_encoder()
+
+    def counting() -> Callable[[Sequence[str]], np.ndarray]:
+        def encode(texts: Sequence[str]) -> np.ndarray:
+            seen.update(texts)
+            return base(texts)
+
+        return encode
+
+    register_encoder("test-counting", counting)
+    words = {"positive": "lovely great", "negative": "awful rude", "neutral": "parcel form"}
+    examples = [
+        Example(f"{label}{i}", f"{text} number {i}", label, None)
+        for label, text in words.items()
+        for i in range(50)
+    ]
+    report = train_textcat(
+        examples,
+        task="sentiment",
+        out_dir=tmp_path / "m",
+        journey=load_journey(),
+        epochs=1,
+        ngram_size=1,
+        embeddings="test-counting",
+    )
+    assert report.held_out_dev
+    assert report.blend_from == "dev"
+    assert len(seen) == len(examples)
+    assert max(seen.values()) == 1
+    meta = spacy.load(tmp_path / "m").meta["listening_path"]["textcat"]["lp_textcat_sentiment"]
+    assert set(meta["embeddings"]["fit_dev_scores"]) == {str(list(s)) for s in FIT_SETTINGS}
