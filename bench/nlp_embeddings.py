@@ -25,7 +25,6 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from statistics import mean
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -59,34 +58,6 @@ def encode(work: Path) -> None:
     print(f"{len(rows)} texts -> {work / 'tune_emb.npy'}")
 
 
-def fit_lr(x: Any, y: Any, n_classes: int, *, l2: float = 1e-3, steps: int = 300) -> Any:
-    """Multinomial logistic regression, balanced classes, plain gradient descent."""
-    import numpy as np
-
-    n = len(x)
-    xb = np.hstack([x, np.ones((n, 1))])
-    weights = np.zeros((xb.shape[1], n_classes))
-    onehot = np.eye(n_classes)[y]
-    counts = np.bincount(y, minlength=n_classes)
-    sample_w = (n / (n_classes * np.maximum(counts, 1)))[y][:, None]
-    for _ in range(steps):
-        z = xb @ weights
-        z -= z.max(1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(1, keepdims=True)
-        weights -= 2.0 * (xb.T @ ((p - onehot) * sample_w) / n + l2 * weights)
-    return weights
-
-
-def predict_lr(weights: Any, x: Any) -> Any:
-    import numpy as np
-
-    z = np.hstack([x, np.ones((len(x), 1))]) @ weights
-    z -= z.max(1, keepdims=True)
-    p = np.exp(z)
-    return p / p.sum(1, keepdims=True)
-
-
 def measure(work: Path, eval_dir: Path, ks: Sequence[str], seeds: Sequence[int]) -> None:
     import numpy as np
 
@@ -95,6 +66,7 @@ def measure(work: Path, eval_dir: Path, ks: Sequence[str], seeds: Sequence[int])
 
     from nlp.cli import make_enricher
     from nlp.docview import doc_view
+    from nlp.embeddings import fit_softmax, softmax_probs
     from nlp.evaluation.datasets import MAPPING_FILE_NAME, load_stage_mapping, read_examples
     from nlp.evaluation.training import gold_of, sample_per_class, train_textcat
     from nlp.journey import load_journey
@@ -141,8 +113,8 @@ def measure(work: Path, eval_dir: Path, ks: Sequence[str], seeds: Sequence[int])
                         else list(SENTIMENT)
                     )
                     y = np.array([labels.index(str(gold_of(ex, task))) for ex in rows])
-                    lr = fit_lr(vectors[[row_of[ex.id] for ex in rows]], y, len(labels))
-                    emb = predict_lr(lr, x_b)
+                    lr = fit_softmax(vectors[[row_of[ex.id] for ex in rows]], y, len(labels))
+                    emb = softmax_probs(lr, x_b)
                     docs = list(enricher.nlp.pipe([ex.text for ex in score_half]))
                     for name, mix in (("bow", 0.0), ("minilm", 1.0), ("mean", 0.5)):
                         for w in WEIGHTS:
