@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import gc
 import os
 import platform
@@ -22,6 +23,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # running as `python bench/nlp_eval.py`
@@ -33,6 +35,7 @@ from nlp.evaluation.datasets import (  # noqa: E402
     DATASETS,
     MAPPING_FILE_NAME,
     VADER_NEUTRAL_BAND,
+    Example,
     StageMapping,
     load_stage_mapping,
     read_examples,
@@ -40,6 +43,9 @@ from nlp.evaluation.datasets import (  # noqa: E402
 from nlp.evaluation.metrics import classification_report  # noqa: E402
 from nlp.evaluation.runner import EvalResult, evaluate, score_sentiment  # noqa: E402
 from nlp.journey import load_journey  # noqa: E402
+
+if TYPE_CHECKING:
+    from nlp.evaluation.training import TrainTask
 
 
 @dataclass(frozen=True)
@@ -319,6 +325,27 @@ class CurvePoint:
     seconds: float
 
 
+def pipeline_f1(
+    enricher: Enricher,
+    *,
+    test: Sequence[Example],
+    dataset: str,
+    task: TrainTask,
+    stage_order: Sequence[str],
+) -> float | None:
+    """Macro-F1 of the full pipeline's item calls on the test rows, for one task."""
+    result = evaluate(
+        enricher,
+        test,
+        dataset=dataset,
+        split="test",
+        task="stage" if task == "stage" else "sentiment",
+        stage_order=stage_order,
+    )
+    scored = result.stage if task == "stage" else result.sentiment
+    return scored.report.macro_f1 if scored is not None else None
+
+
 def learning_curve(
     eval_dir: Path, mapping: StageMapping, args: argparse.Namespace, work: Path
 ) -> list[CurvePoint]:
@@ -327,7 +354,6 @@ def learning_curve(
     from statistics import mean
 
     from nlp.evaluation.training import (
-        TrainTask,
         predict_textcat,
         sample_per_class,
         train_textcat,
@@ -353,18 +379,10 @@ def learning_curve(
             if (ex.stage if task == "stage" else ex.sentiment) is not None
         ]
         gold = [str(ex.stage if task == "stage" else ex.sentiment) for ex in test]
-        rules_f1 = None
-        if args.curve_pipeline:
-            rules_result = evaluate(
-                rules_enricher,
-                test,
-                dataset=dataset,
-                split="test",
-                task="stage" if task == "stage" else "sentiment",
-                stage_order=journey.keys,
-            )
-            rules_tr = rules_result.stage if task == "stage" else rules_result.sentiment
-            rules_f1 = rules_tr.report.macro_f1 if rules_tr is not None else None
+        score = functools.partial(
+            pipeline_f1, test=test, dataset=dataset, task=task, stage_order=journey.keys
+        )
+        rules_f1 = score(rules_enricher) if args.curve_pipeline else None
         for k in ks:
             scores: list[float] = []
             pipe_scores: list[float] = []
@@ -393,18 +411,9 @@ def learning_curve(
                 present = [key for key in (order or sorted(set(gold))) if key in set(gold)]
                 scores.append(classification_report(gold, predicted, labels=present).macro_f1)
                 if args.curve_pipeline:
-                    enricher = make_enricher(args.journey, out, args.stage_threshold)
-                    result = evaluate(
-                        enricher,
-                        test,
-                        dataset=dataset,
-                        split="test",
-                        task="stage" if task == "stage" else "sentiment",
-                        stage_order=journey.keys,
-                    )
-                    tr = result.stage if task == "stage" else result.sentiment
-                    if tr is not None:
-                        pipe_scores.append(tr.report.macro_f1)
+                    f1 = score(make_enricher(args.journey, out, args.stage_threshold))
+                    if f1 is not None:
+                        pipe_scores.append(f1)
             points.append(
                 CurvePoint(
                     label,
