@@ -58,6 +58,14 @@ _ING_NOUNS = frozenset(
     """.split()
 )
 _STOP = (frozenset(STOP_WORDS) | _FILLER) - _WEAK_ALONE
+# Words that say how often or how wrongly something was done: before a participle
+# they are its modifier, not a topic of their own ("double charged" is the theme,
+# "double" alone is not), so the participle is kept as the phrase's head.
+_PARTICIPLE_MODIFIERS = frozenset(
+    """
+    double triple wrongly incorrectly mistakenly falsely repeatedly
+    """.split()
+)
 
 
 class ThemeExtractor:
@@ -96,8 +104,14 @@ class ThemeExtractor:
         while words and words[0] in self._evaluative:
             words.pop(0)
         while words and (words[-1] in self._evaluative or words[-1].endswith("ed")):
+            if (
+                len(words) > 1
+                and words[-2] in _PARTICIPLE_MODIFIERS
+                and words[-1] not in self._evaluative
+            ):
+                break  # "double charged": the participle heads the phrase
             words.pop()
-        while words and words[0].endswith("ly"):
+        while words and words[0].endswith("ly") and words[0] not in _PARTICIPLE_MODIFIERS:
             words.pop(0)
         for start in range(0, len(words), self.max_words):
             chunk = words[start : start + self.max_words]

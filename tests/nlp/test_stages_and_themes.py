@@ -96,6 +96,17 @@ def test_pattern_prefilter_keeps_matches(enricher: PipelineEnricher) -> None:
     assert result.stage.method.startswith("pattern")
 
 
+def test_themes_keep_a_participle_after_its_modifier(enricher: PipelineEnricher) -> None:
+    """ "double charged" is what happened; "double" alone is no theme. A participle
+    after a noun is still trimmed ("flight delayed" -> "flight")."""
+    assert enricher.enrich("I was double charged for my order.").themes == (
+        "double charged",
+        "order",
+    )
+    assert enricher.enrich("They wrongly billed me again.").themes == ("wrongly billed",)
+    assert enricher.enrich("My flight delayed again.").themes == ("flight",)
+
+
 def test_themes_skip_lone_verbs_and_adverbs(enricher: PipelineEnricher) -> None:
     result = enricher.enrich(
         "I tried everything, looked around, seriously waited and told them. Booking was a pain."
