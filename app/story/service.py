@@ -23,6 +23,7 @@ from app.models import Item, Segment
 from app.story.schemas import Phrase, Quote, RatingSummary, SentimentMix, StageStory, Story
 from nlp.enrichment import UNASSIGNED
 from nlp.journey import Journey
+from nlp.lemma import light_lemma
 
 TOP_PHRASES = 8
 QUOTE_MIN_CHARS = 25
@@ -61,6 +62,29 @@ def _theme_in(theme: str, text: str) -> bool:
     (first five letters, so lemmatised themes still match inflected text)."""
     lowered = text.lower()
     return all(word[:5] in lowered for word in theme.lower().split())
+
+
+def _theme_key(theme: str) -> str:
+    """Themes that differ only by inflection ("double charge", "double charged") are
+    one theme to a reader: they share this key."""
+    return " ".join(light_lemma(word) for word in theme.split())
+
+
+def _group_phrases(said_by: dict[str, list[_Voice]]) -> list[tuple[str, list[_Voice]]]:
+    """Merge themes with one key: each voice counts once, and the group shows the form
+    most voices used (ties: the shorter, then alphabetical)."""
+    groups: dict[str, dict[str, list[_Voice]]] = defaultdict(dict)
+    for theme, voices in said_by.items():
+        groups[_theme_key(theme)][theme] = voices
+    merged: list[tuple[str, list[_Voice]]] = []
+    for forms in groups.values():
+        shown = min(forms, key=lambda form: (-len(forms[form]), len(form), form))
+        seen: dict[int, _Voice] = {}
+        for voices in forms.values():
+            for voice in voices:
+                seen.setdefault(voice.item_id, voice)
+        merged.append((shown, list(seen.values())))
+    return merged
 
 
 def build_story(
@@ -187,7 +211,7 @@ def _stage_story(
         ],
         top_phrases=[
             Phrase(phrase=phrase, count=len(said), sentiment=_mix(said))
-            for phrase, said in sorted(phrases.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+            for phrase, said in sorted(_group_phrases(phrases), key=lambda kv: (-len(kv[1]), kv[0]))
             if len(said) > 1 or len(voices) < 10
         ][:TOP_PHRASES],
         quotes=_quotes(voices),

@@ -150,3 +150,25 @@ def test_top_phrases_carry_the_sentiment_of_the_voices_that_repeat_them(
     mix = invoice["sentiment"]
     assert {k: mix[k] for k in expected} == expected
     assert -1.0 <= mix["mean"] <= 1.0
+
+
+def test_top_phrases_merge_inflections_of_one_theme(
+    engine: Engine, enricher: Enricher, journey: Journey
+) -> None:
+    """ "double charged" and "double charge" are one theme to a reader: one entry,
+    each voice once, in the form most voices used."""
+    texts = [
+        "I was double charged this month.",
+        "Double charged again on my bill.",
+        "Another double charge on the invoice.",
+        "I was double charged, then saw a double charge on the next bill too.",
+    ]
+    themes = [set(enricher.enrich(t).themes) for t in texts]
+    assert "double charged" in themes[0]  # the premise: two forms of one theme
+    assert "double charge" in themes[2]
+    ingest(engine, enricher, journey, *(raw(n, text=t) for n, t in enumerate(texts)))
+    with Session(engine) as session:
+        story = build_story(session, journey=journey, date_from=None, date_to=None)
+    phrases = {p["phrase"]: p for p in stage(story, "billing")["top_phrases"]}  # type: ignore[attr-defined]
+    assert "double charge" not in phrases
+    assert phrases["double charged"]["count"] == len(texts)
