@@ -28,14 +28,20 @@ _FILLER = frozenset(
     today tomorrow yesterday tonight now still just really actually literally maybe
     im ive dont cant wont didnt doesnt isnt wasnt youre thats theres u ur r amp via
     got get gets getting go going gone went want wanted need needed know think let
-    stuff etc able sure
+    stuff etc able sure fine
     """.split()
 )
-# Words that head a phrase well ("hold time", "delivery day") but say nothing alone.
+# Words that head a phrase well ("hold time", "delivery day", "customer service") but
+# say nothing alone: every text here is a customer's, and "customer" opens call notes.
 _WEAK_ALONE = frozenset(
     """
     lot lots thing things way time times day days week weeks month months year years
     hour hours minute minutes min mins hr hrs
+    morning mornings afternoon afternoons evening evenings night nights weekend weekends
+    monday tuesday wednesday thursday friday saturday sunday
+    january february march april june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec
+    customer customers
     """.split()
 )
 # Verbs and vague words that read badly alone ("told", "tried", "look"); a word
@@ -58,6 +64,14 @@ _ING_NOUNS = frozenset(
     """.split()
 )
 _STOP = (frozenset(STOP_WORDS) | _FILLER) - _WEAK_ALONE
+# Irregular past forms: trimmed at a run's end like "-ed" words ("engineer came" ->
+# "engineer"); only forms that are never the noun a phrase ends on.
+_PAST_FORMS = frozenset(
+    """
+    told said sent found came left thought wore knew made took gave kept felt bought
+    ran heard fell went got paid
+    """.split()
+)
 # Words that say how often or how wrongly something was done: before a participle
 # they are its modifier, not a topic of their own ("double charged" is the theme,
 # "double" alone is not), so the participle is kept as the phrase's head.
@@ -103,7 +117,9 @@ class ThemeExtractor:
         words = list(run)
         while words and words[0] in self._evaluative:
             words.pop(0)
-        while words and (words[-1] in self._evaluative or words[-1].endswith("ed")):
+        while words and (
+            words[-1] in self._evaluative or words[-1].endswith("ed") or words[-1] in _PAST_FORMS
+        ):
             if (
                 len(words) > 1
                 and words[-2] in _PARTICIPLE_MODIFIERS
@@ -118,6 +134,8 @@ class ThemeExtractor:
             chunk[-1] = singular(chunk[-1])
             if len(chunk) == 1 and not self._alone_ok(chunk[0]):
                 continue
+            if all(word in _WEAK_ALONE for word in chunk):
+                continue  # "tuesday evening", "two weeks": when, not what
             found.append(" ".join(chunk))
         return tuple(found)
 

@@ -107,6 +107,13 @@ def test_themes_keep_a_participle_after_its_modifier(enricher: PipelineEnricher)
     assert enricher.enrich("My flight delayed again.").themes == ("flight",)
 
 
+def test_themes_leave_out_when_and_past_verbs(enricher: PipelineEnricher) -> None:
+    """Time words say when, not what: never a theme alone or together; an irregular
+    past form at a run's end is trimmed like an "-ed" word."""
+    result = enricher.enrich("The engineer came on Tuesday evening. My September bill was fine.")
+    assert result.themes == ("engineer", "september bill")
+
+
 def test_themes_skip_lone_verbs_and_adverbs(enricher: PipelineEnricher) -> None:
     result = enricher.enrich(
         "I tried everything, looked around, seriously waited and told them. Booking was a pain."
