@@ -49,7 +49,7 @@ from nlp.sentiment_model import (
 CONTRAST_WORDS = frozenset({"but", "however"})
 _NEGATORS = frozenset(
     {w for w in _vader.NEGATE if "'" not in w}
-    | {"n't", "not", "no", "never", "cannot", "nothing", "nobody", "none", "without", "nt"}
+    | {"n't", "not", "no", "never", "cannot", "nothing", "nobody", "none", "without", "nt", "zero"}
 )
 _BOOSTERS: dict[str, float] = dict(_vader.BOOSTER_DICT)
 _CAPS_INCR = float(_vader.C_INCR)

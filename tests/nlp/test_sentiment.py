@@ -60,6 +60,12 @@ def test_negation_flips(enricher: PipelineEnricher) -> None:
     assert enricher.enrich("The staff were not helpful.").sentiment.score < 0
 
 
+def test_zero_negates(enricher: PipelineEnricher) -> None:
+    """ "zero problems" is praise, "zero help" a complaint."""
+    assert enricher.enrich("Install went ahead with zero problems.").sentiment.score > 0
+    assert enricher.enrich("Zero help from the agent.").sentiment.label == "negative"
+
+
 def test_intensity(enricher: PipelineEnricher) -> None:
     plain = enricher.enrich("The service was good.").sentiment.score
     boosted = enricher.enrich("The service was extremely good!").sentiment.score
