@@ -60,6 +60,24 @@ def test_negation_flips(enricher: PipelineEnricher) -> None:
     assert enricher.enrich("The staff were not helpful.").sentiment.score < 0
 
 
+@pytest.mark.parametrize(
+    "text", ["I feel like I am paying for it.", "It looks like a maternity dress."]
+)
+def test_like_as_a_preposition_is_no_praise(enricher: PipelineEnricher, text: str) -> None:
+    """The rules give "like" in "feel like" / "looks like" no valence ("I like it"
+    keeps VADER's)."""
+    from nlp.sentiment import CustomerSentiment
+
+    sentiment = enricher.nlp.get_pipe("lp_sentiment")
+    assert isinstance(sentiment, CustomerSentiment)
+
+    def rules(words: str) -> float:
+        return sentiment.score_words([t.text for t in enricher.nlp.make_doc(words)])
+
+    assert rules(text) == 0.0
+    assert rules("I like it.") > 0
+
+
 def test_zero_negates(enricher: PipelineEnricher) -> None:
     """ "zero problems" is praise, "zero help" a complaint."""
     assert enricher.enrich("Install went ahead with zero problems.").sentiment.score > 0
