@@ -187,3 +187,20 @@ def test_item_decision_shortcuts_match_pooling(enricher: PipelineEnricher) -> No
         assert enricher._to_enrichment(doc, None).stage == slow
         for one in found:
             assert stage.decide(one) == decide(one, order=stage.order, threshold=stage.threshold)
+
+
+@pytest.mark.parametrize(
+    ("text", "stage"),
+    [
+        ("Saw your offer on the website, is it still on?", "discover"),
+        ("They made me a retention offer to stay.", "renew"),
+        ("Would be nice if the renewal offer was just in the app.", "renew"),
+    ],
+)
+def test_offers_by_kind(enricher: PipelineEnricher, text: str, stage: str) -> None:
+    assert enricher.enrich(text).stage.stage == stage
+
+
+def test_offered_is_not_discovery(enricher: PipelineEnricher) -> None:
+    """ "offered" is mostly a fix or compensation, not a customer finding out."""
+    assert enricher.enrich("No ETA, no compensation offered.").stage.stage != "discover"
