@@ -78,6 +78,11 @@ def test_like_as_a_preposition_is_no_praise(enricher: PipelineEnricher, text: st
     assert rules("I like it.") > 0
 
 
+@pytest.mark.parametrize("text", ["Genuinely rock solid.", "It just works."])
+def test_service_praise_without_sentiment_words(enricher: PipelineEnricher, text: str) -> None:
+    assert enricher.enrich(text).sentiment.label == "positive"
+
+
 def test_zero_negates(enricher: PipelineEnricher) -> None:
     """ "zero problems" is praise, "zero help" a complaint."""
     assert enricher.enrich("Install went ahead with zero problems.").sentiment.score > 0
