@@ -67,10 +67,18 @@ def train_weights(
     min_count: int = 2,
     min_weight: float = 0.02,
     sample_weights: Sequence[float] | None = None,
+    vectors: StaticVectors | None = None,
+    dense_l2: float = 1e-2,
 ) -> dict[str, float]:
     """Logistic regression weights (positive = 1) for features seen `min_count`+ times;
     `sample_weights` scale each example's loss (default 1). Needs NumPy (installed
-    with spaCy); only training imports it, the pipeline never does."""
+    with spaCy); only training imports it, the pipeline never does.
+
+    With `vectors`, a second linear part is fitted jointly: one weight vector over the
+    sum of the static vectors of a text's words (another for its `not_` words), L2
+    `dense_l2`. It is folded into per-word entries for every word of `vectors`
+    (`fold_vectors`), added to the table: words the rows never showed get weights
+    from their vectors' neighbours."""
     import numpy as np
 
     counts: dict[str, int] = {}
@@ -90,33 +98,48 @@ def train_weights(
     n, d = len(docs), len(vocab)
     sw = np.ones(n) if sample_weights is None else np.asarray(sample_weights, dtype=np.float64)
     sw = sw * (n / sw.sum())
+    dense = (
+        dense_design([dict.fromkeys(feats, 1.0) for feats in docs], vectors)
+        if vectors is not None
+        else np.zeros((n, 0))
+    )
+    u = np.zeros(dense.shape[1])
     w = np.zeros(d)
     b = 0.0
-    # Adam on the mean log-loss + l2 * |w|^2 / 2
+    # Adam on the mean log-loss + l2 * |w|^2 / 2 (+ dense_l2 * |u|^2 / 2)
     m_w = np.zeros(d)
     v_w = np.zeros(d)
+    m_u = np.zeros_like(u)
+    v_u = np.zeros_like(u)
     m_b = v_b = 0.0
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     for step in range(1, epochs + 1):
-        z = np.bincount(row, weights=w[col], minlength=n) + b
+        z = np.bincount(row, weights=w[col], minlength=n) + b + dense @ u
         p = 1.0 / (1.0 + np.exp(-z))
         g = sw * (p - y) / n
         grad_w = np.bincount(col, weights=g[row], minlength=d) + l2 * w
+        grad_u = dense.T @ g + dense_l2 * u
         grad_b = float(g.sum())
         m_w = beta1 * m_w + (1 - beta1) * grad_w
         v_w = beta2 * v_w + (1 - beta2) * grad_w * grad_w
+        m_u = beta1 * m_u + (1 - beta1) * grad_u
+        v_u = beta2 * v_u + (1 - beta2) * grad_u * grad_u
         m_b = beta1 * m_b + (1 - beta1) * grad_b
         v_b = beta2 * v_b + (1 - beta2) * grad_b * grad_b
         corr1 = 1 - beta1**step
         corr2 = 1 - beta2**step
         w -= learning_rate * (m_w / corr1) / (np.sqrt(v_w / corr2) + eps) * 0.1
+        u -= learning_rate * (m_u / corr1) / (np.sqrt(v_u / corr2) + eps) * 0.1
         b -= learning_rate * (m_b / corr1) / (math.sqrt(v_b / corr2) + eps) * 0.1
     names = sorted(vocab, key=vocab.__getitem__)
-    return {
+    table = {
         name: round(float(weight), 4)
         for name, weight in zip(names, w, strict=True)
         if abs(weight) >= min_weight
     }
+    if vectors is None:
+        return table
+    return add_weights(table, fold_vectors(u, vectors), min_weight)
 
 
 def score_text(weights: dict[str, float], lower: Sequence[str]) -> float:
@@ -263,6 +286,9 @@ def train_residual(
     min_count: int = 2,
     min_weight: float = 0.02,
     group_weights: Mapping[str, float] | None = None,
+    vectors: StaticVectors | None = None,
+    dense_l2: float = 1e-2,
+    sample_weights: Sequence[float] | None = None,
 ) -> dict[str, float]:
     """Weights to ADD to a table so that item raw scores land on the right side of the
     pipeline's label thresholds.
@@ -276,7 +302,9 @@ def train_residual(
     (positive); for `binary_groups` (no neutral gold, neutral resolved by sign) one
     logistic loss at 0. Each group (source data set) gets an intercept that is fitted
     and then dropped: it soaks up the set's label prior, so that common words do not
-    learn it. Full-batch Adam on the mean loss + l2 * |w|^2 / 2, NumPy only."""
+    learn it. Full-batch Adam on the mean loss + l2 * |w|^2 / 2, NumPy only.
+    `vectors`: a jointly fitted static-vector part, folded into the table as in
+    `train_weights`."""
     import numpy as np
 
     counts: dict[str, int] = {}
@@ -305,9 +333,14 @@ def train_residual(
     binary = np.isin(group, [names.index(g) for g in binary_groups if g in names])
     weights_of = group_weights or {}
     sw = np.asarray([weights_of.get(g, 1.0) for g in groups], dtype=np.float64)
+    if sample_weights is not None:
+        sw = sw * np.asarray(sample_weights, dtype=np.float64)
     sw = sw * (n / sw.sum()) / n
     above_low = (y >= 1).astype(np.float64)
     above_high = (y == 2).astype(np.float64)
+    dense = dense_design(rows, vectors) if vectors is not None else np.zeros((n, 0))
+    u = np.zeros(dense.shape[1])
+    m_u, v_u = np.zeros_like(u), np.zeros_like(u)
     w = np.zeros(d)
     bias = np.zeros(len(names))
     m_w, v_w = np.zeros(d), np.zeros(d)
@@ -319,11 +352,16 @@ def train_residual(
 
     for step in range(1, epochs + 1):
         z = offset + np.bincount(row_ix, weights=w[col_ix] * val, minlength=n) + bias[group]
+        z = z + dense @ u
         three = (sigmoid(z - negative_raw) - above_low) + (sigmoid(z - positive_raw) - above_high)
         g = np.where(binary, sigmoid(z) - above_high, three) * sw
         grad_w = np.bincount(col_ix, weights=g[row_ix] * val, minlength=d) + l2 * w
         grad_b = np.bincount(group, weights=g, minlength=len(names))
+        grad_u = dense.T @ g + dense_l2 * u
         corr1, corr2 = 1 - beta1**step, 1 - beta2**step
+        m_u = beta1 * m_u + (1 - beta1) * grad_u
+        v_u = beta2 * v_u + (1 - beta2) * grad_u * grad_u
+        u -= learning_rate * (m_u / corr1) / (np.sqrt(v_u / corr2) + eps)
         m_w = beta1 * m_w + (1 - beta1) * grad_w
         v_w = beta2 * v_w + (1 - beta2) * grad_w * grad_w
         w -= learning_rate * (m_w / corr1) / (np.sqrt(v_w / corr2) + eps)
@@ -331,19 +369,85 @@ def train_residual(
         v_b = beta2 * v_b + (1 - beta2) * grad_b * grad_b
         bias -= learning_rate * (m_b / corr1) / (np.sqrt(v_b / corr2) + eps)
     features = sorted(vocab, key=vocab.__getitem__)
-    return {
+    table = {
         name: round(float(weight), 4)
         for name, weight in zip(features, w, strict=True)
         if abs(weight) >= min_weight
     }
+    if vectors is None:
+        return table
+    return add_weights(table, fold_vectors(u, vectors), min_weight)
 
 
-def add_weights(base: Mapping[str, float], extra: Mapping[str, float]) -> dict[str, float]:
-    """Feature-wise sum of two weight tables (rounded to 4 places, as stored)."""
+def add_weights(
+    base: Mapping[str, float], extra: Mapping[str, float], min_weight: float = 0.0
+) -> dict[str, float]:
+    """Feature-wise sum of two weight tables (rounded to 4 places, as stored); with
+    `min_weight`, sums that end up smaller than it in size are dropped."""
     total = dict(base)
     for feature, weight in extra.items():
         total[feature] = round(total.get(feature, 0.0) + weight, 4)
+    if min_weight:
+        return {f: v for f, v in total.items() if abs(v) >= min_weight}
     return total
+
+
+class StaticVectors(NamedTuple):
+    """Static word vectors (e.g. distilled from a sentence encoder with model2vec):
+    `matrix[i]` is the vector of `words[i]`, a NumPy array (rows, dims). Training only."""
+
+    words: Sequence[str]
+    matrix: Any
+
+
+def read_vectors(path: Path) -> StaticVectors:
+    """A `.npz` with arrays `words` (str) and `vectors` (rows, dims): NumPy only."""
+    import numpy as np
+
+    with np.load(path) as data:
+        words = [str(w) for w in data["words"]]
+        matrix = np.asarray(data["vectors"], dtype=np.float64)
+    return StaticVectors(words, matrix)
+
+
+def dense_design(rows: Sequence[Mapping[str, float]], vectors: StaticVectors) -> Any:
+    """(rows, 2 x dims): for each row, the value-weighted sum of the vectors of its
+    plain word features, then of its `not_` word features (bigrams take no part)."""
+    import numpy as np
+
+    index = {w: i for i, w in enumerate(vectors.words)}
+    matrix = vectors.matrix
+    dims = matrix.shape[1]
+    rr: list[int] = []
+    ii: list[int] = []
+    vv: list[float] = []
+    for r, row in enumerate(rows):
+        for feature, value in row.items():
+            if " " in feature:
+                continue
+            negated = feature.startswith("not_")
+            i = index.get(feature[4:] if negated else feature)
+            if i is not None:
+                rr.append(2 * r + (1 if negated else 0))
+                ii.append(i)
+                vv.append(value)
+    out = np.zeros((2 * len(rows), dims))
+    if rr:
+        np.add.at(out, np.asarray(rr), matrix[np.asarray(ii)] * np.asarray(vv)[:, None])
+    return out.reshape(len(rows), 2 * dims)
+
+
+def fold_vectors(u: Any, vectors: StaticVectors) -> dict[str, float]:
+    """A fitted weight vector over `dense_design` columns as per-word table entries:
+    word -> u_plain . vector, "not_" + word -> u_not . vector (the same sums)."""
+    dims = vectors.matrix.shape[1]
+    plain = vectors.matrix @ u[:dims]
+    negated = vectors.matrix @ u[dims:]
+    table: dict[str, float] = {}
+    for word, a, b in zip(vectors.words, plain, negated, strict=True):
+        table[word] = float(a)
+        table["not_" + word] = float(b)
+    return table
 
 
 DATASET_WEIGHTS = {"clothing": 3.0}

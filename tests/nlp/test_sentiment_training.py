@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from nlp.docview import doc_view
@@ -13,7 +15,15 @@ from nlp.sentiment import (
     normalise_score,
     raw_for_score,
 )
-from nlp.sentiment_model import add_weights, train_residual
+from nlp.sentiment_model import (
+    StaticVectors,
+    add_weights,
+    dense_design,
+    fold_vectors,
+    read_vectors,
+    train_residual,
+    train_weights,
+)
 
 
 @pytest.mark.parametrize("score", [-0.9, -0.1, 0.0, 0.05, 0.5, 0.99])
@@ -99,3 +109,83 @@ def test_add_weights_sums_feature_wise() -> None:
         "b": 0.0,
         "c": 0.3,
     }
+
+
+def _toy_vectors() -> StaticVectors:
+    """Two directions: "good"-like words along x, "bad"-like along y, "the" near 0."""
+    import numpy as np
+
+    words = ["good", "great", "superb", "bad", "awful", "dreadful", "the"]
+    matrix = np.array(
+        [[1.0, 0.0], [0.9, 0.1], [1.0, 0.05], [0.0, 1.0], [0.1, 0.9], [0.05, 1.0], [0.1, 0.1]]
+    )
+    return StaticVectors(words, matrix)
+
+
+def test_dense_design_sums_vectors_of_plain_and_negated_words() -> None:
+    vectors = _toy_vectors()
+    design = dense_design(
+        [{"good": 1.0, "not_bad": 0.5, "the good": 1.0, "unknown": 1.0}, {}], vectors
+    )
+    assert design.shape == (2, 4)
+    assert list(design[0]) == pytest.approx([1.0, 0.0, 0.0, 0.5])
+    assert list(design[1]) == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_folded_vectors_score_exactly_as_the_dense_part() -> None:
+    """W . sum(e_w) == sum(W . e_w): the folded table gives each row the dense score."""
+    import numpy as np
+
+    vectors = _toy_vectors()
+    u = np.array([0.7, -0.4, -0.2, 0.3])
+    row = {"good": 1.0, "awful": 2.0, "not_superb": 0.5}
+    table = fold_vectors(u, vectors)
+    assert set(table) == set(vectors.words) | {"not_" + w for w in vectors.words}
+    dense = float(dense_design([row], vectors)[0] @ u)
+    assert sum(v * table[f] for f, v in row.items()) == pytest.approx(dense)
+
+
+def test_static_vectors_give_weights_to_words_training_never_showed() -> None:
+    """Trained on "good"/"great" vs "bad"/"awful" only, the table also scores their
+    vector neighbours "superb" (positive) and "dreadful" (negative); a table without
+    vectors knows nothing of them."""
+    docs = [["good"], ["great"], ["bad"], ["awful"]] * 10
+    labels = [1, 1, 0, 0] * 10
+    plain = train_weights(docs, labels, epochs=200)
+    assert "superb" not in plain
+    assert "dreadful" not in plain
+    table = train_weights(docs, labels, epochs=200, vectors=_toy_vectors(), dense_l2=1e-3)
+    assert table["superb"] > 0.1 > -0.1 > table["dreadful"]
+    assert abs(table.get("the", 0.0)) < table["superb"]
+
+
+def test_residual_with_vectors_moves_unseen_neighbours_too() -> None:
+    rows: list[dict[str, float]] = [{"good": 1.0}] * 6 + [{"bad": 1.0}] * 6
+    low, high = raw_for_score(-0.1), raw_for_score(0.5)
+    weights = train_residual(
+        rows,
+        [0.0] * 12,
+        [2] * 6 + [0] * 6,
+        ["a"] * 12,
+        negative_raw=low,
+        positive_raw=high,
+        epochs=300,
+        vectors=_toy_vectors(),
+        dense_l2=1e-4,
+    )
+    assert weights["superb"] > 0 > weights["dreadful"]
+
+
+def test_add_weights_drops_small_sums_when_asked() -> None:
+    assert add_weights({"a": 0.1, "b": 0.2}, {"b": -0.19, "c": 0.3}, 0.02) == {"a": 0.1, "c": 0.3}
+
+
+def test_read_vectors_round_trips_an_npz(tmp_path: Path) -> None:
+    import numpy as np
+
+    vectors = _toy_vectors()
+    path = tmp_path / "static.npz"
+    np.savez_compressed(path, words=np.array(vectors.words), vectors=vectors.matrix)
+    back = read_vectors(path)
+    assert list(back.words) == list(vectors.words)
+    assert back.matrix.shape == (7, 2)
