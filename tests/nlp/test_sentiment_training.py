@@ -18,6 +18,7 @@ from nlp.sentiment import (
 from nlp.sentiment_model import (
     StaticVectors,
     add_weights,
+    centre_vectors,
     dense_design,
     fold_vectors,
     read_vectors,
@@ -189,3 +190,18 @@ def test_read_vectors_round_trips_an_npz(tmp_path: Path) -> None:
     back = read_vectors(path)
     assert list(back.words) == list(vectors.words)
     assert back.matrix.shape == (7, 2)
+
+
+def test_centred_vectors_average_to_zero_over_the_tokens() -> None:
+    """Centred on a corpus, the folded weights of its tokens sum to zero for any fit:
+    the static part adds nothing that grows with a text's length."""
+    import numpy as np
+
+    vectors = _toy_vectors()
+    docs = [["the", "good", "not_bad", "the good"], ["the", "awful"]]
+    centred = centre_vectors(vectors, docs)
+    tokens = ["the", "good", "bad", "the", "awful"]
+    index = {w: i for i, w in enumerate(centred.words)}
+    total = sum(centred.matrix[index[w]] for w in tokens)
+    assert np.allclose(total, 0.0)
+    assert np.allclose(centred.matrix[1] - centred.matrix[0], vectors.matrix[1] - vectors.matrix[0])
