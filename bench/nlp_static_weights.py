@@ -199,23 +199,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 
 def centred(vectors: Any, docs: Sequence[Sequence[str]]) -> Any:
-    """The vectors minus their mean over the word tokens of `docs`: a word's folded
-    weight then says how it differs from the average word, so the dense part adds
-    no length-proportional bias to long texts."""
-    import numpy as np
+    """`nlp.sentiment_model.centre_vectors`, the shipped build's own centring."""
+    from nlp.sentiment_model import centre_vectors
 
-    from nlp.sentiment_model import StaticVectors
-
-    index = {w: i for i, w in enumerate(vectors.words)}
-    counts = np.zeros(len(vectors.words))
-    for feats in docs:
-        for f in feats:
-            if " " not in f:
-                i = index.get(f.removeprefix("not_"))
-                if i is not None:
-                    counts[i] += 1
-    mean = counts @ vectors.matrix / max(counts.sum(), 1.0)
-    return StaticVectors(vectors.words, vectors.matrix - mean)
+    return centre_vectors(vectors, docs)
 
 
 def build_table(
