@@ -22,7 +22,6 @@ CC0; VADER ground truth, MIT), never on the test split of any of them (see
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -57,6 +56,57 @@ def sentiment_features(lower: Sequence[str]) -> list[str]:
     return feats
 
 
+def _vocab(docs: Iterable[Iterable[str]], min_count: int) -> dict[str, int]:
+    """Column index of every feature that occurs in `min_count`+ documents."""
+    counts: dict[str, int] = {}
+    for feats in docs:
+        for f in set(feats):
+            counts[f] = counts.get(f, 0) + 1
+    return {f: i for i, f in enumerate(sorted(f for f, c in counts.items() if c >= min_count))}
+
+
+class _Adam:
+    """Adam's moment estimates for one parameter array (full-batch steps)."""
+
+    BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
+
+    def __init__(self, like: Any) -> None:
+        import numpy as np
+
+        self.m = np.zeros_like(like)
+        self.v = np.zeros_like(like)
+
+    def step(self, grad: Any, t: int, learning_rate: float, scale: float = 1.0) -> Any:
+        """The update to subtract from the parameter at step `t` (1-based)."""
+        import numpy as np
+
+        beta1, beta2 = self.BETA1, self.BETA2
+        self.m = beta1 * self.m + (1 - beta1) * grad
+        self.v = beta2 * self.v + (1 - beta2) * grad * grad
+        corr1, corr2 = 1 - beta1**t, 1 - beta2**t
+        return learning_rate * (self.m / corr1) / (np.sqrt(self.v / corr2) + self.EPS) * scale
+
+
+def _table(
+    vocab: Mapping[str, int],
+    w: Any,
+    min_weight: float,
+    vectors: StaticVectors | None,
+    u: Any,
+) -> dict[str, float]:
+    """The stored table: rounded weights of at least `min_weight`, plus the folded
+    static-vector part when there is one."""
+    names = sorted(vocab, key=vocab.__getitem__)
+    table = {
+        name: round(float(weight), 4)
+        for name, weight in zip(names, w, strict=True)
+        if abs(weight) >= min_weight
+    }
+    if vectors is None:
+        return table
+    return add_weights(table, fold_vectors(u, vectors), min_weight)
+
+
 def train_weights(
     docs: Sequence[Sequence[str]],
     labels: Sequence[int],
@@ -81,11 +131,7 @@ def train_weights(
     from their vectors' neighbours."""
     import numpy as np
 
-    counts: dict[str, int] = {}
-    for feats in docs:
-        for f in set(feats):
-            counts[f] = counts.get(f, 0) + 1
-    vocab = {f: i for i, f in enumerate(sorted(f for f, c in counts.items() if c >= min_count))}
+    vocab = _vocab(docs, min_count)
     rows: list[int] = []
     cols: list[int] = []
     for r, feats in enumerate(docs):
@@ -105,41 +151,20 @@ def train_weights(
     )
     u = np.zeros(dense.shape[1])
     w = np.zeros(d)
-    b = 0.0
-    # Adam on the mean log-loss + l2 * |w|^2 / 2 (+ dense_l2 * |u|^2 / 2)
-    m_w = np.zeros(d)
-    v_w = np.zeros(d)
-    m_u = np.zeros_like(u)
-    v_u = np.zeros_like(u)
-    m_b = v_b = 0.0
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    b = np.zeros(())
+    # Adam on the mean log-loss + l2 * |w|^2 / 2 (+ dense_l2 * |u|^2 / 2), steps x 0.1
+    adam_w, adam_u, adam_b = _Adam(w), _Adam(u), _Adam(b)
     for step in range(1, epochs + 1):
         z = np.bincount(row, weights=w[col], minlength=n) + b + dense @ u
         p = 1.0 / (1.0 + np.exp(-z))
         g = sw * (p - y) / n
         grad_w = np.bincount(col, weights=g[row], minlength=d) + l2 * w
         grad_u = dense.T @ g + dense_l2 * u
-        grad_b = float(g.sum())
-        m_w = beta1 * m_w + (1 - beta1) * grad_w
-        v_w = beta2 * v_w + (1 - beta2) * grad_w * grad_w
-        m_u = beta1 * m_u + (1 - beta1) * grad_u
-        v_u = beta2 * v_u + (1 - beta2) * grad_u * grad_u
-        m_b = beta1 * m_b + (1 - beta1) * grad_b
-        v_b = beta2 * v_b + (1 - beta2) * grad_b * grad_b
-        corr1 = 1 - beta1**step
-        corr2 = 1 - beta2**step
-        w -= learning_rate * (m_w / corr1) / (np.sqrt(v_w / corr2) + eps) * 0.1
-        u -= learning_rate * (m_u / corr1) / (np.sqrt(v_u / corr2) + eps) * 0.1
-        b -= learning_rate * (m_b / corr1) / (math.sqrt(v_b / corr2) + eps) * 0.1
-    names = sorted(vocab, key=vocab.__getitem__)
-    table = {
-        name: round(float(weight), 4)
-        for name, weight in zip(names, w, strict=True)
-        if abs(weight) >= min_weight
-    }
-    if vectors is None:
-        return table
-    return add_weights(table, fold_vectors(u, vectors), min_weight)
+        grad_b = g.sum()
+        w -= adam_w.step(grad_w, step, learning_rate, 0.1)
+        u -= adam_u.step(grad_u, step, learning_rate, 0.1)
+        b -= adam_b.step(grad_b, step, learning_rate, 0.1)
+    return _table(vocab, w, min_weight, vectors, u)
 
 
 def score_text(weights: dict[str, float], lower: Sequence[str]) -> float:
@@ -307,11 +332,7 @@ def train_residual(
     `train_weights`."""
     import numpy as np
 
-    counts: dict[str, int] = {}
-    for row in rows:
-        for f in row:
-            counts[f] = counts.get(f, 0) + 1
-    vocab = {f: i for i, f in enumerate(sorted(f for f, c in counts.items() if c >= min_count))}
+    vocab = _vocab(rows, min_count)
     rr: list[int] = []
     cc: list[int] = []
     vv: list[float] = []
@@ -340,12 +361,9 @@ def train_residual(
     above_high = (y == 2).astype(np.float64)
     dense = dense_design(rows, vectors) if vectors is not None else np.zeros((n, 0))
     u = np.zeros(dense.shape[1])
-    m_u, v_u = np.zeros_like(u), np.zeros_like(u)
     w = np.zeros(d)
     bias = np.zeros(len(names))
-    m_w, v_w = np.zeros(d), np.zeros(d)
-    m_b, v_b = np.zeros(len(names)), np.zeros(len(names))
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    adam_u, adam_w, adam_b = _Adam(u), _Adam(w), _Adam(bias)
 
     def sigmoid(x: Any) -> Any:
         return 1.0 / (1.0 + np.exp(-x))
@@ -358,25 +376,10 @@ def train_residual(
         grad_w = np.bincount(col_ix, weights=g[row_ix] * val, minlength=d) + l2 * w
         grad_b = np.bincount(group, weights=g, minlength=len(names))
         grad_u = dense.T @ g + dense_l2 * u
-        corr1, corr2 = 1 - beta1**step, 1 - beta2**step
-        m_u = beta1 * m_u + (1 - beta1) * grad_u
-        v_u = beta2 * v_u + (1 - beta2) * grad_u * grad_u
-        u -= learning_rate * (m_u / corr1) / (np.sqrt(v_u / corr2) + eps)
-        m_w = beta1 * m_w + (1 - beta1) * grad_w
-        v_w = beta2 * v_w + (1 - beta2) * grad_w * grad_w
-        w -= learning_rate * (m_w / corr1) / (np.sqrt(v_w / corr2) + eps)
-        m_b = beta1 * m_b + (1 - beta1) * grad_b
-        v_b = beta2 * v_b + (1 - beta2) * grad_b * grad_b
-        bias -= learning_rate * (m_b / corr1) / (np.sqrt(v_b / corr2) + eps)
-    features = sorted(vocab, key=vocab.__getitem__)
-    table = {
-        name: round(float(weight), 4)
-        for name, weight in zip(features, w, strict=True)
-        if abs(weight) >= min_weight
-    }
-    if vectors is None:
-        return table
-    return add_weights(table, fold_vectors(u, vectors), min_weight)
+        u -= adam_u.step(grad_u, step, learning_rate)
+        w -= adam_w.step(grad_w, step, learning_rate)
+        bias -= adam_b.step(grad_b, step, learning_rate)
+    return _table(vocab, w, min_weight, vectors, u)
 
 
 def add_weights(
