@@ -237,11 +237,15 @@ def decide_ranked(found: StageEvidence, rank: dict[str, int], threshold: float) 
     scores = found.scores
     if not scores:
         return NO_EVIDENCE
-    if len(scores) == 1:
-        best = next(iter(scores))
-    else:
-        best = min(scores, key=lambda k: (-scores[k], rank.get(k, len(rank))))
+    best = _best(scores, rank)
     return _conclude(best, scores, found.evidence.get(best, ()), found.methods.get(best), threshold)
+
+
+def _best(scores: dict[str, float], rank: dict[str, int]) -> str:
+    """The highest-scoring stage; a tie goes to the earlier stage of the journey."""
+    if len(scores) == 1:
+        return next(iter(scores))
+    return min(scores, key=lambda k: (-scores[k], rank.get(k, len(rank))))
 
 
 def decide_pooled(
@@ -255,10 +259,7 @@ def decide_pooled(
             scores[stage] = scores.get(stage, 0.0) + score
     if not scores:
         return NO_EVIDENCE
-    if len(scores) == 1:
-        best = next(iter(scores))
-    else:
-        best = min(scores, key=lambda k: (-scores[k], rank.get(k, len(rank))))
+    best = _best(scores, rank)
     words: list[str] = []
     methods: set[str] = set()
     for found in segments:
