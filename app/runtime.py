@@ -27,7 +27,7 @@ from app.sources.service import register_sources
 from connectors.registry import get_connector_class
 from nlp.enrichment import Enricher, Enrichment, EnrichRequest
 from nlp.journey import Journey, load_journey
-from nlp.pipeline import DEFAULT_STAGE_THRESHOLD, build_enricher
+from nlp.pipeline import build_enricher
 
 if TYPE_CHECKING:
     from app.scheduler import SourceScheduler
@@ -114,12 +114,9 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None) -> Runtim
     # Cheap validation first: a typo in sources.yaml or the journey fails before the NLP loads.
     specs, base_dir = load_sources_file(settings.resolved_sources_file())
     journey = load_journey(settings.resolved_journey_file())
-    threshold = settings.stage_threshold
     enricher = LockedEnricher(
         build_enricher(
-            journey,
-            stage_threshold=DEFAULT_STAGE_THRESHOLD if threshold is None else threshold,
-            model_dir=settings.nlp_model_dir,
+            journey, stage_threshold=settings.stage_threshold, model_dir=settings.nlp_model_dir
         )
     )
     with Session(engine) as session:

@@ -69,14 +69,13 @@ def make_enricher(
 ) -> Enricher:
     """Build the default pipeline for a journey file (None: the shipped default).
     spaCy is imported here, not at module import, so `--help` stays quick."""
-    from nlp.pipeline import DEFAULT_STAGE_THRESHOLD, build_enricher
+    from nlp.pipeline import build_enricher
 
-    threshold = DEFAULT_STAGE_THRESHOLD if stage_threshold is None else stage_threshold
     loaded = load_journey(journey)
     if model_dir is not None and not (model_dir / "config.cfg").is_file():
         raise ModelError(f"--model {model_dir} is not a saved pipeline (no config.cfg in it)")
     try:
-        return build_enricher(loaded, stage_threshold=threshold, model_dir=model_dir)
+        return build_enricher(loaded, stage_threshold=stage_threshold, model_dir=model_dir)
     except (OSError, ValueError, TypeError) as exc:
         if isinstance(exc, JourneyError):
             raise

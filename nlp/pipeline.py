@@ -347,12 +347,14 @@ class PipelineEnricher:
 def build_enricher(
     journey: Journey,
     *,
-    stage_threshold: float = DEFAULT_STAGE_THRESHOLD,
+    stage_threshold: float | None = None,
     model_dir: Path | None = None,
 ) -> PipelineEnricher:
     """The enricher `app` uses. `model_dir` is a pipeline saved with
-    `enricher.nlp.to_disk(...)` (its files are part of `version`)."""
-    nlp = build_nlp(journey, stage_threshold=stage_threshold, model_dir=model_dir)
+    `enricher.nlp.to_disk(...)` (its files are part of `version`). `stage_threshold`
+    None is `DEFAULT_STAGE_THRESHOLD`, the one the evaluation measures."""
+    threshold = DEFAULT_STAGE_THRESHOLD if stage_threshold is None else stage_threshold
+    nlp = build_nlp(journey, stage_threshold=threshold, model_dir=model_dir)
     digest = _model_digest(model_dir) if model_dir is not None else ""
     return PipelineEnricher(nlp, journey, model_digest=digest)
 
