@@ -42,8 +42,11 @@ class RawItem:
     `occurred_at` is timezone-aware (UTC preferred). `rating` keeps the source's
     own number with its `rating_scale` (e.g. "nps_0_10", "stars_1_5", "csat_1_5").
     `stage_hint` is a journey stage key mapped in the source's config (question,
-    call reason, ticket category, front matter) or None. `channel` overrides the
-    connector's default channel when one source mixes channels.
+    call reason, ticket category, front matter) or None. `hint_value` is the
+    source's own value that was looked up for a hint (a touchpoint, a call reason,
+    a tag), kept so ingest can count the values the config does not map:
+    `hint_value` set and `stage_hint` None means "unmapped". `channel` overrides
+    the connector's default channel when one source mixes channels.
     """
 
     external_id: str
@@ -55,6 +58,7 @@ class RawItem:
     stage_hint: str | None = None
     channel: str | None = None
     attributes: dict[str, AttributeValue] = field(default_factory=dict)
+    hint_value: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
