@@ -55,9 +55,15 @@ class SyncRun(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     fetched: int = 0
     inserted: int = 0
+    updated: int = 0
     duplicates: int = 0
     rejected: int = 0
     ignored_hints: int = 0
+    unmapped_hints: int = 0
+    nul_replaced: int = 0
+    reject_reasons: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
@@ -71,7 +77,7 @@ class Item(SQLModel, table=True):
         Index("ix_items_occurred", "occurred_at", "id"),
         Index("ix_items_stage_occurred", "stage", "occurred_at"),
         Index("ix_items_channel_occurred", "channel", "occurred_at"),
-        Index("ix_items_content_hash", "content_hash"),
+        Index("ix_items_source_content_hash", "source_id", "content_hash"),
         Index("ix_items_author", "author_ref"),
     )
 
@@ -88,6 +94,7 @@ class Item(SQLModel, table=True):
     author_ref: str | None = Field(default=None, max_length=256)
     attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     content_hash: str = Field(max_length=64)
+    record_hash: str | None = Field(default=None, max_length=64)
     sentiment_score: float
     sentiment_label: str = Field(max_length=16)
     stage: str = Field(max_length=40)
@@ -99,6 +106,9 @@ class Item(SQLModel, table=True):
     redactions: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     nlp_version: str = Field(max_length=64)
     ingested_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
 
@@ -134,10 +144,17 @@ class Segment(SQLModel, table=True):
 
 
 class QuarantinedRecord(SQLModel, table=True):
-    """A record that could not be ingested, kept with the reason so nothing is lost."""
+    """A record that could not be ingested, kept with the reason so nothing is lost.
+
+    Stored once per `(source, location, reason, excerpt)` (`digest`): a file that
+    changes is read again, and its bad rows must not pile up once per re-read;
+    `times_seen` and `last_seen_at` say they are still there."""
 
     __tablename__ = "quarantine"
-    __table_args__ = (Index("ix_quarantine_source_created", "source_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_quarantine_source_created", "source_id", "created_at"),
+        UniqueConstraint("source_id", "digest", name="uq_quarantine_source_digest"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: str = Field(
@@ -151,6 +168,31 @@ class QuarantinedRecord(SQLModel, table=True):
     location: str | None = Field(default=None, max_length=512)
     reason: str = Field(sa_column=Column(Text, nullable=False))
     excerpt: str = Field(sa_column=Column(Text, nullable=False))
+    digest: str = Field(max_length=64)
+    times_seen: int = 1
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    last_seen_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
+class RunDuplicate(SQLModel, table=True):
+    """A record a run counted as a duplicate, with the stored item it matched: a
+    duplicate is a claim ("this was already here"), so it can be checked."""
+
+    __tablename__ = "run_duplicates"
+    __table_args__ = (Index("ix_run_duplicates_run", "run_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("sync_runs.id", ondelete="CASCADE"), nullable=False)
+    )
+    source_id: str = Field(max_length=64)
+    external_id: str = Field(max_length=512)
+    rule: str = Field(max_length=16)  # "external_id" | "content"
+    matched_item_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("items.id", ondelete="SET NULL"), nullable=True),
     )

@@ -11,6 +11,7 @@ import gc
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,8 @@ from sqlmodel import Session
 from app.db import make_engine, upgrade_database
 from app.errors import ConflictError, NotFoundError
 from app.ingest.locks import SourceBusyError
-from app.ingest.service import BatchProgress, SyncResult, run_sync
+from app.ingest.policy import IngestPolicy
+from app.ingest.service import BatchProgress, SyncResult, close_all_interrupted_runs, run_sync
 from app.settings import Settings
 from app.sources.config import SourceSpec, load_sources_file
 from app.sources.service import register_sources
@@ -67,6 +69,7 @@ class Runtime:
     enricher: Enricher
     sources: dict[str, SourceSpec]
     base_dir: Path
+    policy: IngestPolicy
     scheduler: SourceScheduler | None = None
 
     def sync(
@@ -88,6 +91,7 @@ class Runtime:
                 connector=connector,
                 enricher=self.enricher,
                 journey=self.journey,
+                policy=self.policy,
                 trigger=trigger,
                 on_batch=on_batch,
             )
@@ -112,7 +116,8 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None) -> Runtim
     engine = engine or make_engine(settings.database_url)
     upgrade_database(engine)
     # Cheap validation first: a typo in sources.yaml or the journey fails before the NLP loads.
-    specs, base_dir = load_sources_file(settings.resolved_sources_file())
+    declared = load_sources_file(settings.resolved_sources_file())
+    specs, base_dir = declared.sources, declared.base_dir
     journey = load_journey(settings.resolved_journey_file())
     enricher = LockedEnricher(
         build_enricher(
@@ -121,6 +126,7 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None) -> Runtim
     )
     with Session(engine) as session:
         register_sources(session, specs=specs)
+    close_all_interrupted_runs(engine)
     # The pipeline's tables (lexicons, phrase matchers, caches) live as long as the
     # process: frozen, they drop out of every full collection, which then scans only
     # the batch being enriched (a full collection 73 -> 14 ms; enrichment +5-10%,
@@ -133,4 +139,9 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None) -> Runtim
         enricher=enricher,
         sources={spec.id: spec for spec in specs},
         base_dir=base_dir,
+        policy=IngestPolicy(
+            scales=declared.scales,
+            occurred_after=settings.occurred_after,
+            future_tolerance=timedelta(days=settings.future_tolerance_days),
+        ),
     )

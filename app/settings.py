@@ -6,12 +6,15 @@ every PaaS and container platform already uses.
 
 from __future__ import annotations
 
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.ingest.policy import DEFAULT_OCCURRED_AFTER
 
 DEFAULT_DATABASE_URL = "sqlite:///./listening_path.db"
 
@@ -54,6 +57,16 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     page_size_max: int = Field(default=500, ge=1, le=10_000)
+    occurred_after: date = Field(
+        default=DEFAULT_OCCURRED_AFTER,
+        description="records dated before this day are rejected (an export's null date)",
+    )
+    future_tolerance_days: float = Field(
+        default=1.0,
+        ge=0,
+        le=3650,
+        description="records dated more than this many days ahead of now are rejected",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from app.db import make_engine, upgrade_database
 
-TABLES = ("segments", "quarantine", "items", "sync_runs", "sources")
+TABLES = ("run_duplicates", "segments", "quarantine", "items", "sync_runs", "sources")
 FIXTURES = Path(__file__).parent / "fixtures"
 DEFAULT_STAGE_KEYS = (
     "discover",

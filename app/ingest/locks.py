@@ -1,8 +1,11 @@
-"""Never two runs of one source at once: a lock per source id.
+"""Never two runs of one source at once: a lock per source id, across processes.
 
-In one process a `threading.Lock` per source suffices; on PostgreSQL a session
-advisory lock also keeps a second process (another replica, a CLI `sync` beside
-the service) from running the same source. SQLite deployments are one process.
+In one process a `threading.Lock` per source; across processes (another replica,
+a CLI `sync` beside `serve`) a PostgreSQL session advisory lock, or on SQLite an
+OS file lock (`filelock`) on a file beside the database. Both are released by
+the operating system or the server when their process dies, so a killed sync
+never leaves its source locked, and whoever holds the lock knows that any run
+of that source still marked `running` belongs to a dead process.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+from filelock import FileLock, Timeout
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -23,9 +28,57 @@ class SourceBusyError(RuntimeError):
     pass
 
 
+def _digest(source_id: str) -> bytes:
+    return hashlib.sha256(f"listening-path:source:{source_id}".encode()).digest()
+
+
 def _advisory_key(source_id: str) -> int:
-    digest = hashlib.sha256(f"listening-path:source:{source_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    return int.from_bytes(_digest(source_id)[:8], "big", signed=True)
+
+
+def sqlite_lock_path(engine: Engine, source_id: str) -> Path | None:
+    """The lock file of a source on a file-backed SQLite database (None in memory)."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(f"{database}-locks") / f"source-{_digest(source_id).hex()[:24]}.lock"
+
+
+def _busy(source_id: str) -> SourceBusyError:
+    return SourceBusyError(f"a sync of source {source_id!r} is already running in another process")
+
+
+@contextmanager
+def _postgres_lock(engine: Engine, source_id: str) -> Iterator[None]:
+    key = _advisory_key(source_id)
+    with engine.connect() as conn:
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+        conn.commit()
+        if not got:
+            raise _busy(source_id)
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            conn.commit()
+
+
+@contextmanager
+def _sqlite_lock(engine: Engine, source_id: str) -> Iterator[None]:
+    path = sqlite_lock_path(engine, source_id)
+    if path is None:  # an in-memory database lives in one process
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise _busy(source_id) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @contextmanager
@@ -35,21 +88,8 @@ def source_lock(engine: Engine, source_id: str) -> Iterator[None]:
     if not lock.acquire(blocking=False):
         raise SourceBusyError(f"a sync of source {source_id!r} is already running")
     try:
-        if engine.dialect.name != "postgresql":
+        across = _postgres_lock if engine.dialect.name == "postgresql" else _sqlite_lock
+        with across(engine, source_id):
             yield
-            return
-        key = _advisory_key(source_id)
-        with engine.connect() as conn:
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
-            conn.commit()
-            if not got:
-                raise SourceBusyError(
-                    f"a sync of source {source_id!r} is already running in another process"
-                )
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                conn.commit()
     finally:
         lock.release()

@@ -1,27 +1,41 @@
 """Sync one source: fetch batches, dedupe, enrich, store — one transaction per batch.
 
-Each batch's items, segments, quarantined records, run counters and the
-source's new cursor are committed together, so a crash between batches loses
-nothing (the cursor never runs ahead of the stored items) and a re-run stores
-nothing twice (dedupe on `(source, external_id)` and on content hash).
+Each batch's new and edited items, their segments, the duplicates it found, its
+quarantined records, the run counters and the source's new cursor are committed
+together, so a crash between batches loses nothing (the cursor never runs ahead
+of the stored items) and a re-run stores nothing twice.
+
+What counts as a duplicate (and nothing else does):
+- a record whose `(source, external_id)` is stored with the same content;
+- a record of a *known* author saying the same words on the same day in the
+  same source as a stored one (a re-export under new ids). Records whose author
+  is unknown are never merged: five anonymous "Good service" are five voices.
+A record whose `(source, external_id)` is stored but whose content changed was
+edited at the source: the stored item is re-enriched and updated in place, its
+segments replaced, and the run counts it as `updated`.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel
 
 from app.db_types import utcnow
-from app.ingest.hashing import content_hash
-from app.ingest.locks import source_lock
-from app.models import Item, QuarantinedRecord, Source, SyncRun
+from app.ingest.hashing import content_hash, quarantine_digest, record_hash
+from app.ingest.locks import SourceBusyError, source_lock
+from app.ingest.policy import MAX_EXTERNAL_ID_CHARS, IngestPolicy
+from app.ingest.sanitize import clean_item, clean_reject
+from app.models import Source, SyncRun
 from connectors.base import Batch, Connector, RawItem, RejectedRecord
 from connectors.errors import ConfigError, ConnectorError, FatalError, RetriableError
 from nlp.enrichment import Enricher, Enrichment, EnrichRequest
@@ -29,10 +43,13 @@ from nlp.journey import Journey
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT_CHARS = 50_000
 ITEMS: Table = SQLModel.metadata.tables["items"]
 SEGMENTS: Table = SQLModel.metadata.tables["segments"]
+QUARANTINE: Table = SQLModel.metadata.tables["quarantine"]
+DUPLICATES: Table = SQLModel.metadata.tables["run_duplicates"]
 MAX_EXCERPT_CHARS = 2_000
+TOP_REASONS = 10
+INTERRUPTED = "interrupted: the process running this sync stopped before it finished"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +59,15 @@ class BatchProgress:
     inserted: int
     duplicates: int
     rejected: int
+    updated: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RejectReason:
+    """One kind of reject in a run: an example reason as given, and how many were alike."""
+
+    reason: str
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,30 +81,73 @@ class SyncResult:
     rejected: int
     ignored_hints: int
     error: str | None
+    updated: int = 0
+    unmapped_hints: int = 0
+    nul_replaced: int = 0
+    reject_reasons: tuple[RejectReason, ...] = ()
 
 
-def _reject_reason(item: RawItem) -> str | None:
-    """Ingest's own checks, on top of the connector's: what the store cannot hold."""
-    if not item.external_id or len(item.external_id) > 512:
-        return "external id is empty or longer than 512 characters"
-    if not item.text or not item.text.strip():
-        return "text is empty"
-    if len(item.text) > MAX_TEXT_CHARS:
-        return f"text is {len(item.text)} characters; the limit is {MAX_TEXT_CHARS}"
-    if item.occurred_at.tzinfo is None:
-        return "occurred_at has no time zone"
-    if item.author_ref is not None and len(item.author_ref) > 256:
-        return "author reference is longer than 256 characters"
-    return None
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
-class _RunCounters:
+def reason_pattern(reason: str) -> str:
+    """Rejects that differ only in the value they quote are one kind of problem."""
+    return _NUMBER.sub("#", _QUOTED.sub("'…'", reason))
+
+
+class _ReasonTally:
+    """Counts rejects by kind, keeping the first reason of each kind as its example."""
+
+    MAX_KINDS = 1_000  # a pathological source cannot grow this without bound
+
     def __init__(self) -> None:
-        self.fetched = 0
-        self.inserted = 0
-        self.duplicates = 0
-        self.rejected = 0
-        self.ignored_hints = 0
+        self.counts: Counter[str] = Counter()
+        self.examples: dict[str, str] = {}
+
+    def add(self, reason: str) -> None:
+        key = reason_pattern(reason)
+        if key not in self.examples:
+            if len(self.examples) >= self.MAX_KINDS:
+                key = "other"
+                self.examples.setdefault(key, "other reasons")
+            else:
+                self.examples[key] = reason
+        self.counts[key] += 1
+
+    def top(self, n: int = TOP_REASONS) -> tuple[RejectReason, ...]:
+        return tuple(RejectReason(self.examples[k], c) for k, c in self.counts.most_common(n))
+
+
+@dataclass
+class _RunCounters:
+    fetched: int = 0
+    inserted: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    ignored_hints: int = 0
+    unmapped_hints: int = 0
+    nul_replaced: int = 0
+    reasons: _ReasonTally = field(default_factory=_ReasonTally)
+
+
+@dataclass(slots=True)
+class _Write:
+    """An item to insert (`item_id` None until inserted) or to update in place."""
+
+    item: RawItem
+    record_hash: str
+    content_hash: str
+    item_id: int | None = None
+    hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Duplicate:
+    external_id: str
+    rule: str  # "external_id" | "content"
+    target: int | _Write  # a stored item id, or a write of this same batch
 
 
 def _store_batch(
@@ -89,13 +158,22 @@ def _store_batch(
     batch: Batch,
     enricher: Enricher,
     journey: Journey,
+    policy: IngestPolicy,
     counters: _RunCounters,
     default_channel: str,
 ) -> None:
-    rejects: list[RejectedRecord] = list(batch.rejected)
+    now = utcnow()
+    rejects: list[RejectedRecord] = []
+    nul_records = 0
+    for record in batch.rejected:
+        cleaned_reject, dirty = clean_reject(record)
+        nul_records += dirty
+        rejects.append(cleaned_reject)
     candidates: list[RawItem] = []
-    for item in batch.items:
-        reason = _reject_reason(item)
+    for raw in batch.items:
+        item, dirty = clean_item(raw)
+        nul_records += dirty
+        reason = policy.reject_reason(item, now=now)
         if reason is None:
             candidates.append(item)
         else:
@@ -103,53 +181,31 @@ def _store_batch(
                 RejectedRecord(
                     reason=reason,
                     excerpt=item.text[:MAX_EXCERPT_CHARS],
-                    external_id=item.external_id,
+                    external_id=item.external_id[:MAX_EXTERNAL_ID_CHARS] or None,
                 )
             )
 
-    # Read phase (short): what do we already hold? Enrichment happens outside any
-    # write transaction so SQLite readers are never blocked behind the NLP.
-    digests = [content_hash(item) for item in candidates]
-    known_ids: set[str] = set()
-    known_hashes: set[str] = set()
-    if candidates:
-        with Session(engine) as session:
-            known_ids.update(
-                session.exec(
-                    select(Item.external_id).where(
-                        Item.source_id == source_id,
-                        col(Item.external_id).in_([i.external_id for i in candidates]),
-                    )
-                ).all()
-            )
-            known_hashes.update(
-                session.exec(
-                    select(Item.content_hash).where(col(Item.content_hash).in_(digests))
-                ).all()
-            )
-
-    fresh: list[tuple[RawItem, str]] = []
-    duplicates = 0
-    for item, digest in zip(candidates, digests, strict=True):
-        if item.external_id in known_ids or digest in known_hashes:
-            duplicates += 1
-            continue
-        known_ids.add(item.external_id)
-        known_hashes.add(digest)
-        fresh.append((item, digest))
-
-    hints: list[str | None] = []
-    ignored_hints = 0
-    for item, _ in fresh:
-        if item.stage_hint is not None and journey.get(item.stage_hint) is None:
+    plan = _plan(engine, source_id, candidates)
+    inserts, updates, duplicates, backfill = (
+        plan.inserts,
+        plan.updates,
+        plan.duplicates,
+        plan.backfill,
+    )
+    ignored_hints = unmapped_hints = 0
+    writes = [*inserts, *updates]
+    for write in writes:
+        hint = write.item.stage_hint
+        if hint is not None and journey.get(hint) is None:
             ignored_hints += 1
-            hints.append(None)
-        else:
-            hints.append(item.stage_hint)
+            hint = None
+        if write.item.hint_value is not None and write.item.stage_hint is None:
+            unmapped_hints += 1
+        write.hint = hint
+    # Enrichment happens outside any write transaction, so SQLite readers are
+    # never blocked behind the NLP.
     enrichments: Sequence[Enrichment] = list(
-        enricher.enrich_many(
-            EnrichRequest(i.text, h) for (i, _), h in zip(fresh, hints, strict=True)
-        )
+        enricher.enrich_many(EnrichRequest(w.item.text, w.hint) for w in writes)
     )
     excerpts = [
         enricher.enrich(r.excerpt[:MAX_EXCERPT_CHARS]).text if r.excerpt.strip() else ""
@@ -157,61 +213,220 @@ def _store_batch(
     ]
 
     with Session(engine, expire_on_commit=False) as session:
-        # Core inserts, not ORM objects: building and flushing an ORM object per
+        # Core statements, not ORM objects: building and flushing an ORM object per
         # item and sentence cost more than the NLP itself (bench/ingest.py).
-        item_rows = [
-            _item_row(source_id, default_channel, item, hint, digest, enrichment)
-            for (item, digest), hint, enrichment in zip(fresh, hints, enrichments, strict=True)
+        new_rows = [
+            _item_row(source_id, default_channel, w, e, now)
+            for w, e in zip(inserts, enrichments[: len(inserts)], strict=True)
         ]
-        item_ids: list[int] = []
-        if item_rows:
+        if new_rows:
             inserted = session.execute(
-                insert(ITEMS).returning(ITEMS.c.id, sort_by_parameter_order=True), item_rows
+                insert(ITEMS).returning(ITEMS.c.id, sort_by_parameter_order=True), new_rows
             )
-            item_ids = [int(row_id) for row_id in inserted.scalars().all()]
+            for write, item_id in zip(inserts, inserted.scalars().all(), strict=True):
+                write.item_id = int(item_id)
+        edited = enrichments[len(inserts) :]
+        if updates:
+            rows = []
+            for write, enrichment in zip(updates, edited, strict=True):
+                row = _item_row(source_id, default_channel, write, enrichment, now)
+                for kept in ("source_id", "external_id", "ingested_at"):
+                    del row[kept]
+                rows.append({"_id": write.item_id, **row})
+            session.execute(
+                update(ITEMS).where(ITEMS.c.id == bindparam("_id")),
+                rows,
+                execution_options={"synchronize_session": False},
+            )
+            session.execute(
+                delete(SEGMENTS).where(SEGMENTS.c.item_id.in_([w.item_id for w in updates]))
+            )
         segment_rows = [
             segment
-            for item_id, item_row, enrichment in zip(item_ids, item_rows, enrichments, strict=True)
-            for segment in _segment_rows(item_id, item_row, enrichment)
+            for write, enrichment in zip(writes, enrichments, strict=True)
+            for segment in _segment_rows(write, source_id, enrichment)
         ]
         if segment_rows:
             session.execute(insert(SEGMENTS), segment_rows)
-        for reject, excerpt in zip(rejects, excerpts, strict=True):
-            session.add(
-                QuarantinedRecord(
-                    source_id=source_id,
-                    run_id=run_id,
-                    external_id=(reject.external_id or None) and reject.external_id[:512],
-                    location=reject.location[:512] if reject.location else None,
-                    reason=reject.reason,
-                    excerpt=excerpt,
-                )
+        if backfill:
+            session.execute(
+                update(ITEMS).where(ITEMS.c.id == bindparam("_id")),
+                [{"_id": item_id, "record_hash": digest} for item_id, digest in backfill],
+                execution_options={"synchronize_session": False},
             )
+        if duplicates:
+            session.execute(
+                insert(DUPLICATES),
+                [
+                    {
+                        "run_id": run_id,
+                        "source_id": source_id,
+                        "external_id": d.external_id,
+                        "rule": d.rule,
+                        "matched_item_id": d.target
+                        if isinstance(d.target, int)
+                        else d.target.item_id,
+                    }
+                    for d in duplicates
+                ],
+            )
+        _quarantine(session, engine, source_id, run_id, rejects, excerpts, now)
         counters.fetched += len(batch.items) + len(batch.rejected)
-        counters.inserted += len(item_rows)
-        counters.duplicates += duplicates
+        counters.inserted += len(inserts)
+        counters.updated += len(updates) + plan.superseded
+        counters.duplicates += len(duplicates)
         counters.rejected += len(rejects)
         counters.ignored_hints += ignored_hints
+        counters.unmapped_hints += unmapped_hints
+        counters.nul_replaced += nul_records
+        for reject in rejects:
+            counters.reasons.add(reject.reason)
         run = session.get(SyncRun, run_id)
         source = session.get(Source, source_id)
         assert run is not None
         assert source is not None
         _copy_counters(run, counters)
         source.cursor = batch.cursor
-        source.updated_at = utcnow()
+        source.updated_at = now
         session.add(run)
         session.add(source)
         session.commit()
 
 
-def _item_row(
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    inserts: list[_Write]
+    updates: list[_Write]
+    duplicates: list[_Duplicate]
+    backfill: list[tuple[int, str]]  # stored items whose record hash is filled in now
+    superseded: int  # later versions of a record already in this batch
+
+
+def _plan(engine: Engine, source_id: str, candidates: list[RawItem]) -> _Plan:
+    """Sort a batch's good records into inserts, in-place updates and duplicates
+    (plus stored items whose record hash predates this rule and is filled in now)."""
+    records = [(item, record_hash(item), content_hash(item)) for item in candidates]
+    by_ext: dict[str, tuple[int, str | None, str]] = {}
+    by_content: dict[str, int] = {}
+    if records:
+        ext_ids = sorted({item.external_id for item, _, _ in records})
+        said = sorted({ch for item, _, ch in records if item.author_ref is not None})
+        with Session(engine) as session:
+            for start in range(0, len(ext_ids), 1_000):
+                for item_id, ext, rh, ch in session.execute(
+                    select(
+                        ITEMS.c.id, ITEMS.c.external_id, ITEMS.c.record_hash, ITEMS.c.content_hash
+                    ).where(
+                        ITEMS.c.source_id == source_id,
+                        ITEMS.c.external_id.in_(ext_ids[start : start + 1_000]),
+                    )
+                ):
+                    by_ext[ext] = (int(item_id), rh, ch)
+            for start in range(0, len(said), 1_000):
+                for item_id, ch in session.execute(
+                    select(ITEMS.c.id, ITEMS.c.content_hash)
+                    .where(
+                        ITEMS.c.source_id == source_id,
+                        ITEMS.c.content_hash.in_(said[start : start + 1_000]),
+                        ITEMS.c.author_ref.is_not(None),
+                    )
+                    .order_by(ITEMS.c.id)
+                ):
+                    by_content.setdefault(ch, int(item_id))
+
+    inserts: list[_Write] = []
+    updates: list[_Write] = []
+    duplicates: list[_Duplicate] = []
+    backfill: list[tuple[int, str]] = []
+    pending: dict[str, _Write] = {}  # by external id, this batch
+    pending_said: dict[str, _Write] = {}  # by content hash, known authors, this batch
+    superseded = 0
+    for item, rh, ch in records:
+        ext = item.external_id
+        earlier = pending.get(ext)
+        if earlier is not None:  # the same record twice in one batch
+            if earlier.record_hash == rh:
+                duplicates.append(_Duplicate(ext, "external_id", earlier))
+            else:  # a later version of it wins, and counts as an update
+                earlier.item, earlier.record_hash, earlier.content_hash = item, rh, ch
+                superseded += 1
+            continue
+        stored = by_ext.get(ext)
+        if stored is not None:
+            item_id, stored_rh, stored_ch = stored
+            if stored_rh == rh or (stored_rh is None and stored_ch == ch):
+                duplicates.append(_Duplicate(ext, "external_id", item_id))
+                if stored_rh is None:
+                    backfill.append((item_id, rh))
+                    by_ext[ext] = (item_id, rh, ch)
+            else:
+                write = _Write(item, rh, ch, item_id=item_id)
+                updates.append(write)
+                pending[ext] = write
+            continue
+        if item.author_ref is not None:
+            match: int | _Write | None = pending_said.get(ch) or by_content.get(ch)
+            if match is not None:
+                duplicates.append(_Duplicate(ext, "content", match))
+                continue
+        write = _Write(item, rh, ch)
+        inserts.append(write)
+        pending[ext] = write
+        if item.author_ref is not None:
+            pending_said[ch] = write
+    return _Plan(inserts, updates, duplicates, backfill, superseded)
+
+
+def _quarantine(
+    session: Session,
+    engine: Engine,
     source_id: str,
-    default_channel: str,
-    item: RawItem,
-    hint: str | None,
-    digest: str,
-    enrichment: Enrichment,
+    run_id: int,
+    rejects: list[RejectedRecord],
+    excerpts: list[str],
+    now: Any,
+) -> None:
+    """Store each reject once per (source, location, reason, excerpt); a reject seen
+    again (its file was read again) only bumps `times_seen` and `last_seen_at`."""
+    rows: dict[str, dict[str, Any]] = {}
+    for reject, excerpt in zip(rejects, excerpts, strict=True):
+        location = reject.location[:512] if reject.location else None
+        digest = quarantine_digest(source_id, location, reject.reason, excerpt)
+        if digest in rows:
+            rows[digest]["times_seen"] += 1
+            continue
+        rows[digest] = {
+            "source_id": source_id,
+            "run_id": run_id,
+            "external_id": (reject.external_id or None)
+            and reject.external_id[:MAX_EXTERNAL_ID_CHARS],
+            "location": location,
+            "reason": reject.reason,
+            "excerpt": excerpt,
+            "digest": digest,
+            "times_seen": 1,
+            "created_at": now,
+            "last_seen_at": now,
+        }
+    if not rows:
+        return
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(QUARANTINE).values(list(rows.values()))
+    statement = statement.on_conflict_do_update(
+        index_elements=["source_id", "digest"],
+        set_={
+            "times_seen": QUARANTINE.c.times_seen + statement.excluded.times_seen,
+            "last_seen_at": statement.excluded.last_seen_at,
+            "run_id": statement.excluded.run_id,
+        },
+    )
+    session.execute(statement)
+
+
+def _item_row(
+    source_id: str, default_channel: str, write: _Write, enrichment: Enrichment, now: Any
 ) -> dict[str, Any]:
+    item = write.item
     return {
         "source_id": source_id,
         "external_id": item.external_id,
@@ -222,33 +437,34 @@ def _item_row(
         "rating_scale": item.rating_scale,
         "author_ref": item.author_ref,
         "attributes": dict(item.attributes),
-        "content_hash": digest,
+        "content_hash": write.content_hash,
+        "record_hash": write.record_hash,
         "sentiment_score": enrichment.sentiment.score,
         "sentiment_label": enrichment.sentiment.label,
         "stage": enrichment.stage.stage,
         "stage_confidence": enrichment.stage.confidence,
         "stage_method": enrichment.stage.method,
         "stage_evidence": list(enrichment.stage.evidence),
-        "stage_hint": hint,
+        "stage_hint": write.hint,
         "themes": list(enrichment.themes),
         "redactions": dict(enrichment.redactions),
         "nlp_version": enrichment.nlp_version[:64],
-        "ingested_at": utcnow(),
+        "ingested_at": now,
+        "updated_at": now,
     }
 
 
-def _segment_rows(
-    item_id: int, item_row: dict[str, Any], enrichment: Enrichment
-) -> list[dict[str, Any]]:
+def _segment_rows(write: _Write, source_id: str, enrichment: Enrichment) -> list[dict[str, Any]]:
+    occurred_at = write.item.occurred_at.astimezone(UTC)
     return [
         {
-            "item_id": item_id,
+            "item_id": write.item_id,
             "idx": seg.index,
             "start": seg.start,
             "end": seg.end,
             "text": seg.text,
-            "occurred_at": item_row["occurred_at"],
-            "source_id": item_row["source_id"],
+            "occurred_at": occurred_at,
+            "source_id": source_id,
             "sentiment_score": seg.sentiment.score,
             "sentiment_label": seg.sentiment.label,
             "stage": seg.stage.stage,
@@ -263,9 +479,46 @@ def _segment_rows(
 def _copy_counters(run: SyncRun, counters: _RunCounters) -> None:
     run.fetched = counters.fetched
     run.inserted = counters.inserted
+    run.updated = counters.updated
     run.duplicates = counters.duplicates
     run.rejected = counters.rejected
     run.ignored_hints = counters.ignored_hints
+    run.unmapped_hints = counters.unmapped_hints
+    run.nul_replaced = counters.nul_replaced
+    run.reject_reasons = [{"reason": r.reason, "count": r.count} for r in counters.reasons.top()]
+
+
+def close_interrupted_runs(engine: Engine, source_id: str) -> int:
+    """Close the runs of `source_id` still marked `running`. Call it only while
+    holding the source's lock: then no live process is running one of them."""
+    table = SyncRun.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(table)
+            .where(table.c.source_id == source_id, table.c.status == "running")
+            .values(status="failed", error=INTERRUPTED, finished_at=utcnow())
+        )
+        return int(result.rowcount or 0)
+
+
+def close_all_interrupted_runs(engine: Engine) -> int:
+    """On start: close every run left `running` by a process that died, skipping
+    sources whose lock another live process holds (their run is real)."""
+    table = SyncRun.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        source_ids = sorted(
+            conn.execute(
+                select(table.c.source_id).where(table.c.status == "running").distinct()
+            ).scalars()
+        )
+    closed = 0
+    for source_id in source_ids:
+        try:
+            with source_lock(engine, source_id):
+                closed += close_interrupted_runs(engine, source_id)
+        except SourceBusyError:
+            continue
+    return closed
 
 
 def _start_run(engine: Engine, source_id: str, trigger: str) -> tuple[int, dict[str, Any] | None]:
@@ -280,9 +533,19 @@ def _start_run(engine: Engine, source_id: str, trigger: str) -> tuple[int, dict[
         return run.id, source.cursor
 
 
+def _all_rejected(counters: _RunCounters) -> str | None:
+    """A run that read records and rejected every one stored nothing: it failed,
+    and says why in the words of its commonest reasons."""
+    if counters.fetched == 0 or counters.rejected < counters.fetched:
+        return None
+    reasons = "; ".join(f"{r.reason} ({r.count:,})" for r in counters.reasons.top(3))
+    return f"{counters.rejected:,} of {counters.fetched:,} records rejected: {reasons}"
+
+
 def _finish_run(
     engine: Engine, run_id: int, source_id: str, counters: _RunCounters, error: str | None
-) -> None:
+) -> str | None:
+    error = error or _all_rejected(counters)
     with Session(engine) as session:
         run = session.get(SyncRun, run_id)
         source = session.get(Source, source_id)
@@ -299,6 +562,7 @@ def _finish_run(
         session.add(run)
         session.add(source)
         session.commit()
+    return error
 
 
 def run_sync(
@@ -308,6 +572,7 @@ def run_sync(
     connector: Connector[Any],
     enricher: Enricher,
     journey: Journey,
+    policy: IngestPolicy | None = None,
     trigger: str = "manual",
     on_batch: Callable[[BatchProgress], None] | None = None,
 ) -> SyncResult:
@@ -317,7 +582,9 @@ def run_sync(
     the source failing, and comes back in the result. Raises `SourceBusyError` when
     the source is already syncing and `LookupError` for an unregistered source.
     """
+    policy = policy or IngestPolicy()
     with source_lock(engine, source_id):
+        close_interrupted_runs(engine, source_id)
         run_id, cursor = _start_run(engine, source_id, trigger)
         counters = _RunCounters()
         error: str | None = None
@@ -330,6 +597,7 @@ def run_sync(
                     batch=batch,
                     enricher=enricher,
                     journey=journey,
+                    policy=policy,
                     counters=counters,
                     default_channel=connector.channel,
                 )
@@ -341,6 +609,7 @@ def run_sync(
                             inserted=counters.inserted,
                             duplicates=counters.duplicates,
                             rejected=counters.rejected,
+                            updated=counters.updated,
                         )
                     )
         except (ConfigError, FatalError) as exc:
@@ -351,16 +620,27 @@ def run_sync(
             error = str(exc)
         except Exception as exc:  # a connector or store bug must not kill the scheduler
             log.exception("sync of %s failed", source_id)
-            error = f"unexpected {type(exc).__name__}: {exc}"
-        _finish_run(engine, run_id, source_id, counters, error)
+            error = f"unexpected {type(exc).__name__}: {_first_line(exc)}"
+        error = _finish_run(engine, run_id, source_id, counters, error)
         return SyncResult(
             run_id=run_id,
             source_id=source_id,
             status="failed" if error else "succeeded",
             fetched=counters.fetched,
             inserted=counters.inserted,
+            updated=counters.updated,
             duplicates=counters.duplicates,
             rejected=counters.rejected,
             ignored_hints=counters.ignored_hints,
+            unmapped_hints=counters.unmapped_hints,
+            nul_replaced=counters.nul_replaced,
+            reject_reasons=counters.reasons.top(),
             error=error,
         )
+
+
+def _first_line(exc: BaseException) -> str:
+    """A database error's text carries its SQL and bound values (customer texts):
+    the run log keeps the first line, the server log the rest."""
+    text = str(exc).strip().splitlines()
+    return text[0][:500] if text else type(exc).__name__

@@ -8,6 +8,7 @@ than the first sync an hour later.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import yaml
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from app.scales import Scales, ScaleSpec
 from connectors.errors import ConnectorError
 from connectors.registry import get_connector_class
 
@@ -61,6 +63,10 @@ class SourcesFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     sources: list[SourceSpec] = Field(default_factory=list)
+    scales: dict[str, ScaleSpec] = Field(
+        default_factory=dict,
+        description="a team's own rating scales, by name: `{min, max, whole_numbers}`",
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> SourcesFile:
@@ -72,9 +78,18 @@ class SourcesFile(BaseModel):
         return self
 
 
-def load_sources_file(path: Path) -> tuple[list[SourceSpec], Path]:
-    """Parse and validate a sources file; returns the specs and the base directory
-    that relative paths in connector configs resolve against."""
+@dataclass(frozen=True, slots=True)
+class DeclaredSources:
+    """A validated sources file: its sources, the rating scales in force, and the
+    directory that relative paths in connector configs resolve against."""
+
+    sources: list[SourceSpec]
+    scales: Scales
+    base_dir: Path
+
+
+def load_sources_file(path: Path) -> DeclaredSources:
+    """Parse and validate a sources file."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
@@ -89,9 +104,20 @@ def load_sources_file(path: Path) -> tuple[list[SourceSpec], Path]:
         )
         raise SourcesFileError(f"{path}: {problems}") from exc
     base_dir = path.resolve().parent
+    try:
+        scales = Scales(parsed.scales)
+    except ValueError as exc:
+        raise SourcesFileError(f"{path}: scales: {exc}") from exc
     for spec in parsed.sources:
         try:
             get_connector_class(spec.kind).from_mapping(spec.config, base_dir=base_dir)
         except ConnectorError as exc:
             raise SourcesFileError(f"{path}: source {spec.id!r}: {exc}") from exc
-    return parsed.sources, base_dir
+        scale = spec.config.get("rating_scale")
+        if isinstance(scale, str) and scales.get(scale) is None:
+            known = ", ".join(scales.names())
+            raise SourcesFileError(
+                f"{path}: source {spec.id!r}: unknown rating_scale {scale!r} (known: {known}); "
+                "declare your own under `scales:` at the top of the file"
+            )
+    return DeclaredSources(sources=list(parsed.sources), scales=scales, base_dir=base_dir)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -177,13 +178,18 @@ def test_unknown_stage_hint_is_ignored_and_counted(
     assert ignored.stage_hint is None
 
 
-def test_same_voice_from_two_sources_is_stored_once(
+def test_a_known_voice_is_one_item_per_source(
     engine: Engine, enricher: Enricher, journey: Journey
 ) -> None:
+    """A known author's same words on the same day are one voice within a source
+    (a re-export under new ids); another source hearing them is another channel's record."""
     add_source(engine, "src")
     add_source(engine, "other")
     item = raw(1, text="The invoice was wrong again this month.")
     sync(engine, ListConnector([([item], [])]), enricher, journey)
+    reexport = replace(item, external_id="new-id-1")
+    again = sync(engine, ListConnector([([item], []), ([reexport], [])]), enricher, journey)
+    assert (again.inserted, again.duplicates) == (0, 1)
     result = run_sync(
         engine,
         source_id="other",
@@ -191,7 +197,7 @@ def test_same_voice_from_two_sources_is_stored_once(
         enricher=enricher,
         journey=journey,
     )
-    assert (result.inserted, result.duplicates) == (0, 1)
+    assert (result.inserted, result.duplicates) == (1, 0)
 
 
 def test_one_source_never_runs_twice_at_once(engine: Engine) -> None:
@@ -242,16 +248,18 @@ def test_another_process_holding_the_source_blocks_a_run(engine: Engine) -> None
         pass
 
 
-def test_repeated_id_within_a_batch_keeps_the_first_with_its_own_hash(
+def test_repeated_id_within_a_batch_keeps_the_later_version(
     engine: Engine, enricher: Enricher, journey: Journey
 ) -> None:
     from app.ingest.hashing import content_hash
 
     add_source(engine)
     first = raw(1, text="The invoice was wrong.")
-    again = raw(1, text="Setup was easy.")  # same external id, other words
-    result = sync(engine, ListConnector([([first, again], [])]), enricher, journey)
-    assert (result.inserted, result.duplicates) == (1, 1)
+    again = raw(1, text="Setup was easy.")  # same external id, other words: an edit
+    same = raw(1, text="Setup was easy.")  # and the edit once more: a duplicate
+    result = sync(engine, ListConnector([([first, again, same], [])]), enricher, journey)
+    assert (result.inserted, result.updated, result.duplicates) == (1, 1, 1)
     with Session(engine) as session:
         stored = session.exec(select(Item)).one()
-    assert stored.content_hash == content_hash(first)
+    assert stored.content_hash == content_hash(again)
+    assert stored.text == "Setup was easy."

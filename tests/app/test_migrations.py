@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from app.db import alembic_config, make_engine, upgrade_database
 from tests.conftest import _postgres_url
 
-TABLES = {"sources", "sync_runs", "items", "segments", "quarantine"}
+TABLES = {"sources", "sync_runs", "items", "segments", "quarantine", "run_duplicates"}
 
 
 def test_upgrade_is_idempotent_and_downgrade_removes_everything(tmp_path) -> None:  # type: ignore[no-untyped-def]
