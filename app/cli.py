@@ -8,12 +8,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlmodel import Session
 
 from app.errors import AppError
-from app.ingest.service import BatchProgress
+from app.ingest.service import BatchProgress, SyncResult
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings
 from app.sources.config import SourcesFileError
@@ -58,7 +59,10 @@ def _runtime(settings: Settings) -> Runtime:
 
 
 def _sync_all(runtime: Runtime, source_ids: list[str]) -> bool:
+    """Sync each source with a progress bar, then print the commonest reject reasons
+    of every run that rejected something; False when any run failed."""
     ok = True
+    reasons: list[SyncResult] = []
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -83,13 +87,19 @@ def _sync_all(runtime: Runtime, source_ids: list[str]) -> bool:
                 ok = False
                 continue
             status = (
-                f"{result.fetched} read, {result.inserted} new, {result.duplicates} dup, "
-                f"{result.rejected} rejected"
+                f"{result.fetched} read, {result.inserted} new, {result.updated} updated, "
+                f"{result.duplicates} dup, {result.rejected} rejected"
             )
             if result.error:
-                status += f" [red]FAILED: {result.error}"
+                status += f" [red]FAILED: {escape(result.error)}"
                 ok = False
             progress.update(task, status=status, total=1, completed=1)
+            if result.reject_reasons:
+                reasons.append(result)
+    for result in reasons:
+        console.print(f"[bold]{result.source_id}[/bold]: top reject reasons (run {result.run_id})")
+        for reason in result.reject_reasons[:5]:
+            console.print(f"  {reason.count:>7,}  {escape(reason.reason)}")
     return ok
 
 

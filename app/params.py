@@ -32,7 +32,21 @@ def parse_moment(value: str | None, *, name: str, end: bool = False) -> datetime
         raise BadRequestError(
             f"'{name}' must be a date (2026-10-31) or an ISO 8601 datetime; got {value!r}"
         ) from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if utc_or_none(parsed) is None:
+        raise BadRequestError(
+            f"'{name}' {value!r} lies outside the years 1 to 9999 once converted to UTC"
+        )
+    return parsed
+
+
+def utc_or_none(moment: datetime) -> datetime | None:
+    """`moment` in UTC, or None when the conversion leaves the years 1-9999
+    (`9999-12-31T23:59:59-23:00` is a valid ISO string that no store can hold)."""
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
 
 
 MAX_ID = 2**31 - 1

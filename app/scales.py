@@ -29,6 +29,7 @@ class Scale:
 
     def problem(self, value: float) -> str | None:
         """Why `value` is not an answer on this scale, or None when it is."""
+        value = float(value)
         if not math.isfinite(value):
             return f"score {value!r} is not a finite number"
         if not self.minimum <= value <= self.maximum:
@@ -41,6 +42,7 @@ class Scale:
 
 
 def _num(value: float) -> str:
+    value = float(value)  # an int has no is_integer() before Python 3.12
     if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(value)

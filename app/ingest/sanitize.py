@@ -10,10 +10,12 @@ looks at it, on both databases, and the run counts the records it cleaned.
 from __future__ import annotations
 
 from dataclasses import replace
+
 from connectors.base import AttributeValue, RawItem, RejectedRecord
 
 NUL = "\x00"
 REPLACEMENT = "\ufffd"  # what a reader sees where the NUL was: something was there
+
 
 def clean(value: str) -> str:
     return value.replace(NUL, REPLACEMENT) if NUL in value else value

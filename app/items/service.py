@@ -23,7 +23,7 @@ from app.items.schemas import (
     StageCall,
 )
 from app.models import Item, Segment
-from app.params import MAX_ID
+from app.params import MAX_ID, utc_or_none
 from nlp.enrichment import UNASSIGNED
 
 
@@ -51,12 +51,16 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         occurred, item_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        moment, last_id = datetime.fromisoformat(occurred), int(item_id)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        moment = datetime.fromisoformat(occurred)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadRequestError(BAD_CURSOR) from exc
-    if moment.tzinfo is None or not 0 < last_id <= MAX_ID:
+    # Only what encode_cursor writes: an integer id (not 5.0, true or "5"), an aware
+    # moment that has a UTC equivalent.
+    if type(item_id) is not int or not 0 < item_id <= MAX_ID:
         raise BadRequestError(BAD_CURSOR)
-    return moment, last_id
+    if moment.tzinfo is None or utc_or_none(moment) is None:
+        raise BadRequestError(BAD_CURSOR)
+    return moment, item_id
 
 
 def _escape_like(text: str) -> str:

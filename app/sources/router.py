@@ -1,15 +1,24 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from app.deps import RuntimeDep, SessionDep
-from app.models import QuarantinedRecord, Source, SyncRun
+from app.models import QuarantinedRecord, RunDuplicate, Source, SyncRun
 from app.params import MAX_ID
 from app.sources import service
-from app.sources.schemas import QuarantinePublic, SourcePublic, SyncRunPublic, redact_config
+from app.sources.schemas import (
+    DuplicatePage,
+    DuplicatePublic,
+    QuarantinePublic,
+    SourcePublic,
+    SyncRunDetail,
+    SyncRunPublic,
+    redact_config,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["sources"])
 
@@ -35,6 +44,10 @@ def _run_out(run: SyncRun) -> SyncRunPublic:
     return SyncRunPublic.model_validate({**run.model_dump(), "source": run.source_id})
 
 
+def _duplicate_out(row: RunDuplicate) -> DuplicatePublic:
+    return DuplicatePublic.model_validate(row.model_dump())
+
+
 def _quarantine_out(row: QuarantinedRecord) -> QuarantinePublic:
     return QuarantinePublic.model_validate({**row.model_dump(), "source": row.source_id})
 
@@ -54,6 +67,59 @@ def list_runs(
     session: SessionDep, source_id: str, limit: Annotated[int, Query(ge=1, le=500)] = 20
 ) -> list[SyncRunPublic]:
     return [_run_out(r) for r in service.list_runs(session, source_id=source_id, limit=limit)]
+
+
+DUPLICATES_PER_PAGE = 100
+
+
+def _duplicates_url(source_id: str, run_id: int, after_id: int, limit: int) -> str:
+    return (
+        f"/api/v1/sources/{quote(source_id, safe='')}/runs/{run_id}/duplicates"
+        f"?after_id={after_id}&limit={limit}"
+    )
+
+
+@router.get(
+    "/sources/{source_id}/runs/{run_id}",
+    response_model=SyncRunDetail,
+    summary="One run: its counters, its commonest reject reasons and the duplicates it found",
+)
+def get_run(
+    session: SessionDep, source_id: str, run_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+) -> SyncRunDetail:
+    run = service.get_run(session, source_id=source_id, run_id=run_id)
+    rows, more = service.list_duplicates(session, run=run, limit=DUPLICATES_PER_PAGE, after_id=None)
+    return SyncRunDetail.model_validate(
+        {
+            **_run_out(run).model_dump(),
+            "duplicate_records": [_duplicate_out(r) for r in rows],
+            "duplicates_next": _duplicates_url(
+                source_id, run_id, rows[-1].id or 0, DUPLICATES_PER_PAGE
+            )
+            if more
+            else None,
+        }
+    )
+
+
+@router.get(
+    "/sources/{source_id}/runs/{run_id}/duplicates",
+    response_model=DuplicatePage,
+    summary="Every record a run counted as a duplicate, with the stored item it matched",
+)
+def list_run_duplicates(
+    session: SessionDep,
+    source_id: str,
+    run_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    limit: Annotated[int, Query(ge=1, le=1000)] = DUPLICATES_PER_PAGE,
+    after_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+) -> DuplicatePage:
+    run = service.get_run(session, source_id=source_id, run_id=run_id)
+    rows, more = service.list_duplicates(session, run=run, limit=limit, after_id=after_id)
+    return DuplicatePage(
+        duplicates=[_duplicate_out(r) for r in rows],
+        next=_duplicates_url(source_id, run_id, rows[-1].id or 0, limit) if more else None,
+    )
 
 
 @router.post(

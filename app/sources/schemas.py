@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 SECRET_WORDS = ("token", "secret", "password", "key", "auth", "credential")
 
@@ -37,6 +37,11 @@ class SourcePublic(BaseModel):
     next_run_at: datetime | None
 
 
+class RejectReasonPublic(BaseModel):
+    reason: str = Field(description="one reject's reason, as an example of its kind")
+    count: int = Field(description="rejects of this kind in the run")
+
+
 class SyncRunPublic(BaseModel):
     id: int
     source: str
@@ -44,12 +49,42 @@ class SyncRunPublic(BaseModel):
     status: str
     started_at: datetime
     finished_at: datetime | None
-    fetched: int
+    fetched: int = Field(description="records read: inserted + updated + duplicates + rejected")
     inserted: int
+    updated: int = Field(description="records already stored whose content changed at the source")
     duplicates: int
     rejected: int
-    ignored_hints: int
+    ignored_hints: int = Field(description="stage hints naming no stage of the journey")
+    unmapped_hints: int = Field(description="hint values (touchpoint, reason, tag) not mapped")
+    nul_replaced: int = Field(description="records whose NUL characters were replaced")
+    reject_reasons: list[RejectReasonPublic] = Field(
+        description="the commonest kinds of reject, most frequent first"
+    )
     error: str | None
+
+
+class DuplicatePublic(BaseModel):
+    id: int
+    external_id: str = Field(description="the record counted as a duplicate")
+    rule: Literal["external_id", "content"] = Field(
+        description="external_id: this record is stored already; content: its known author "
+        "said the same words on the same day in this source"
+    )
+    matched_item_id: int | None = Field(description="the stored item it matched")
+
+
+class SyncRunDetail(SyncRunPublic):
+    duplicate_records: list[DuplicatePublic] = Field(
+        description=f"the first {100} duplicates; page on with `duplicates_next`"
+    )
+    duplicates_next: str | None = Field(
+        description="URL of the next page of duplicates, or null when all are listed"
+    )
+
+
+class DuplicatePage(BaseModel):
+    duplicates: list[DuplicatePublic]
+    next: str | None
 
 
 class QuarantinePublic(BaseModel):
@@ -60,4 +95,6 @@ class QuarantinePublic(BaseModel):
     location: str | None
     reason: str
     excerpt: str
+    times_seen: int = Field(description="runs that met this same reject")
     created_at: datetime
+    last_seen_at: datetime

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, desc, select
 
 from app.db_types import utcnow
 from app.errors import NotFoundError
-from app.models import QuarantinedRecord, Source, SyncRun
+from app.models import QuarantinedRecord, RunDuplicate, Source, SyncRun
 from app.sources.config import SourceSpec
 from connectors.registry import get_connector_class
 
@@ -75,3 +75,22 @@ def list_quarantine(
     if before_id is not None:
         query = query.where(col(QuarantinedRecord.id) < before_id)
     return session.exec(query.order_by(desc(QuarantinedRecord.id)).limit(limit)).all()
+
+
+def get_run(session: Session, *, source_id: str, run_id: int) -> SyncRun:
+    get_source(session, source_id=source_id)
+    run = session.get(SyncRun, run_id)
+    if run is None or run.source_id != source_id:
+        raise NotFoundError(f"source {source_id!r} has no run {run_id}")
+    return run
+
+
+def list_duplicates(
+    session: Session, *, run: SyncRun, limit: int, after_id: int | None
+) -> tuple[Sequence[RunDuplicate], bool]:
+    """A page of a run's duplicates in the order it met them, and whether more follow."""
+    query = select(RunDuplicate).where(RunDuplicate.run_id == run.id)
+    if after_id is not None:
+        query = query.where(col(RunDuplicate.id) > after_id)
+    rows = session.exec(query.order_by(col(RunDuplicate.id)).limit(limit + 1)).all()
+    return rows[:limit], len(rows) > limit

@@ -11,6 +11,7 @@ scans every item) are the next step, tracked in the story issue.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +21,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from app.models import Item, Segment
+from app.scales import Scales
 from app.story.schemas import Phrase, Quote, RatingSummary, SentimentMix, StageStory, Story
 from nlp.enrichment import UNASSIGNED
 from nlp.journey import Journey
@@ -191,7 +193,11 @@ def _stage_story(
     ratings: dict[str, list[float]] = defaultdict(list)
     phrases: dict[str, list[_Voice]] = defaultdict(list)
     for voice in voices.values():
-        if voice.rating is not None and voice.rating_scale:
+        if (
+            voice.rating is not None
+            and voice.rating_scale
+            and _countable(voice.rating, voice.rating_scale)
+        ):
             ratings[voice.rating_scale].append(voice.rating)
         stage_text = " ".join(text for _, text, *_ in voice.texts)
         for theme in set(voice.themes):
@@ -216,6 +222,18 @@ def _stage_story(
         ][:TOP_PHRASES],
         quotes=_quotes(voices),
     )
+
+
+_BUILTIN = Scales()
+MAX_RATING_MAGNITUDE = 1e12
+
+
+def _countable(rating: float, scale: str) -> bool:
+    """Ingest refuses scores outside their scale; rows stored before it did must not
+    break the sums (two NPS answers of 1e308 overflowed `fmean` into a 500)."""
+    if _BUILTIN.get(scale) is not None:
+        return _BUILTIN.admits(rating, scale)
+    return math.isfinite(rating) and abs(rating) <= MAX_RATING_MAGNITUDE
 
 
 def _quotable(text: str) -> bool:
