@@ -61,7 +61,19 @@ def parse_timestamp(value: object) -> datetime:
         raise ValueError(f"unparseable date {value!r} (expected ISO 8601)")
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return to_utc(parsed, value)
+
+
+def to_utc(moment: datetime, value: object) -> datetime:
+    """An aware datetime in UTC; `ValueError` (quoting `value`) when UTC cannot hold it
+    (`9999-12-31T23:00:00-05:00` is in year 10000 in UTC)."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        shown = value.strip() if isinstance(value, str) else str(value)
+        raise ValueError(
+            f"date {shown!r} is out of range once converted to UTC (years 1 to 9999)"
+        ) from None
 
 
 def parse_score(value: object) -> float | None:
@@ -144,9 +156,18 @@ def read_rows(
         yield from _json_rows(text, source, list_key)
 
 
+# The csv module refuses a field over 131,072 characters by default and then cannot
+# find the next row, so one long answer would lose the rest of the file. The whole file
+# is in memory already, so the limit protects nothing here: raise it once, for good
+# (the limit is process-wide; a fixed value avoids threads racing over it).
+_CSV_FIELD_LIMIT = 2**31 - 1
+
+
 def _csv_rows(
     text: str, source: SourceFile, required_columns: Sequence[str]
 ) -> Iterator[Row | RejectedRecord]:
+    if csv.field_size_limit() < _CSV_FIELD_LIMIT:
+        csv.field_size_limit(_CSV_FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     row_no = 1
     try:
@@ -217,6 +238,16 @@ def load_json(text: str, source: SourceFile) -> Any:
             excerpt=excerpt(text[max(0, exc.pos - 200) : exc.pos + 100]),
             location=source.at(f"line {exc.lineno}"),
         ) from exc
+    except (ValueError, RecursionError) as exc:
+        raise RecordError(json_problem(exc), excerpt=excerpt(text), location=source.at()) from exc
+
+
+def json_problem(exc: ValueError | RecursionError) -> str:
+    """The reason for JSON that `json.loads` refuses without a `JSONDecodeError`:
+    an integer over 4,300 digits (ValueError) or nesting too deep (RecursionError)."""
+    if isinstance(exc, RecursionError):
+        return "JSON nested too deeply to read"
+    return f"JSON value cannot be read: {exc}"
 
 
 # --------------------------------------------------------------------------- text
@@ -238,6 +269,15 @@ def split_front_matter(text: str, source: SourceFile) -> tuple[dict[str, Any] | 
     except yaml.YAMLError as exc:
         raise RecordError(
             f"invalid YAML front matter: {str(exc).splitlines()[0]}",
+            excerpt=excerpt(block),
+            location=source.at(),
+        ) from exc
+    except (ValueError, OverflowError, RecursionError) as exc:
+        # PyYAML builds dates and numbers with the stdlib: `date: 2024-02-30` raises
+        # ValueError, not YAMLError
+        raise RecordError(
+            f"invalid value in YAML front matter: {exc or type(exc).__name__} "
+            "(quote it to keep it as text)",
             excerpt=excerpt(block),
             location=source.at(),
         ) from exc

@@ -18,7 +18,7 @@ from connectors.base import (
 )
 from connectors.errors import RecordError
 from connectors.html_text import html_to_text
-from connectors.parsing import as_id, as_text, excerpt, load_json, parse_timestamp
+from connectors.parsing import as_id, as_text, excerpt, json_problem, load_json, parse_timestamp
 
 
 class SocialExportConfig(FileConnectorConfig):
@@ -76,6 +76,11 @@ class SocialExportConnector(FileConnector[SocialExportConfig]):
                     reason=f"invalid JSON line: {exc.msg} at column {exc.colno}",
                     excerpt=excerpt(line),
                     location=source.at(f"line {n}"),
+                )
+                continue
+            except (ValueError, RecursionError) as exc:
+                yield RejectedRecord(
+                    reason=json_problem(exc), excerpt=excerpt(line), location=source.at(f"line {n}")
                 )
                 continue
             yield from self._status(status, source.at(f"line {n}"))
