@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from connectors.errors import FatalError
 from tests.connectors.kit import build, ids, items, rejects, run, write
 
 SURVEY: dict[str, Any] = {
@@ -70,7 +72,7 @@ def test_front_matter_date_overflowing_utc_rejects_only_that_file(
     for batches in (calls, notes):
         (bad,) = rejects(batches)
         assert "out of range once converted to UTC" in bad.reason
-        assert (bad.location or "").endswith("a.txt" if batches is calls else "a.md")
+        assert bad.location == ("a.txt" if batches is calls else "a.md")
 
 
 def test_yaml_impossible_date_is_a_clear_reject(tmp_path: Path) -> None:
@@ -105,3 +107,76 @@ def test_ndjson_line_json_refuses_is_one_reject(tmp_path: Path, line: str) -> No
     (bad,) = rejects(batches)
     assert bad.location == "s.ndjson:line 1"
     assert "JSON" in bad.reason
+
+
+# --------------------------------------------------------------------------- item 11
+
+CALLS = {"path": "calls"}
+
+
+def _calls(tmp_path: Path, **config: Any) -> list[Any]:
+    return run(build("call_notes", {**CALLS, **config}, tmp_path))
+
+
+@pytest.fixture
+def secret(tmp_path: Path) -> Path:
+    """A file outside the source folder, e.g. /etc/passwd."""
+    return write(tmp_path / "outside/passwd.txt", "Customer: root:x:0:0:root:/root:/bin/bash\n")
+
+
+def test_symlink_out_of_the_folder_is_skipped_and_logged(
+    tmp_path: Path, secret: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write(tmp_path / "calls/a.txt", "Customer: my bill is wrong\n")
+    (tmp_path / "calls").joinpath("passwd.txt").symlink_to(secret)
+    (tmp_path / "calls").joinpath("etc").symlink_to(secret.parent, target_is_directory=True)
+    for follow in (False, True):
+        caplog.clear()
+        batches = _calls(tmp_path, follow_symlinks=follow)
+        assert ids(batches) == ["a"]
+        assert rejects(batches) == []
+        assert "root:x" not in repr(batches)
+        assert list(batches[-1].cursor["files"]) == ["a.txt"]
+        assert "skipped symbolic link passwd.txt" in caplog.text
+        assert "skipped symbolic link etc" in caplog.text
+        assert str(tmp_path) not in caplog.text
+
+
+def test_follow_symlinks_reads_links_inside_the_root(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write(tmp_path / "calls/real/a.txt", "Customer: my bill is wrong\n")
+    (tmp_path / "calls/alias.txt").symlink_to(tmp_path / "calls/real/a.txt")
+    (tmp_path / "calls/real/loop").symlink_to(tmp_path / "calls", target_is_directory=True)
+    assert list(_calls(tmp_path)[-1].cursor["files"]) == ["real/a.txt"]
+    caplog.clear()
+    followed = _calls(tmp_path, follow_symlinks=True)
+    assert list(followed[-1].cursor["files"]) == ["alias.txt", "real/a.txt"]
+    assert "skipped symbolic link real/loop: its folder is read already" in caplog.text
+
+
+def test_symlinked_file_named_by_path_is_fatal_unless_followed(
+    tmp_path: Path, secret: Path
+) -> None:
+    write(tmp_path / "calls/a.txt", "Customer: my bill is wrong\n")
+    (tmp_path / "calls/b.txt").symlink_to(tmp_path / "calls/a.txt")
+    (tmp_path / "calls/c.txt").symlink_to(secret)
+    with pytest.raises(FatalError, match="symbolic link.*follow_symlinks: true") as info:
+        _calls(tmp_path, path="calls/b.txt")
+    assert str(tmp_path) not in str(info.value)
+    assert ids(_calls(tmp_path, path="calls/b.txt", follow_symlinks=True)) == ["b"]
+    with pytest.raises(FatalError, match="outside its folder"):
+        _calls(tmp_path, path="calls/c.txt", follow_symlinks=True)
+
+
+def test_glob_skips_symlinks_too(tmp_path: Path, secret: Path) -> None:
+    write(tmp_path / "calls/a.txt", "Customer: my bill is wrong\n")
+    (tmp_path / "calls/passwd.txt").symlink_to(secret)
+    assert ids(_calls(tmp_path, path="calls/*.txt")) == ["a"]
+    assert ids(_calls(tmp_path, path="calls/*.txt", follow_symlinks=True)) == ["a"]
+
+
+def test_fifo_is_not_read(tmp_path: Path) -> None:
+    write(tmp_path / "calls/a.txt", "Customer: my bill is wrong\n")
+    os.mkfifo(tmp_path / "calls/pipe.txt")
+    assert ids(_calls(tmp_path)) == ["a"]
