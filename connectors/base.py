@@ -13,6 +13,7 @@ so a kind only turns one decoded file into a stream of `RawItem`s and
 
 from __future__ import annotations
 
+import codecs
 import fnmatch
 import hashlib
 import logging
@@ -25,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from connectors.errors import FatalError, RecordError
 
@@ -154,14 +155,84 @@ class FileConnectorConfig(ConnectorConfig):
         le=10_000,
         description="Records (items + rejects) per batch, i.e. per ingest transaction.",
     )
+    encoding: str = Field(
+        default="auto",
+        description="`auto` (default): a byte-order mark decides (UTF-8, UTF-16 LE/BE, "
+        "UTF-32), else UTF-8, else (not UTF-8) cp1252 as Excel writes on Western Windows, "
+        "or latin-1 where cp1252 has no character; or a codec name such as `utf-16`, "
+        "`cp1252`, `latin-1`, `shift_jis`.",
+    )
     follow_symlinks: bool = Field(
         default=False,
         description="Read files (and folders) that are symbolic links, as long as their "
         "target lies under the path's root too; by default symlinks are skipped (and logged).",
     )
 
+    @field_validator("encoding")
+    @classmethod
+    def _known_codec(cls, value: str) -> str:
+        name = value.strip().lower()
+        if name == "auto":
+            return name
+        try:
+            b"a".decode(name, "ignore")  # refuses bytes-to-bytes codecs (base64, zlib) too
+        except LookupError:
+            raise ValueError(
+                f"unknown text encoding {value!r}; use auto, or a codec name such as "
+                "utf-8, utf-16, cp1252, latin-1"
+            ) from None
+        return codecs.lookup(name).name
+
 
 FileConfigT = TypeVar("FileConfigT", bound=FileConnectorConfig)
+
+
+_BOMS = (  # UTF-32 LE first: its mark starts with UTF-16 LE's
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode(data: bytes, encoding: str) -> tuple[str, str]:
+    """`(text, codec used)`: text without its BOM. Raises `UnicodeDecodeError`.
+
+    `auto`: a byte-order mark decides (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE); without
+    one, strict UTF-8; a file that is not UTF-8 is cp1252 (what Excel writes on
+    Western Windows), or latin-1 when cp1252 has no character for one of its bytes
+    (latin-1 decodes anything). Any other value is a codec name.
+    """
+    if encoding != "auto":
+        codec = "utf-8-sig" if encoding == "utf-8" else encoding
+        return data.decode(codec).removeprefix("\ufeff"), encoding
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data.decode(codec), codec
+    for codec in ("utf-8", "cp1252"):
+        try:
+            return data.decode(codec), codec
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1"), "latin-1"
+
+
+def _nul_guess(data: bytes) -> str:
+    """What a file with NUL bytes probably is, from where its NULs fall."""
+    head = data[:4096]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd > 3 * even and odd >= len(head) // 4:
+        return "UTF-16 LE without a byte-order mark"
+    if even > 3 * odd and even >= len(head) // 4:
+        return "UTF-16 BE without a byte-order mark"
+    return "UTF-16/32 without a byte-order mark, or not a text file"
+
+
+def _printable(text: str) -> str:
+    """An excerpt of a mis-decoded file: no NUL characters, at most 500 characters."""
+    text = text.replace("\x00", "")
+    return text if len(text) <= 500 else text[:499] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +303,8 @@ class FileConnector(Connector[FileConfigT]):
         Yield a `RejectedRecord` for a bad record and go on. Raise `RecordError`
         when the rest of the file cannot be read (invalid JSON, broken CSV): it
         becomes the file's last record. The base never calls this for a file that
-        is not valid UTF-8, and `text` has its BOM removed and "\n" line ends.
+        cannot decode (see `decode`) or that decodes to NUL characters, and `text`
+        has its BOM removed and "\n" line ends.
         """
 
     # -- path resolution ---------------------------------------------------------
@@ -427,17 +499,32 @@ class FileConnector(Connector[FileConfigT]):
     def _records(self, data: bytes, source: SourceFile) -> Iterator[RawItem | RejectedRecord]:
         """Decode and parse one file; no exception from the parser escapes."""
         try:
-            text = data.decode("utf-8-sig")
+            text, codec = decode(data, self.config.encoding)
         except UnicodeDecodeError as exc:
+            name = "UTF-8" if exc.encoding.replace("_", "-").startswith("utf-8") else exc.encoding
             yield RejectedRecord(
                 reason=(
-                    f"file is not valid UTF-8 ({exc.reason} at byte {exc.start}); "
-                    "re-export it as UTF-8"
+                    f"file is not valid {name} ({exc.reason} at byte {exc.start}); set "
+                    "`encoding` to the file's encoding (e.g. cp1252, utf-16) or re-export "
+                    "it as UTF-8"
                 ),
-                excerpt=data[max(0, exc.start - 60) : exc.start + 60].decode(
-                    "utf-8", errors="backslashreplace"
+                excerpt=_printable(
+                    data[max(0, exc.start - 60) : exc.start + 60].decode(
+                        "utf-8", errors="backslashreplace"
+                    )
                 ),
                 location=source.at(f"byte {exc.start}"),
+            )
+            return
+        if "\x00" in text:  # never text: UTF-16/32 read as something else, or binary
+            yield RejectedRecord(
+                reason=(
+                    f"file holds NUL characters once decoded as {codec}: it looks like "
+                    f"{_nul_guess(data)}; set `encoding` (e.g. utf-16-le) or re-export it "
+                    "as UTF-8"
+                ),
+                excerpt=_printable(text[:1000]),
+                location=source.at(),
             )
             return
         text = text.replace("\r\n", "\n").replace("\r", "\n")  # parsers see "\n" only

@@ -18,7 +18,7 @@ from connectors.base import (
     RejectedRecord,
     SourceFile,
 )
-from connectors.errors import FatalError, RecordError
+from connectors.errors import ConfigError, FatalError, RecordError
 from connectors.parsing import parse_score, parse_timestamp
 from tests.connectors.kit import ids, rejects, run, write
 
@@ -59,8 +59,9 @@ def _reset_spy() -> None:
     LinesConnector.parsed = []
 
 
-def lines(base: Path, path: str = ".", batch_size: int = 200) -> LinesConnector:
-    conn = LinesConnector.from_mapping({"path": path, "batch_size": batch_size}, base_dir=base)
+def lines(base: Path, path: str = ".", batch_size: int = 200, **config: Any) -> LinesConnector:
+    raw = {"path": path, "batch_size": batch_size, **config}
+    conn = LinesConnector.from_mapping(raw, base_dir=base)
     assert isinstance(conn, LinesConnector)
     return conn
 
@@ -283,10 +284,10 @@ def test_parser_error_text_holds_no_host_path(tmp_path: Path) -> None:
     )
 
 
-def test_undecodable_file_is_one_reject(tmp_path: Path) -> None:
+def test_file_not_in_the_configured_encoding_is_one_reject(tmp_path: Path) -> None:
     write(tmp_path / "a.txt", b"ok line\n\xff\xfe broken \x81\n")
     write(tmp_path / "b.txt", "fine\n")
-    batches = run(lines(tmp_path))
+    batches = run(lines(tmp_path, encoding="utf-8"))
     assert local_ids(batches) == ["fine"]
     (bad,) = rejects(batches)
     assert bad.reason.startswith("file is not valid UTF-8 (invalid start byte at byte 8)")
@@ -299,6 +300,46 @@ def test_undecodable_file_is_one_reject(tmp_path: Path) -> None:
 def test_bom_is_stripped(tmp_path: Path) -> None:
     write(tmp_path / "a.txt", "\ufefffirst\n".encode())
     assert local_ids(run(lines(tmp_path))) == ["first"]
+    assert local_ids(run(lines(tmp_path, encoding="UTF8"))) == ["first"]
+
+
+@pytest.mark.parametrize("codec", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_auto_encoding_follows_the_byte_order_mark(tmp_path: Path, codec: str) -> None:
+    data = "Caf\u00e9 cr\u00e8me \u2013 \u20ac5\r\n\u00e7a va\n".encode(codec)
+    if codec in ("utf-16-le", "utf-16-be"):  # these codecs write no mark: add it
+        data = "\ufeff".encode(codec) + data
+    write(tmp_path / "a.txt", data)
+    batches = run(lines(tmp_path))
+    assert local_ids(batches) == ["Caf\u00e9 cr\u00e8me \u2013 \u20ac5", "\u00e7a va"]
+    assert rejects(batches) == []
+
+
+def test_auto_encoding_reads_excel_cp1252_then_latin1(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "Caf\u00e9 \u2013 \u20ac5 \u2019\n".encode("cp1252"))
+    write(tmp_path / "b.txt", b"\x81 Caf\xe9\n")  # 0x81: no cp1252 character
+    assert local_ids(run(lines(tmp_path))) == ["Caf\u00e9 \u2013 \u20ac5 \u2019", "\x81 Caf\u00e9"]
+
+
+def test_utf16_without_mark_is_one_reject_without_nul(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "hello there\nsecond line\n".encode("utf-16-le"))
+    write(tmp_path / "b.txt", "fine\n")
+    batches = run(lines(tmp_path))
+    assert local_ids(batches) == ["fine"]
+    (bad,) = rejects(batches)
+    assert "NUL" in bad.reason
+    assert "UTF-16 LE without a byte-order mark" in bad.reason
+    assert "set `encoding`" in bad.reason
+    assert "\x00" not in bad.excerpt
+    assert "hello there" in bad.excerpt
+    assert bad.location == "a.txt"
+    told = run(lines(tmp_path, "a.txt", encoding="utf-16-le"))
+    assert local_ids(told) == ["hello there", "second line"]
+
+
+@pytest.mark.parametrize("encoding", ["klingon", "base64", ""])
+def test_unknown_encoding_is_a_config_error(tmp_path: Path, encoding: str) -> None:
+    with pytest.raises(ConfigError, match="unknown text encoding"):
+        lines(tmp_path, encoding=encoding)
 
 
 # --------------------------------------------------------------------------- values
