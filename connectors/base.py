@@ -24,11 +24,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from connectors.errors import FatalError, RecordError
+
+if TYPE_CHECKING:
+    from connectors.parsing import DateReader
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +166,21 @@ class FileConnectorConfig(ConnectorConfig):
         "or latin-1 where cp1252 has no character; or a codec name such as `utf-16`, "
         "`cp1252`, `latin-1`, `shift_jis`.",
     )
+    date_format: str | None = Field(
+        default=None,
+        description="strptime pattern of the source's dates, e.g. `%d/%m/%Y %H:%M`; tried "
+        "first, ISO 8601 is still accepted.",
+    )
+    dayfirst: bool = Field(
+        default=False,
+        description="Read dates that are not ISO 8601 as day-first (`21/04/2018 20:09`, "
+        "`5 Apr 2018`) with python-dateutil; ISO 8601 is tried first.",
+    )
+    timezone: str = Field(
+        default="UTC",
+        description="IANA time zone (e.g. `Europe/London`) of times without an offset, "
+        "and of dates alone (midnight there); times are stored in UTC.",
+    )
     follow_symlinks: bool = Field(
         default=False,
         description="Read files (and folders) that are symbolic links, as long as their "
@@ -182,6 +201,39 @@ class FileConnectorConfig(ConnectorConfig):
                 "utf-8, utf-16, cp1252, latin-1"
             ) from None
         return codecs.lookup(name).name
+
+    @field_validator("date_format")
+    @classmethod
+    def _a_pattern(cls, value: str | None) -> str | None:
+        if value is not None and "%" not in value:
+            raise ValueError(
+                f"date_format {value!r} has no strftime directive; write it like %d/%m/%Y %H:%M"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as UTC, "
+                "Europe/London or America/New_York"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_date_style(self) -> Self:
+        if self.date_format is not None and self.dayfirst:
+            raise ValueError("set date_format or dayfirst, not both")
+        return self
+
+    def date_reader(self) -> DateReader:
+        """The reader of this source's dates (`connectors.parsing.DateReader`)."""
+        from connectors.parsing import DateReader  # parsing imports this module
+
+        return DateReader(self.date_format, self.dayfirst, ZoneInfo(self.timezone))
 
 
 FileConfigT = TypeVar("FileConfigT", bound=FileConnectorConfig)
@@ -295,6 +347,12 @@ class FileConnector(Connector[FileConfigT]):
 
     extensions: ClassVar[tuple[str, ...]]
     """Lower-case file suffixes (with the dot) this kind reads."""
+
+    def __init__(self, config: FileConfigT, *, base_dir: Path) -> None:
+        super().__init__(config, base_dir=base_dir)
+        self.read_date = config.date_reader()
+        """Every date of this source goes through this (`date_format`, `dayfirst`,
+        `timezone`): `ValueError` with a reason for a bad one."""
 
     @abstractmethod
     def parse_file(self, text: str, source: SourceFile) -> Iterator[RawItem | RejectedRecord]:

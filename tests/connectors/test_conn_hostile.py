@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from connectors.errors import FatalError
+from connectors.errors import ConfigError, FatalError
 from tests.connectors.kit import build, ids, items, rejects, run, write
 
 SURVEY: dict[str, Any] = {
@@ -180,3 +181,108 @@ def test_fifo_is_not_read(tmp_path: Path) -> None:
     write(tmp_path / "calls/a.txt", "Customer: my bill is wrong\n")
     os.mkfifo(tmp_path / "calls/pipe.txt")
     assert ids(_calls(tmp_path)) == ["a"]
+
+
+# --------------------------------------------------------------------------- item 12
+
+TELECOM = "id,at,text\nr1,21/04/2018 20:09,Line dropped again\nr2,2018-04-05,Fine\n"
+
+
+def test_day_first_export_is_quarantined_with_a_fix_by_default(tmp_path: Path) -> None:
+    write(tmp_path / "s.csv", TELECOM)
+    batches = run(build("survey_file", SURVEY, tmp_path))
+    assert ids(batches) == ["r2:text"]
+    (bad,) = rejects(batches)
+    assert bad.reason == (
+        "unparseable date '21/04/2018 20:09' (expected ISO 8601; set date_format or dayfirst)"
+        " in column 'at'"
+    )
+
+
+@pytest.mark.parametrize(
+    "style", [{"date_format": "%d/%m/%Y %H:%M"}, {"dayfirst": True}], ids=["format", "dayfirst"]
+)
+def test_day_first_dates_with_date_format_or_dayfirst(tmp_path: Path, style: Any) -> None:
+    write(tmp_path / "s.csv", TELECOM)
+    batches = run(build("survey_file", {**SURVEY, **style}, tmp_path))
+    assert rejects(batches) == []
+    first, second = items(batches)
+    assert first.occurred_at == datetime(2018, 4, 21, 20, 9, tzinfo=UTC)
+    assert second.occurred_at == datetime(2018, 4, 5, tzinfo=UTC)  # ISO: not 4 May
+    assert first.occurred_at.tzinfo is UTC
+
+
+def test_timezone_applies_to_times_without_offset(tmp_path: Path) -> None:
+    write(
+        tmp_path / "s.csv",
+        "id,at,text\nr1,21/04/2018 20:09,BST\nr2,21/01/2018 20:09,GMT\n"
+        "r3,2018-04-21T20:09:00+02:00,offset wins\nr4,21/04/2018,date alone\n",
+    )
+    config = {**SURVEY, "dayfirst": True, "timezone": "Europe/London"}
+    got = [i.occurred_at for i in items(run(build("survey_file", config, tmp_path)))]
+    assert got == [
+        datetime(2018, 4, 21, 19, 9, tzinfo=UTC),
+        datetime(2018, 1, 21, 20, 9, tzinfo=UTC),
+        datetime(2018, 4, 21, 18, 9, tzinfo=UTC),
+        datetime(2018, 4, 20, 23, 0, tzinfo=UTC),  # midnight in London
+    ]
+    assert all(t.tzinfo is UTC for t in got)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("21/04", "incomplete date '21/04': it needs a day, a month and a year"),
+        ("21/04/2018 20:09 EST", "unknown time zone 'EST'"),
+        ("someday", "unparseable date 'someday' (expected a day-first date or ISO 8601)"),
+    ],
+)
+def test_dayfirst_refuses_what_dateutil_would_guess(
+    tmp_path: Path, value: str, reason: str
+) -> None:
+    write(tmp_path / "s.csv", f"id,at,text\nr1,{value},lost\nr2,2018/04/05,kept\n")
+    batches = run(build("survey_file", {**SURVEY, "dayfirst": True}, tmp_path))
+    assert [i.occurred_at for i in items(batches)] == [datetime(2018, 4, 5, tzinfo=UTC)]
+    (bad,) = rejects(batches)
+    assert reason in bad.reason
+
+
+def test_date_format_mismatch_says_what_was_expected(tmp_path: Path) -> None:
+    write(tmp_path / "s.csv", "id,at,text\nr1,2018.04.21,lost\n")
+    (bad,) = rejects(run(build("survey_file", {**SURVEY, "date_format": "%d/%m/%Y"}, tmp_path)))
+    assert "expected date_format '%d/%m/%Y' or ISO 8601" in bad.reason
+
+
+def test_every_file_kind_reads_configured_dates(tmp_path: Path) -> None:
+    style = {"dayfirst": True, "timezone": "Europe/Paris"}
+    write(tmp_path / "calls/a.csv", "call_id,started_at,notes\nc1,21/04/2018 20:09,Slow line\n")
+    write(tmp_path / "calls/b.txt", "---\ndate: 21/04/2018 20:09\n---\nCustomer: Slow line\n")
+    write(tmp_path / "calls/c.txt", "---\ndate: 2018-04-21 20:09:00\n---\nCustomer: YAML\n")
+    write(tmp_path / "notes/a.md", "---\ndate: 21/04/2018 20:09\n---\nA long enough paragraph.\n")
+    status = {"id": "1", "created_at": "21/04/2018 20:09", "content": "Slow line"}
+    write(tmp_path / "social/a.ndjson", json.dumps(status) + "\n")
+    expected = datetime(2018, 4, 21, 18, 9, tzinfo=UTC)
+    for kind, folder, count in [
+        ("call_notes", "calls", 3),
+        ("ethnography", "notes", 1),
+        ("social_export", "social", 1),
+    ]:
+        batches = run(build(kind, {"path": folder, **style}, tmp_path))
+        assert rejects(batches) == []
+        assert [i.occurred_at for i in items(batches)] == [expected] * count
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"timezone": "Mars/Olympus"}, "unknown time zone 'Mars/Olympus'"),
+        ({"timezone": "../../etc/passwd"}, "unknown time zone"),
+        ({"date_format": "dd/mm/yyyy"}, "has no strftime directive"),
+        ({"date_format": "%d/%m/%Y", "dayfirst": True}, "set date_format or dayfirst, not both"),
+    ],
+)
+def test_date_settings_are_checked_at_config_load(
+    tmp_path: Path, config: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        build("survey_file", {**SURVEY, **config}, tmp_path)
