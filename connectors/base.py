@@ -13,19 +13,26 @@ so a kind only turns one decoded file into a stream of `RawItem`s and
 
 from __future__ import annotations
 
-import glob
+import codecs
+import fnmatch
 import hashlib
 import logging
+import os
+import stat
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from connectors.errors import FatalError, RecordError
+
+if TYPE_CHECKING:
+    from connectors.parsing import DateReader
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +148,8 @@ class FileConnectorConfig(ConnectorConfig):
         description=(
             "A file, a folder (every matching file in it, sorted, recursively; hidden "
             "files skipped) or a glob. Relative paths resolve against the directory "
-            "of the sources file."
+            "of the sources file. Only files under the path's root (the folder, the "
+            "file's own folder, or the glob's fixed leading folder) are read."
         ),
         min_length=1,
     )
@@ -151,9 +159,132 @@ class FileConnectorConfig(ConnectorConfig):
         le=10_000,
         description="Records (items + rejects) per batch, i.e. per ingest transaction.",
     )
+    encoding: str = Field(
+        default="auto",
+        description="`auto` (default): a byte-order mark decides (UTF-8, UTF-16 LE/BE, "
+        "UTF-32), else UTF-8, else (not UTF-8) cp1252 as Excel writes on Western Windows, "
+        "or latin-1 where cp1252 has no character; or a codec name such as `utf-16`, "
+        "`cp1252`, `latin-1`, `shift_jis`.",
+    )
+    date_format: str | None = Field(
+        default=None,
+        description="strptime pattern of the source's dates, e.g. `%d/%m/%Y %H:%M`; tried "
+        "first, ISO 8601 is still accepted.",
+    )
+    dayfirst: bool = Field(
+        default=False,
+        description="Read dates that are not ISO 8601 as day-first (`21/04/2018 20:09`, "
+        "`5 Apr 2018`) with python-dateutil; ISO 8601 is tried first.",
+    )
+    timezone: str = Field(
+        default="UTC",
+        description="IANA time zone (e.g. `Europe/London`) of times without an offset, "
+        "and of dates alone (midnight there); times are stored in UTC.",
+    )
+    follow_symlinks: bool = Field(
+        default=False,
+        description="Read files (and folders) that are symbolic links, as long as their "
+        "target lies under the path's root too; by default symlinks are skipped (and logged).",
+    )
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_codec(cls, value: str) -> str:
+        name = value.strip().lower()
+        if name == "auto":
+            return name
+        try:
+            b"a".decode(name, "ignore")  # refuses bytes-to-bytes codecs (base64, zlib) too
+        except LookupError:
+            raise ValueError(
+                f"unknown text encoding {value!r}; use auto, or a codec name such as "
+                "utf-8, utf-16, cp1252, latin-1"
+            ) from None
+        return codecs.lookup(name).name
+
+    @field_validator("date_format")
+    @classmethod
+    def _a_pattern(cls, value: str | None) -> str | None:
+        if value is not None and "%" not in value:
+            raise ValueError(
+                f"date_format {value!r} has no strftime directive; write it like %d/%m/%Y %H:%M"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as UTC, "
+                "Europe/London or America/New_York"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_date_style(self) -> Self:
+        if self.date_format is not None and self.dayfirst:
+            raise ValueError("set date_format or dayfirst, not both")
+        return self
+
+    def date_reader(self) -> DateReader:
+        """The reader of this source's dates (`connectors.parsing.DateReader`)."""
+        from connectors.parsing import DateReader  # parsing imports this module
+
+        return DateReader(self.date_format, self.dayfirst, ZoneInfo(self.timezone))
 
 
 FileConfigT = TypeVar("FileConfigT", bound=FileConnectorConfig)
+
+
+_BOMS = (  # UTF-32 LE first: its mark starts with UTF-16 LE's
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode(data: bytes, encoding: str) -> tuple[str, str]:
+    """`(text, codec used)`: text without its BOM. Raises `UnicodeDecodeError`.
+
+    `auto`: a byte-order mark decides (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE); without
+    one, strict UTF-8; a file that is not UTF-8 is cp1252 (what Excel writes on
+    Western Windows), or latin-1 when cp1252 has no character for one of its bytes
+    (latin-1 decodes anything). Any other value is a codec name.
+    """
+    if encoding != "auto":
+        codec = "utf-8-sig" if encoding == "utf-8" else encoding
+        return data.decode(codec).removeprefix("\ufeff"), encoding
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data.decode(codec), codec
+    for codec in ("utf-8", "cp1252"):
+        try:
+            return data.decode(codec), codec
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1"), "latin-1"
+
+
+def _nul_guess(data: bytes) -> str:
+    """What a file with NUL bytes probably is, from where its NULs fall."""
+    head = data[:4096]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd > 3 * even and odd >= len(head) // 4:
+        return "UTF-16 LE without a byte-order mark"
+    if even > 3 * odd and even >= len(head) // 4:
+        return "UTF-16 BE without a byte-order mark"
+    return "UTF-16/32 without a byte-order mark, or not a text file"
+
+
+def _printable(text: str) -> str:
+    """An excerpt of a mis-decoded file: no NUL characters, at most 500 characters."""
+    text = text.replace("\x00", "")
+    return text if len(text) <= 500 else text[:499] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,13 +292,28 @@ class SourceFile:
     """One file being read: where it is, its cursor key and its fingerprint."""
 
     path: Path
-    relpath: str  # cursor key and location prefix: relative to base_dir when inside it
+    relpath: str  # cursor key and location prefix: relative to the source's root, POSIX
     sha256: str
     modified_at: datetime  # the file's modification time, UTC
 
     def at(self, where: str | None = None) -> str:
         """A `RejectedRecord.location`: `"calls.csv:row 17"` or just `"calls.csv"`."""
         return f"{self.relpath}:{where}" if where else self.relpath
+
+    @property
+    def default_id(self) -> str:
+        """The file's id when its content names none: its path relative to the source's
+        root without the suffix (`"a/call"` for `a/call.txt`; the stem at the root)."""
+        return PurePosixPath(self.relpath).with_suffix("").as_posix()
+
+
+@dataclass(frozen=True, slots=True)
+class FoundFile:
+    """A file `path` names: where it is, and its path relative to the source's root."""
+
+    path: Path
+    relpath: str
+    legacy_key: str  # its cursor key before keys were relative to the root
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +330,8 @@ class FileConnector(Connector[FileConfigT]):
 
         {"files": {"<relpath>": {"sha256": "<hex>", "done": <n>, "complete": <bool>}}}
 
-    `done` counts the records (items and rejects) of that file delivered so far;
+    `relpath` is relative to the source's root (see `resolve_files`). `done`
+    counts the records (items and rejects) of that file delivered so far;
     `complete` says the file was read to its end. On the next fetch an unchanged
     complete file is skipped, an unchanged incomplete one resumes after record
     `done`, and a changed one (new sha256) is read again from its start (ingest's
@@ -193,10 +340,19 @@ class FileConnector(Connector[FileConfigT]):
     no longer matched by `path` are dropped. When the last files read yield
     nothing (empty files) or entries were dropped, one final batch with no records
     carries the new cursor; a fetch with nothing new yields no batch at all.
+
+    Nothing a connector returns holds a host path: locations and cursor keys are
+    relative to the root, and error messages quote `path` as configured.
     """
 
     extensions: ClassVar[tuple[str, ...]]
     """Lower-case file suffixes (with the dot) this kind reads."""
+
+    def __init__(self, config: FileConfigT, *, base_dir: Path) -> None:
+        super().__init__(config, base_dir=base_dir)
+        self.read_date = config.date_reader()
+        """Every date of this source goes through this (`date_format`, `dayfirst`,
+        `timezone`): `ValueError` with a reason for a bad one."""
 
     @abstractmethod
     def parse_file(self, text: str, source: SourceFile) -> Iterator[RawItem | RejectedRecord]:
@@ -205,72 +361,128 @@ class FileConnector(Connector[FileConfigT]):
         Yield a `RejectedRecord` for a bad record and go on. Raise `RecordError`
         when the rest of the file cannot be read (invalid JSON, broken CSV): it
         becomes the file's last record. The base never calls this for a file that
-        is not valid UTF-8, and `text` has its BOM removed and "\n" line ends.
+        cannot decode (see `decode`) or that decodes to NUL characters, and `text`
+        has its BOM removed and "\n" line ends.
         """
 
     # -- path resolution ---------------------------------------------------------
 
-    def resolve_files(self) -> list[Path]:
-        """The files `path` names, filtered by `extensions`, in a stable order."""
+    def resolve_files(self) -> list[FoundFile]:
+        """The files `path` names, filtered by `extensions`, in a stable order.
+
+        The root is the folder `path` names, a file's own folder, or a glob's fixed
+        leading folder. Only regular files whose real path lies under the root are
+        read; symlinks are skipped (with a logged warning) unless `follow_symlinks`,
+        and even then one whose target lies outside the root is skipped.
+        """
         raw = self.config.path
-        target = Path(raw).expanduser()
-        if not target.is_absolute():
-            target = self.base_dir / target
+        raw_path = Path(raw).expanduser()
+        base = raw_path if raw_path.is_absolute() else self.base_dir / raw_path
         if any(ch in raw for ch in _GLOB_CHARS):
-            return self._resolve_glob(target)
-        if target.is_dir():
-            return self._resolve_folder(target)
-        if target.is_file():
-            if not self._wanted(target):
+            parts = raw_path.parts
+            cut = next(i for i, part in enumerate(parts) if any(c in part for c in _GLOB_CHARS))
+            anchor = Path(*parts[:cut]) if cut else Path()
+            root = anchor if anchor.is_absolute() else self.base_dir / anchor
+            if not root.is_dir():
                 raise FatalError(
-                    f"{self.kind}: {target.resolve()} is not a {self._extensions_text()} "
+                    f"{self.kind}: the folder of glob `path: {raw}` does not exist {_RELATIVE_NOTE}"
+                )
+            return self._walk(root, parts[cut:])
+        if base.is_dir():
+            return self._walk(base, None)
+        if base.is_file():
+            root = base.parent
+            if base.is_symlink() and not self._link_inside(base, root.resolve(), base.name):
+                raise FatalError(
+                    f"{self.kind}: `path: {raw}` is a symbolic link"
+                    + (
+                        " to a file outside its folder; point `path` at the file itself"
+                        if self.config.follow_symlinks
+                        else "; point `path` at the file itself, or set `follow_symlinks: true`"
+                    )
+                )
+            if not self._wanted(base.name):
+                raise FatalError(
+                    f"{self.kind}: `path: {raw}` is not a {self._extensions_text()} "
                     "file; point `path` at one of those, or at a folder of them"
                 )
-            return [target]
-        raise FatalError(
-            f"{self.kind}: path {target.resolve()} does not exist "
-            f"(`path: {raw}` resolved against {self.base_dir.resolve()})"
-        )
+            return [self._found(base, root, base.name)]
+        raise FatalError(f"{self.kind}: `path: {raw}` does not exist {_RELATIVE_NOTE}")
 
-    def _resolve_folder(self, root: Path) -> list[Path]:
-        found = [
-            p
-            for p in root.rglob("*")
-            if p.is_file()
-            and self._wanted(p)
-            and not any(part.startswith(".") for part in p.relative_to(root).parts)
-        ]
-        return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+    def _walk(self, root: Path, pattern: tuple[str, ...] | None) -> list[FoundFile]:
+        """Wanted files under `root` (matching `pattern`, glob parts relative to it)."""
+        real_root = root.resolve()
+        follow = self.config.follow_symlinks
+        seen = {real_root}
+        found: list[FoundFile] = []
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=follow):
+            here = Path(dirpath)
+            rel_dir = here.relative_to(root).parts
+            deeper = pattern is None or "**" in pattern or len(rel_dir) + 1 < len(pattern)
+            keep: list[str] = []
+            for name in sorted(dirnames):
+                sub = here / name
+                if name.startswith(".") or not deeper:
+                    continue
+                if sub.is_symlink():
+                    if not self._link_inside(sub, real_root, "/".join((*rel_dir, name))):
+                        continue
+                    real = sub.resolve()
+                    if real in seen:
+                        logger.warning(
+                            "%s: skipped symbolic link %s: its folder is read already (a loop?)",
+                            self.kind,
+                            "/".join((*rel_dir, name)),
+                        )
+                        continue
+                    seen.add(real)
+                keep.append(name)
+            dirnames[:] = keep
+            for name in filenames:
+                rel = (*rel_dir, name)
+                if name.startswith(".") or not self._wanted(name):
+                    continue
+                if pattern is not None and not _glob_match(pattern, rel):
+                    continue
+                path = here / name
+                if path.is_symlink() and not self._link_inside(path, real_root, "/".join(rel)):
+                    continue
+                if path.is_file():  # not a fifo, socket, device or dangling link
+                    found.append(self._found(path, root, "/".join(rel)))
+        return sorted(found, key=lambda f: f.relpath)
 
-    def _resolve_glob(self, pattern: Path) -> list[Path]:
-        fixed: list[str] = []
-        for part in pattern.parts:
-            if any(ch in part for ch in _GLOB_CHARS):
-                break
-            fixed.append(part)
-        anchor = Path(*fixed) if fixed else Path(".")
-        if not anchor.is_dir():
-            raise FatalError(
-                f"{self.kind}: folder {anchor.resolve()} of glob `{self.config.path}` "
-                "does not exist"
+    def _link_inside(self, link: Path, real_root: Path, shown: str) -> bool:
+        """May we read through symlink `link` (`shown`: relative to the root)? Logs why not."""
+        if not self.config.follow_symlinks:
+            logger.warning(
+                "%s: skipped symbolic link %s (set follow_symlinks: true to read links "
+                "that stay inside the source folder)",
+                self.kind,
+                shown,
             )
-        matches = {Path(m) for m in glob.glob(str(pattern), recursive=True)}
-        return sorted(
-            (p for p in matches if p.is_file() and self._wanted(p)), key=lambda p: p.as_posix()
-        )
+            return False
+        if not link.resolve().is_relative_to(real_root):
+            logger.warning(
+                "%s: skipped symbolic link %s: it points outside the source folder",
+                self.kind,
+                shown,
+            )
+            return False
+        return True
 
-    def _wanted(self, path: Path) -> bool:
-        return path.suffix.lower() in self.extensions
+    def _found(self, path: Path, root: Path, relpath: str) -> FoundFile:
+        legacy = (root / relpath).resolve()
+        try:
+            legacy_key = legacy.relative_to(self.base_dir.resolve()).as_posix()
+        except ValueError:
+            legacy_key = legacy.as_posix()
+        return FoundFile(path=path, relpath=relpath, legacy_key=legacy_key)
+
+    def _wanted(self, name: str) -> bool:
+        return PurePosixPath(name).suffix.lower() in self.extensions
 
     def _extensions_text(self) -> str:
         return "/".join(self.extensions)
-
-    def _relpath(self, path: Path) -> str:
-        resolved = path.resolve()
-        try:
-            return resolved.relative_to(self.base_dir.resolve()).as_posix()
-        except ValueError:
-            return resolved.as_posix()
 
     # -- fetching ----------------------------------------------------------------
 
@@ -280,13 +492,16 @@ class FileConnector(Connector[FileConfigT]):
         items: list[RawItem] = []
         rejected: list[RejectedRecord] = []
         files = self.resolve_files()
-        present = {self._relpath(path) for path in files}
+        for found in files:  # a cursor from before keys were relative to the root
+            if found.relpath not in states and found.legacy_key in states:
+                states[found.relpath] = states.pop(found.legacy_key)
+        present = {found.relpath for found in files}
         gone = [relpath for relpath in states if relpath not in present]
         for relpath in gone:  # forget files no longer there, so the cursor stays small
             del states[relpath]
         dirty = bool(gone)
-        for path in files:
-            source, data = self._open(path)
+        for found in files:
+            source, data = self._open(found)
             prev = states.get(source.relpath)
             if prev is not None and prev.sha256 == source.sha256 and prev.complete:
                 continue
@@ -311,34 +526,63 @@ class FileConnector(Connector[FileConfigT]):
         if dirty:
             yield Batch(items, rejected, _dump_cursor(states))
 
-    def _open(self, path: Path) -> tuple[SourceFile, bytes]:
+    def _open(self, found: FoundFile) -> tuple[SourceFile, bytes]:
+        path = found.path
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)  # a fifo swapped in never blocks
+        if not self.config.follow_symlinks:  # nor can a symlink swapped in since listing
+            flags |= getattr(os, "O_NOFOLLOW", 0)
         try:
-            data = path.read_bytes()
-            modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+            fd = os.open(path, flags)
+            with os.fdopen(fd, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    raise FatalError(f"{self.kind}: {found.relpath} is not a regular file")
+                data = handle.read()
         except OSError as exc:
-            raise FatalError(f"{self.kind}: cannot read {path.resolve()}: {exc.strerror}") from exc
+            raise FatalError(f"{self.kind}: cannot read {found.relpath}: {exc.strerror}") from exc
+        modified = datetime.fromtimestamp(info.st_mtime, tz=UTC)
         source = SourceFile(
             path=path,
-            relpath=self._relpath(path),
+            relpath=found.relpath,
             sha256=hashlib.sha256(data).hexdigest(),
             modified_at=modified,
         )
         return source, data
 
+    def _scrub(self, text: str, source: SourceFile) -> str:
+        """An exception's text without host paths: the file's folders and the base dir."""
+        root = source.path.parents[len(PurePosixPath(source.relpath).parts) - 1]
+        return _no_host_paths(text, [root, self.base_dir])
+
     def _records(self, data: bytes, source: SourceFile) -> Iterator[RawItem | RejectedRecord]:
         """Decode and parse one file; no exception from the parser escapes."""
         try:
-            text = data.decode("utf-8-sig")
+            text, codec = decode(data, self.config.encoding)
         except UnicodeDecodeError as exc:
+            name = "UTF-8" if exc.encoding.replace("_", "-").startswith("utf-8") else exc.encoding
             yield RejectedRecord(
                 reason=(
-                    f"file is not valid UTF-8 ({exc.reason} at byte {exc.start}); "
-                    "re-export it as UTF-8"
+                    f"file is not valid {name} ({exc.reason} at byte {exc.start}); set "
+                    "`encoding` to the file's encoding (e.g. cp1252, utf-16) or re-export "
+                    "it as UTF-8"
                 ),
-                excerpt=data[max(0, exc.start - 60) : exc.start + 60].decode(
-                    "utf-8", errors="backslashreplace"
+                excerpt=_printable(
+                    data[max(0, exc.start - 60) : exc.start + 60].decode(
+                        "utf-8", errors="backslashreplace"
+                    )
                 ),
                 location=source.at(f"byte {exc.start}"),
+            )
+            return
+        if "\x00" in text:  # never text: UTF-16/32 read as something else, or binary
+            yield RejectedRecord(
+                reason=(
+                    f"file holds NUL characters once decoded as {codec}: it looks like "
+                    f"{_nul_guess(data)}; set `encoding` (e.g. utf-16-le) or re-export it "
+                    "as UTF-8"
+                ),
+                excerpt=_printable(text[:1000]),
+                location=source.at(),
             )
             return
         text = text.replace("\r\n", "\n").replace("\r", "\n")  # parsers see "\n" only
@@ -354,10 +598,34 @@ class FileConnector(Connector[FileConfigT]):
         except Exception as exc:  # a parser bug must not stop the run: quarantine the rest
             logger.exception("%s: unexpected error while reading %s", self.kind, source.relpath)
             yield RejectedRecord(
-                reason=f"could not read the rest of the file: {type(exc).__name__}: {exc}",
+                reason=self._scrub(
+                    f"could not read the rest of the file: {type(exc).__name__}: {exc}", source
+                ),
                 excerpt="",
                 location=source.at(),
             )
+
+
+_RELATIVE_NOTE = "(a relative path is read from the folder of the sources file)"
+
+
+def _glob_match(pattern: tuple[str, ...], parts: tuple[str, ...]) -> bool:
+    """Does a relative path (its parts) match glob parts (`**` = zero or more folders)?"""
+    if not pattern:
+        return not parts
+    head, rest = pattern[0], pattern[1:]
+    if head == "**":
+        return any(_glob_match(rest, parts[i:]) for i in range(len(parts) + 1))
+    return bool(parts) and fnmatch.fnmatchcase(parts[0], head) and _glob_match(rest, parts[1:])
+
+
+def _no_host_paths(text: str, folders: Iterable[Path]) -> str:
+    """`text` with each of `folders` (and its real path) cut out of it."""
+    for folder in folders:
+        for shown in {str(folder.resolve()), str(folder)}:
+            if len(shown) > 1:
+                text = text.replace(shown + os.sep, "").replace(shown, ".")
+    return text
 
 
 def _mark_last(

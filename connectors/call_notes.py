@@ -26,7 +26,6 @@ from connectors.parsing import (
     as_text,
     attribute_value,
     excerpt,
-    parse_timestamp,
     read_rows,
     split_front_matter,
 )
@@ -40,7 +39,9 @@ class CallNotesConfig(FileConnectorConfig):
 
     id_field: str = Field(default="call_id", min_length=1, description="Row field: call id.")
     date_field: str = Field(
-        default="started_at", min_length=1, description="Row field: call time, ISO 8601."
+        default="started_at",
+        min_length=1,
+        description="Row field: call time (see `date_format`, `dayfirst`, `timezone`).",
     )
     text_field: str = Field(
         default="notes",
@@ -128,7 +129,7 @@ class CallNotesConnector(FileConnector[CallNotesConfig]):
                 location=row.location,
             )
         try:
-            occurred_at = parse_timestamp(data.get(cfg.date_field))
+            occurred_at = self.read_date(data.get(cfg.date_field))
         except ValueError as exc:
             return RejectedRecord(
                 reason=f"{exc} in field {cfg.date_field!r}",
@@ -154,7 +155,7 @@ class CallNotesConnector(FileConnector[CallNotesConfig]):
             occurred_at = source.modified_at
         else:
             try:
-                occurred_at = parse_timestamp(meta["date"])
+                occurred_at = self.read_date(meta["date"])
             except ValueError as exc:
                 raise RecordError(
                     f"{exc} in transcript metadata `date`",

@@ -22,7 +22,6 @@ from connectors.parsing import (
     as_text,
     attribute_value,
     excerpt,
-    parse_timestamp,
     split_front_matter,
     tidy,
 )
@@ -61,7 +60,7 @@ class EthnographyConnector(FileConnector[EthnographyConfig]):
             )
         file_id = as_id(meta.get("id")) or source.path.stem
         try:
-            occurred_at = parse_timestamp(meta.get("date"))
+            occurred_at = self.read_date(meta.get("date"))
         except ValueError as exc:
             raise RecordError(
                 f"{exc} in front matter `date` (required)",

@@ -13,10 +13,11 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
 import yaml
+from dateutil import parser as dateutil_parser
 
 from connectors.base import AttributeValue, RejectedRecord, SourceFile
 from connectors.errors import RecordError
@@ -39,29 +40,125 @@ def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
 # --------------------------------------------------------------------------- values
 
 
+@dataclass(frozen=True, slots=True)
+class DateReader:
+    """How a source writes its times, and the reader of them: any value to aware UTC.
+
+    Text is tried as ISO 8601, then (with `date_format`, tried before ISO) as that
+    strptime pattern, or (with `dayfirst`) by python-dateutil reading day-first
+    dates (`21/04/2018 20:09`, `5 Apr 2018`); dateutil is never asked first, since
+    with `dayfirst` it reads `2018-04-05` as 4 May. A YAML date or datetime is taken
+    as is. A time without offset (and a date alone, at midnight) is in `zone`; an
+    offset is converted. Raises `ValueError` with a message that quotes the value
+    and says how to fix it.
+    """
+
+    date_format: str | None = None
+    dayfirst: bool = False
+    zone: tzinfo = UTC
+
+    def __call__(self, value: object) -> datetime:
+        if isinstance(value, datetime):
+            parsed = value
+        elif isinstance(value, date):
+            parsed = datetime.combine(value, time(0, 0))
+        elif isinstance(value, str) and value.strip():
+            parsed = self._text(value.strip())
+        elif value is None or isinstance(value, str):
+            raise ValueError("missing date")
+        else:
+            raise ValueError(f"unparseable date {value!r} ({self._expected()})")
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=self.zone)
+        return to_utc(parsed, value)
+
+    def _text(self, raw: str) -> datetime:
+        if self.date_format is not None:
+            try:
+                return datetime.strptime(raw, self.date_format)  # noqa: DTZ007 (zone added after)
+            except ValueError:
+                pass
+        try:
+            return datetime.fromisoformat(raw)
+        except ValueError:
+            pass
+        if self.dayfirst:
+            return _dayfirst(raw, self._expected())
+        raise ValueError(f"unparseable date {raw!r} ({self._expected()})")
+
+    def _expected(self) -> str:
+        if self.date_format is not None:
+            return f"expected date_format {self.date_format!r} or ISO 8601"
+        if self.dayfirst:
+            return "expected a day-first date or ISO 8601"
+        return "expected ISO 8601; set date_format or dayfirst"
+
+
+_YEAR_FIRST = re.compile(r"\d{4}\D")
+_DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))  # noqa: DTZ001 (fill-ins only)
+
+
+def _dayfirst(raw: str, expected: str) -> datetime:
+    """A day-first date read by dateutil; refused when it lacks a year, month or day
+    (dateutil would fill them in from today) or names a zone it cannot know."""
+    dayfirst = _YEAR_FIRST.match(raw) is None  # 2018/04/05 is still 5 April
+    try:
+        first, second = (
+            dateutil_parser.parse(
+                raw, dayfirst=dayfirst, yearfirst=not dayfirst, default=d, tzinfos=_zone_named
+            )
+            for d in _DEFAULTS
+        )
+    except _UnknownZone as exc:
+        raise ValueError(
+            f"unparseable date {raw!r} (unknown time zone {exc.name!r}; write an offset "
+            "such as +01:00, or set timezone)"
+        ) from None
+    except (ValueError, OverflowError):
+        raise ValueError(f"unparseable date {raw!r} ({expected})") from None
+    if first.date() != second.date():
+        raise ValueError(f"incomplete date {raw!r}: it needs a day, a month and a year")
+    return first
+
+
+class _UnknownZone(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _zone_named(name: str | None, offset: int | None) -> tzinfo | None:
+    """dateutil's `tzinfos`: an offset as given, UTC by name, any other name refused
+    (dateutil would warn and drop it, silently shifting the time)."""
+    if offset is not None:
+        return timezone(timedelta(seconds=offset))
+    if name is None or name.upper() in {"UTC", "GMT", "UT", "Z"}:
+        return None if name is None else UTC
+    raise _UnknownZone(name)
+
+
+DEFAULT_DATES = DateReader()
+
+
 def parse_timestamp(value: object) -> datetime:
-    """ISO 8601 (or a YAML date/datetime) to an aware UTC datetime.
+    """ISO 8601 (or a YAML date/datetime) to an aware UTC datetime: `DateReader()`.
 
     A date alone is midnight UTC; a naive time is taken as UTC; an offset is
     converted to UTC. Raises `ValueError` with a message quoting the value.
     """
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime.combine(value, time(0, 0), tzinfo=UTC)
-    elif isinstance(value, str) and value.strip():
-        raw = value.strip()
-        try:
-            parsed = datetime.fromisoformat(raw)
-        except ValueError:
-            raise ValueError(f"unparseable date {raw!r} (expected ISO 8601)") from None
-    elif value is None or (isinstance(value, str) and not value.strip()):
-        raise ValueError("missing date")
-    else:
-        raise ValueError(f"unparseable date {value!r} (expected ISO 8601)")
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return DEFAULT_DATES(value)
+
+
+def to_utc(moment: datetime, value: object) -> datetime:
+    """An aware datetime in UTC; `ValueError` (quoting `value`) when UTC cannot hold it
+    (`9999-12-31T23:00:00-05:00` is in year 10000 in UTC)."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        shown = value.strip() if isinstance(value, str) else str(value)
+        raise ValueError(
+            f"date {shown!r} is out of range once converted to UTC (years 1 to 9999)"
+        ) from None
 
 
 def parse_score(value: object) -> float | None:
@@ -144,9 +241,18 @@ def read_rows(
         yield from _json_rows(text, source, list_key)
 
 
+# The csv module refuses a field over 131,072 characters by default and then cannot
+# find the next row, so one long answer would lose the rest of the file. The whole file
+# is in memory already, so the limit protects nothing here: raise it once, for good
+# (the limit is process-wide; a fixed value avoids threads racing over it).
+_CSV_FIELD_LIMIT = 2**31 - 1
+
+
 def _csv_rows(
     text: str, source: SourceFile, required_columns: Sequence[str]
 ) -> Iterator[Row | RejectedRecord]:
+    if csv.field_size_limit() < _CSV_FIELD_LIMIT:
+        csv.field_size_limit(_CSV_FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     row_no = 1
     try:
@@ -217,6 +323,16 @@ def load_json(text: str, source: SourceFile) -> Any:
             excerpt=excerpt(text[max(0, exc.pos - 200) : exc.pos + 100]),
             location=source.at(f"line {exc.lineno}"),
         ) from exc
+    except (ValueError, RecursionError) as exc:
+        raise RecordError(json_problem(exc), excerpt=excerpt(text), location=source.at()) from exc
+
+
+def json_problem(exc: ValueError | RecursionError) -> str:
+    """The reason for JSON that `json.loads` refuses without a `JSONDecodeError`:
+    an integer over 4,300 digits (ValueError) or nesting too deep (RecursionError)."""
+    if isinstance(exc, RecursionError):
+        return "JSON nested too deeply to read"
+    return f"JSON value cannot be read: {exc}"
 
 
 # --------------------------------------------------------------------------- text
@@ -238,6 +354,15 @@ def split_front_matter(text: str, source: SourceFile) -> tuple[dict[str, Any] | 
     except yaml.YAMLError as exc:
         raise RecordError(
             f"invalid YAML front matter: {str(exc).splitlines()[0]}",
+            excerpt=excerpt(block),
+            location=source.at(),
+        ) from exc
+    except (ValueError, OverflowError, RecursionError) as exc:
+        # PyYAML builds dates and numbers with the stdlib: `date: 2024-02-30` raises
+        # ValueError, not YAMLError
+        raise RecordError(
+            f"invalid value in YAML front matter: {exc or type(exc).__name__} "
+            "(quote it to keep it as text)",
             excerpt=excerpt(block),
             location=source.at(),
         ) from exc

@@ -18,7 +18,7 @@ from connectors.base import (
 )
 from connectors.errors import RecordError
 from connectors.html_text import html_to_text
-from connectors.parsing import as_id, as_text, excerpt, load_json, parse_timestamp
+from connectors.parsing import as_id, as_text, excerpt, json_problem, load_json
 
 
 class SocialExportConfig(FileConnectorConfig):
@@ -78,6 +78,11 @@ class SocialExportConnector(FileConnector[SocialExportConfig]):
                     location=source.at(f"line {n}"),
                 )
                 continue
+            except (ValueError, RecursionError) as exc:
+                yield RejectedRecord(
+                    reason=json_problem(exc), excerpt=excerpt(line), location=source.at(f"line {n}")
+                )
+                continue
             yield from self._status(status, source.at(f"line {n}"))
 
     def _status(self, status: Any, where: str) -> Iterator[RawItem | RejectedRecord]:
@@ -104,7 +109,7 @@ class SocialExportConnector(FileConnector[SocialExportConfig]):
             yield reject("missing status `id`")
             return
         try:
-            occurred_at = parse_timestamp(status.get("created_at"))
+            occurred_at = self.read_date(status.get("created_at"))
         except ValueError as exc:
             yield reject(f"{exc} in `created_at`")
             return

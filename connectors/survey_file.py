@@ -21,7 +21,6 @@ from connectors.parsing import (
     as_text,
     attribute_value,
     parse_score,
-    parse_timestamp,
     read_rows,
 )
 
@@ -47,8 +46,8 @@ class SurveyFileConfig(FileConnectorConfig):
     id_column: str = Field(min_length=1, description="Column holding the response id.")
     date_column: str = Field(
         min_length=1,
-        description="Column holding the submission time, ISO 8601 (date alone = midnight "
-        "UTC; naive = UTC).",
+        description="Column holding the submission time: ISO 8601 unless `date_format` or "
+        "`dayfirst` say otherwise (a date alone = midnight, a naive time = `timezone`).",
     )
     score_column: str | None = Field(
         default=None,
@@ -113,7 +112,7 @@ class SurveyFileConnector(FileConnector[SurveyFileConfig]):
             yield self._reject(row, None, f"missing response id (column {cfg.id_column!r})")
             return
         try:
-            occurred_at = parse_timestamp(data.get(cfg.date_column))
+            occurred_at = self.read_date(data.get(cfg.date_column))
         except ValueError as exc:
             yield self._reject(row, response_id, f"{exc} in column {cfg.date_column!r}")
             return

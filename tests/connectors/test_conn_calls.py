@@ -67,7 +67,7 @@ def test_custom_field_names_and_json_rows(tmp_path: Path) -> None:
         (",2024-05-01,c,Billing,no id", "missing call id (field 'call_id')"),
         (
             "c9,tomorrow,c,Billing,bad date",
-            "unparseable date 'tomorrow' (expected ISO 8601) in field",
+            "unparseable date 'tomorrow' (expected ISO 8601; set date_format or dayfirst) in field",
         ),
     ],
 )

@@ -18,7 +18,7 @@ from connectors.base import (
     RejectedRecord,
     SourceFile,
 )
-from connectors.errors import FatalError, RecordError
+from connectors.errors import ConfigError, FatalError, RecordError
 from connectors.parsing import parse_score, parse_timestamp
 from tests.connectors.kit import ids, rejects, run, write
 
@@ -44,6 +44,8 @@ class LinesConnector(FileConnector[FileConnectorConfig]):
                 raise RecordError("cannot go on", excerpt=line)
             elif line == "BOOM":
                 raise RuntimeError("parser bug")
+            elif line == "WHERE":
+                raise OSError(f"cannot open {source.path.parent / 'x.tmp'} or {source.path}")
             else:
                 yield RawItem(
                     external_id=f"{source.relpath}:{line}",
@@ -57,8 +59,9 @@ def _reset_spy() -> None:
     LinesConnector.parsed = []
 
 
-def lines(base: Path, path: str = ".", batch_size: int = 200) -> LinesConnector:
-    conn = LinesConnector.from_mapping({"path": path, "batch_size": batch_size}, base_dir=base)
+def lines(base: Path, path: str = ".", batch_size: int = 200, **config: Any) -> LinesConnector:
+    raw = {"path": path, "batch_size": batch_size, **config}
+    conn = LinesConnector.from_mapping(raw, base_dir=base)
     assert isinstance(conn, LinesConnector)
     return conn
 
@@ -80,18 +83,27 @@ def test_folder_is_recursive_sorted_filtered_and_skips_hidden(tmp_path: Path) ->
     assert ids(run(lines(tmp_path))) == ["a/y.TXT:ay", "a/z.log:az", "b.txt:b1"]
 
 
-def test_glob_relative_to_base_dir(tmp_path: Path) -> None:
+def test_glob_relative_to_base_dir_keys_relative_to_its_folder(tmp_path: Path) -> None:
     write(tmp_path / "in/2024/jan.txt", "j\n")
     write(tmp_path / "in/2024/feb.txt", "f\n")
+    write(tmp_path / "in/2024/sub/mar.txt", "m\n")
     write(tmp_path / "in/2023/dec.txt", "d\n")
     write(tmp_path / "in/2024/readme.md", "r\n")
-    assert ids(run(lines(tmp_path, "in/2024/*"))) == ["in/2024/feb.txt:f", "in/2024/jan.txt:j"]
-    assert local_ids(run(lines(tmp_path, "in/**/*.txt"))) == ["d", "f", "j"]
+    write(tmp_path / "in/2022/.hidden.txt", "h\n")
+    assert ids(run(lines(tmp_path, "in/2024/*"))) == ["feb.txt:f", "jan.txt:j"]
+    assert ids(run(lines(tmp_path, "in/**/*.txt"))) == [
+        "2023/dec.txt:d",
+        "2024/feb.txt:f",
+        "2024/jan.txt:j",
+        "2024/sub/mar.txt:m",
+    ]
+    assert ids(run(lines(tmp_path, "in/20[0-9]3/*.txt"))) == ["2023/dec.txt:d"]
 
 
 def test_glob_with_missing_folder_is_fatal(tmp_path: Path) -> None:
-    with pytest.raises(FatalError, match=str(tmp_path.resolve() / "nope")):
+    with pytest.raises(FatalError, match=r"glob `path: nope/\*.txt` does not exist") as info:
         run(lines(tmp_path, "nope/*.txt"))
+    assert str(tmp_path) not in str(info.value)
 
 
 def test_glob_matching_nothing_yields_nothing(tmp_path: Path) -> None:
@@ -99,10 +111,10 @@ def test_glob_matching_nothing_yields_nothing(tmp_path: Path) -> None:
     assert run(lines(tmp_path, "in/*.txt")) == []
 
 
-def test_missing_file_is_fatal_with_absolute_path(tmp_path: Path) -> None:
-    with pytest.raises(FatalError, match="does not exist") as info:
+def test_missing_file_is_fatal_quoting_the_configured_path(tmp_path: Path) -> None:
+    with pytest.raises(FatalError, match=r"`path: \.\./gone.txt` does not exist") as info:
         run(lines(tmp_path / "sub", "../gone.txt"))
-    assert str(tmp_path.resolve() / "gone.txt") in str(info.value)
+    assert str(tmp_path) not in str(info.value)
 
 
 def test_single_file_of_another_type_is_fatal(tmp_path: Path) -> None:
@@ -111,11 +123,25 @@ def test_single_file_of_another_type_is_fatal(tmp_path: Path) -> None:
         run(lines(tmp_path, "data.csv"))
 
 
-def test_absolute_path_outside_base_dir_keys_cursor_absolutely(tmp_path: Path) -> None:
+def test_absolute_path_outside_base_dir_keys_cursor_by_file_name(tmp_path: Path) -> None:
     target = write(tmp_path / "elsewhere/x.txt", "one\n")
     (tmp_path / "base").mkdir()
     batches = run(lines(tmp_path / "base", str(target)))
-    assert list(batches[-1].cursor["files"]) == [target.resolve().as_posix()]
+    assert list(batches[-1].cursor["files"]) == ["x.txt"]
+    assert ids(batches) == ["x.txt:one"]
+
+
+def test_cursor_keyed_from_the_sources_folder_still_resumes(tmp_path: Path) -> None:
+    write(tmp_path / "data/a.txt", "1\n2\n")
+    write(tmp_path / "data/b.txt", "3\n")
+    old = run(lines(tmp_path, "data"))[-1].cursor
+    legacy = {"files": {f"data/{k}": v for k, v in old["files"].items()}}
+    write(tmp_path / "data/c.txt", "4\n")
+    LinesConnector.parsed = []
+    batches = run(lines(tmp_path, "data"), legacy)
+    assert local_ids(batches) == ["4"]
+    assert LinesConnector.parsed == ["c.txt"]
+    assert list(batches[-1].cursor["files"]) == ["a.txt", "b.txt", "c.txt"]
 
 
 # --------------------------------------------------------------------------- cursor
@@ -249,10 +275,19 @@ def test_parser_bug_is_quarantined_not_raised(
     assert "unexpected error while reading a.txt" in caplog.text
 
 
-def test_undecodable_file_is_one_reject(tmp_path: Path) -> None:
+def test_parser_error_text_holds_no_host_path(tmp_path: Path) -> None:
+    write(tmp_path / "in/sub/a.txt", "WHERE\n")
+    (bad,) = rejects(run(lines(tmp_path, "in")))
+    assert (
+        bad.reason
+        == "could not read the rest of the file: OSError: cannot open sub/x.tmp or sub/a.txt"
+    )
+
+
+def test_file_not_in_the_configured_encoding_is_one_reject(tmp_path: Path) -> None:
     write(tmp_path / "a.txt", b"ok line\n\xff\xfe broken \x81\n")
     write(tmp_path / "b.txt", "fine\n")
-    batches = run(lines(tmp_path))
+    batches = run(lines(tmp_path, encoding="utf-8"))
     assert local_ids(batches) == ["fine"]
     (bad,) = rejects(batches)
     assert bad.reason.startswith("file is not valid UTF-8 (invalid start byte at byte 8)")
@@ -265,6 +300,46 @@ def test_undecodable_file_is_one_reject(tmp_path: Path) -> None:
 def test_bom_is_stripped(tmp_path: Path) -> None:
     write(tmp_path / "a.txt", "\ufefffirst\n".encode())
     assert local_ids(run(lines(tmp_path))) == ["first"]
+    assert local_ids(run(lines(tmp_path, encoding="UTF8"))) == ["first"]
+
+
+@pytest.mark.parametrize("codec", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_auto_encoding_follows_the_byte_order_mark(tmp_path: Path, codec: str) -> None:
+    data = "Caf\u00e9 cr\u00e8me \u2013 \u20ac5\r\n\u00e7a va\n".encode(codec)
+    if codec in ("utf-16-le", "utf-16-be"):  # these codecs write no mark: add it
+        data = "\ufeff".encode(codec) + data
+    write(tmp_path / "a.txt", data)
+    batches = run(lines(tmp_path))
+    assert local_ids(batches) == ["Caf\u00e9 cr\u00e8me \u2013 \u20ac5", "\u00e7a va"]
+    assert rejects(batches) == []
+
+
+def test_auto_encoding_reads_excel_cp1252_then_latin1(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "Caf\u00e9 \u2013 \u20ac5 \u2019\n".encode("cp1252"))
+    write(tmp_path / "b.txt", b"\x81 Caf\xe9\n")  # 0x81: no cp1252 character
+    assert local_ids(run(lines(tmp_path))) == ["Caf\u00e9 \u2013 \u20ac5 \u2019", "\x81 Caf\u00e9"]
+
+
+def test_utf16_without_mark_is_one_reject_without_nul(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "hello there\nsecond line\n".encode("utf-16-le"))
+    write(tmp_path / "b.txt", "fine\n")
+    batches = run(lines(tmp_path))
+    assert local_ids(batches) == ["fine"]
+    (bad,) = rejects(batches)
+    assert "NUL" in bad.reason
+    assert "UTF-16 LE without a byte-order mark" in bad.reason
+    assert "set `encoding`" in bad.reason
+    assert "\x00" not in bad.excerpt
+    assert "hello there" in bad.excerpt
+    assert bad.location == "a.txt"
+    told = run(lines(tmp_path, "a.txt", encoding="utf-16-le"))
+    assert local_ids(told) == ["hello there", "second line"]
+
+
+@pytest.mark.parametrize("encoding", ["klingon", "base64", ""])
+def test_unknown_encoding_is_a_config_error(tmp_path: Path, encoding: str) -> None:
+    with pytest.raises(ConfigError, match="unknown text encoding"):
+        lines(tmp_path, encoding=encoding)
 
 
 # --------------------------------------------------------------------------- values

@@ -118,15 +118,29 @@ def test_bad_record_is_rejected_and_the_rest_come_through(kind: str, tmp_path: P
     assert len(bad) == scenario.bad_records == 1
     assert bad[0].reason
     assert bad[0].location
-    assert bad[0].location.startswith("data/")
+    assert not bad[0].location.startswith(("data/", "/"))  # relative to the source's root
     assert bad[0].excerpt
+    assert str(tmp_path) not in repr(bad) + repr(batches[-1].cursor)
 
 
-def test_missing_path_is_fatal_with_absolute_path(kind: str, tmp_path: Path) -> None:
+def test_locations_and_cursor_keys_are_relative_to_the_root(kind: str, tmp_path: Path) -> None:
+    scenario = FACTORIES[kind](tmp_path, True)
+    batches = run(build(kind, {**scenario.config, "path": str(tmp_path / "data")}, tmp_path))
+    assert ids(batches) == scenario.item_ids
+    keys = list(batches[-1].cursor["files"])
+    assert keys
+    assert all(not k.startswith(("/", "data/")) and (tmp_path / "data" / k).is_file() for k in keys)
+    (bad,) = rejects(batches)
+    assert (bad.location or "").split(":")[0] in keys
+    assert str(tmp_path) not in repr(batches)
+
+
+def test_missing_path_is_fatal_quoting_the_configured_path(kind: str, tmp_path: Path) -> None:
     scenario = FACTORIES[kind](tmp_path, False)
     connector = build(kind, {**scenario.config, "path": "nowhere/here"}, tmp_path)
-    with pytest.raises(FatalError, match=str(tmp_path.resolve() / "nowhere" / "here")):
+    with pytest.raises(FatalError, match="`path: nowhere/here` does not exist") as info:
         run(connector)
+    assert str(tmp_path) not in str(info.value)
 
 
 def test_channel_is_declared(kind: str) -> None:

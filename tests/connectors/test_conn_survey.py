@@ -129,13 +129,23 @@ def test_undecodable_file_is_rejected_not_raised(tmp_path: Path) -> None:
         (HEADER + "\nr1,2024-03-05,9,c,p,EU,Caf\xe9 bad,\n").encode("latin-1"),
     )
     write(tmp_path / "data/b.csv", HEADER + "\nr2,2024-03-05,9,c,p,EU,Good,\n")
-    batches = run(build("survey_file", {**CONFIG, "path": "data"}, tmp_path))
+    config = {**CONFIG, "path": "data", "encoding": "utf-8"}
+    batches = run(build("survey_file", config, tmp_path))
     assert ids(batches) == ["r2:like"]
     (bad,) = rejects(batches)
     assert "not valid UTF-8" in bad.reason
     assert bad.location is not None
-    assert bad.location.startswith("data/a.csv:byte ")
+    assert bad.location.startswith("a.csv:byte ")
     assert "Caf" in bad.excerpt
+
+
+@pytest.mark.parametrize("codec", ["cp1252", "utf-16"])
+def test_excel_exports_are_read_by_default(tmp_path: Path, codec: str) -> None:
+    row = "r1,2024-03-05,9,c,p,EU,Caf\u00e9 \u2013 \u20ac5 too dear,\r\n"
+    write(tmp_path / "survey.csv", (HEADER + "\r\n" + row).encode(codec))
+    batches = run(build("survey_file", CONFIG, tmp_path))
+    assert [i.text for i in items(batches)] == ["Caf\u00e9 \u2013 \u20ac5 too dear"]
+    assert rejects(batches) == []
 
 
 @pytest.mark.parametrize("wrapped", [True, False])

@@ -1,0 +1,288 @@
+"""Real, messy exports (issue 13): one bad record never loses the rest of its file."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.errors import ConfigError, FatalError
+from tests.connectors.kit import build, ids, items, rejects, run, write
+
+SURVEY: dict[str, Any] = {
+    "path": "s.csv",
+    "id_column": "id",
+    "date_column": "at",
+    "answers": [{"column": "text"}],
+}
+OVERFLOWING = ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00"]
+
+
+# --------------------------------------------------------------------------- item 3
+
+
+def test_huge_csv_cell_is_read_and_the_next_row_too(tmp_path: Path) -> None:
+    huge = "x" * 200_000
+    write(tmp_path / "s.csv", f'id,at,text\nr1,2024-01-01,"{huge}"\nr2,2024-01-02,after\n')
+    batches = run(build("survey_file", SURVEY, tmp_path))
+    assert ids(batches) == ["r1:text", "r2:text"]
+    assert len(items(batches)[0].text) == 200_000
+    assert rejects(batches) == []
+
+
+@pytest.mark.parametrize("stamp", OVERFLOWING)
+def test_survey_date_overflowing_utc_is_one_reject(tmp_path: Path, stamp: str) -> None:
+    write(tmp_path / "s.csv", f"id,at,text\nr1,{stamp},lost\nr2,2024-01-02,after\n")
+    batches = run(build("survey_file", SURVEY, tmp_path))
+    assert ids(batches) == ["r2:text"]
+    (bad,) = rejects(batches)
+    assert f"date {stamp!r} is out of range once converted to UTC" in bad.reason
+    assert bad.location == "s.csv:row 2"
+
+
+@pytest.mark.parametrize("stamp", OVERFLOWING)
+def test_call_row_date_overflowing_utc_is_one_reject(tmp_path: Path, stamp: str) -> None:
+    write(
+        tmp_path / "c.csv",
+        f"call_id,started_at,notes\nc1,{stamp},lost\nc2,2024-01-02,after\n",
+    )
+    batches = run(build("call_notes", {"path": "c.csv"}, tmp_path))
+    assert ids(batches) == ["c2"]
+    (bad,) = rejects(batches)
+    assert "out of range once converted to UTC" in bad.reason
+
+
+@pytest.mark.parametrize("stamp", OVERFLOWING)
+@pytest.mark.parametrize("quoted", [True, False])  # a string, or a YAML timestamp
+def test_front_matter_date_overflowing_utc_rejects_only_that_file(
+    tmp_path: Path, stamp: str, quoted: bool
+) -> None:
+    value = f'"{stamp}"' if quoted else stamp
+    write(tmp_path / "calls/a.txt", f"---\ndate: {value}\n---\nCustomer: lost\n")
+    write(tmp_path / "calls/b.txt", "---\ndate: 2024-01-02\n---\nCustomer: kept\n")
+    write(tmp_path / "notes/a.md", f"---\ndate: {value}\n---\nA paragraph long enough to keep.\n")
+    write(tmp_path / "notes/b.md", "---\ndate: 2024-01-02\n---\nA paragraph long enough too.\n")
+    calls = run(build("call_notes", {"path": "calls"}, tmp_path))
+    notes = run(build("ethnography", {"path": "notes"}, tmp_path))
+    assert ids(calls) == ["b"]
+    assert ids(notes) == ["b#p1"]
+    for batches in (calls, notes):
+        (bad,) = rejects(batches)
+        assert "out of range once converted to UTC" in bad.reason
+        assert bad.location == ("a.txt" if batches is calls else "a.md")
+
+
+def test_yaml_impossible_date_is_a_clear_reject(tmp_path: Path) -> None:
+    write(tmp_path / "a.md", "---\ndate: 2024-02-30\n---\nA paragraph long enough to keep.\n")
+    write(tmp_path / "b.md", "---\ndate: 2024-02-28\n---\nA paragraph long enough to keep.\n")
+    batches = run(build("ethnography", {"path": "."}, tmp_path))
+    assert ids(batches) == ["b#p1"]
+    (bad,) = rejects(batches)
+    assert "invalid value in YAML front matter: day is out of range for month" in bad.reason
+
+
+@pytest.mark.parametrize("stamp", OVERFLOWING)
+def test_social_created_at_overflowing_utc_is_one_reject(tmp_path: Path, stamp: str) -> None:
+    lines = [
+        json.dumps({"id": "1", "created_at": stamp, "content": "<p>lost</p>"}),
+        json.dumps({"id": "2", "created_at": "2024-01-02T00:00:00Z", "content": "<p>kept</p>"}),
+    ]
+    write(tmp_path / "s.ndjson", "\n".join(lines) + "\n")
+    batches = run(build("social_export", {"path": "s.ndjson"}, tmp_path))
+    assert ids(batches) == ["2"]
+    (bad,) = rejects(batches)
+    assert "out of range once converted to UTC" in bad.reason
+    assert bad.location == "s.ndjson:line 1"
+
+
+@pytest.mark.parametrize("line", ['{"id": ' + "9" * 5000 + "}", "[" * 100_000])
+def test_ndjson_line_json_refuses_is_one_reject(tmp_path: Path, line: str) -> None:
+    good = json.dumps({"id": "2", "created_at": "2024-01-02T00:00:00Z", "content": "kept"})
+    write(tmp_path / "s.ndjson", f"{line}\n{good}\n")
+    batches = run(build("social_export", {"path": "s.ndjson"}, tmp_path))
+    assert ids(batches) == ["2"]
+    (bad,) = rejects(batches)
+    assert bad.location == "s.ndjson:line 1"
+    assert "JSON" in bad.reason
+
+
+# --------------------------------------------------------------------------- item 11
+
+CALLS = {"path": "calls"}
+
+
+def _calls(tmp_path: Path, **config: Any) -> list[Any]:
+    return run(build("call_notes", {**CALLS, **config}, tmp_path))
+
+
+@pytest.fixture
+def secret(tmp_path: Path) -> Path:
+    """A file outside the source folder, e.g. /etc/passwd."""
+    return write(tmp_path / "outside/passwd.txt", "Customer: root:x:0:0:root:/root:/bin/bash\n")
+
+
+def test_symlink_out_of_the_folder_is_skipped_and_logged(
+    tmp_path: Path, secret: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write(tmp_path / "calls/a.txt", "Customer: my bill is wrong\n")
+    (tmp_path / "calls").joinpath("passwd.txt").symlink_to(secret)
+    (tmp_path / "calls").joinpath("etc").symlink_to(secret.parent, target_is_directory=True)
+    for follow in (False, True):
+        caplog.clear()
+        batches = _calls(tmp_path, follow_symlinks=follow)
+        assert ids(batches) == ["a"]
+        assert rejects(batches) == []
+        assert "root:x" not in repr(batches)
+        assert list(batches[-1].cursor["files"]) == ["a.txt"]
+        assert "skipped symbolic link passwd.txt" in caplog.text
+        assert "skipped symbolic link etc" in caplog.text
+        assert str(tmp_path) not in caplog.text
+
+
+def test_follow_symlinks_reads_links_inside_the_root(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write(tmp_path / "calls/real/a.txt", "Customer: my bill is wrong\n")
+    (tmp_path / "calls/alias.txt").symlink_to(tmp_path / "calls/real/a.txt")
+    (tmp_path / "calls/real/loop").symlink_to(tmp_path / "calls", target_is_directory=True)
+    assert list(_calls(tmp_path)[-1].cursor["files"]) == ["real/a.txt"]
+    caplog.clear()
+    followed = _calls(tmp_path, follow_symlinks=True)
+    assert list(followed[-1].cursor["files"]) == ["alias.txt", "real/a.txt"]
+    assert "skipped symbolic link real/loop: its folder is read already" in caplog.text
+
+
+def test_symlinked_file_named_by_path_is_fatal_unless_followed(
+    tmp_path: Path, secret: Path
+) -> None:
+    write(tmp_path / "calls/a.txt", "Customer: my bill is wrong\n")
+    (tmp_path / "calls/b.txt").symlink_to(tmp_path / "calls/a.txt")
+    (tmp_path / "calls/c.txt").symlink_to(secret)
+    with pytest.raises(FatalError, match="symbolic link.*follow_symlinks: true") as info:
+        _calls(tmp_path, path="calls/b.txt")
+    assert str(tmp_path) not in str(info.value)
+    assert ids(_calls(tmp_path, path="calls/b.txt", follow_symlinks=True)) == ["b"]
+    with pytest.raises(FatalError, match="outside its folder"):
+        _calls(tmp_path, path="calls/c.txt", follow_symlinks=True)
+
+
+def test_glob_skips_symlinks_too(tmp_path: Path, secret: Path) -> None:
+    write(tmp_path / "calls/a.txt", "Customer: my bill is wrong\n")
+    (tmp_path / "calls/passwd.txt").symlink_to(secret)
+    assert ids(_calls(tmp_path, path="calls/*.txt")) == ["a"]
+    assert ids(_calls(tmp_path, path="calls/*.txt", follow_symlinks=True)) == ["a"]
+
+
+def test_fifo_is_not_read(tmp_path: Path) -> None:
+    write(tmp_path / "calls/a.txt", "Customer: my bill is wrong\n")
+    os.mkfifo(tmp_path / "calls/pipe.txt")
+    assert ids(_calls(tmp_path)) == ["a"]
+
+
+# --------------------------------------------------------------------------- item 12
+
+TELECOM = "id,at,text\nr1,21/04/2018 20:09,Line dropped again\nr2,2018-04-05,Fine\n"
+
+
+def test_day_first_export_is_quarantined_with_a_fix_by_default(tmp_path: Path) -> None:
+    write(tmp_path / "s.csv", TELECOM)
+    batches = run(build("survey_file", SURVEY, tmp_path))
+    assert ids(batches) == ["r2:text"]
+    (bad,) = rejects(batches)
+    assert bad.reason == (
+        "unparseable date '21/04/2018 20:09' (expected ISO 8601; set date_format or dayfirst)"
+        " in column 'at'"
+    )
+
+
+@pytest.mark.parametrize(
+    "style", [{"date_format": "%d/%m/%Y %H:%M"}, {"dayfirst": True}], ids=["format", "dayfirst"]
+)
+def test_day_first_dates_with_date_format_or_dayfirst(tmp_path: Path, style: Any) -> None:
+    write(tmp_path / "s.csv", TELECOM)
+    batches = run(build("survey_file", {**SURVEY, **style}, tmp_path))
+    assert rejects(batches) == []
+    first, second = items(batches)
+    assert first.occurred_at == datetime(2018, 4, 21, 20, 9, tzinfo=UTC)
+    assert second.occurred_at == datetime(2018, 4, 5, tzinfo=UTC)  # ISO: not 4 May
+    assert first.occurred_at.tzinfo is UTC
+
+
+def test_timezone_applies_to_times_without_offset(tmp_path: Path) -> None:
+    write(
+        tmp_path / "s.csv",
+        "id,at,text\nr1,21/04/2018 20:09,BST\nr2,21/01/2018 20:09,GMT\n"
+        "r3,2018-04-21T20:09:00+02:00,offset wins\nr4,21/04/2018,date alone\n",
+    )
+    config = {**SURVEY, "dayfirst": True, "timezone": "Europe/London"}
+    got = [i.occurred_at for i in items(run(build("survey_file", config, tmp_path)))]
+    assert got == [
+        datetime(2018, 4, 21, 19, 9, tzinfo=UTC),
+        datetime(2018, 1, 21, 20, 9, tzinfo=UTC),
+        datetime(2018, 4, 21, 18, 9, tzinfo=UTC),
+        datetime(2018, 4, 20, 23, 0, tzinfo=UTC),  # midnight in London
+    ]
+    assert all(t.tzinfo is UTC for t in got)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("21/04", "incomplete date '21/04': it needs a day, a month and a year"),
+        ("21/04/2018 20:09 EST", "unknown time zone 'EST'"),
+        ("someday", "unparseable date 'someday' (expected a day-first date or ISO 8601)"),
+    ],
+)
+def test_dayfirst_refuses_what_dateutil_would_guess(
+    tmp_path: Path, value: str, reason: str
+) -> None:
+    write(tmp_path / "s.csv", f"id,at,text\nr1,{value},lost\nr2,2018/04/05,kept\n")
+    batches = run(build("survey_file", {**SURVEY, "dayfirst": True}, tmp_path))
+    assert [i.occurred_at for i in items(batches)] == [datetime(2018, 4, 5, tzinfo=UTC)]
+    (bad,) = rejects(batches)
+    assert reason in bad.reason
+
+
+def test_date_format_mismatch_says_what_was_expected(tmp_path: Path) -> None:
+    write(tmp_path / "s.csv", "id,at,text\nr1,2018.04.21,lost\n")
+    (bad,) = rejects(run(build("survey_file", {**SURVEY, "date_format": "%d/%m/%Y"}, tmp_path)))
+    assert "expected date_format '%d/%m/%Y' or ISO 8601" in bad.reason
+
+
+def test_every_file_kind_reads_configured_dates(tmp_path: Path) -> None:
+    style = {"dayfirst": True, "timezone": "Europe/Paris"}
+    write(tmp_path / "calls/a.csv", "call_id,started_at,notes\nc1,21/04/2018 20:09,Slow line\n")
+    write(tmp_path / "calls/b.txt", "---\ndate: 21/04/2018 20:09\n---\nCustomer: Slow line\n")
+    write(tmp_path / "calls/c.txt", "---\ndate: 2018-04-21 20:09:00\n---\nCustomer: YAML\n")
+    write(tmp_path / "notes/a.md", "---\ndate: 21/04/2018 20:09\n---\nA long enough paragraph.\n")
+    status = {"id": "1", "created_at": "21/04/2018 20:09", "content": "Slow line"}
+    write(tmp_path / "social/a.ndjson", json.dumps(status) + "\n")
+    expected = datetime(2018, 4, 21, 18, 9, tzinfo=UTC)
+    for kind, folder, count in [
+        ("call_notes", "calls", 3),
+        ("ethnography", "notes", 1),
+        ("social_export", "social", 1),
+    ]:
+        batches = run(build(kind, {"path": folder, **style}, tmp_path))
+        assert rejects(batches) == []
+        assert [i.occurred_at for i in items(batches)] == [expected] * count
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"timezone": "Mars/Olympus"}, "unknown time zone 'Mars/Olympus'"),
+        ({"timezone": "../../etc/passwd"}, "unknown time zone"),
+        ({"date_format": "dd/mm/yyyy"}, "has no strftime directive"),
+        ({"date_format": "%d/%m/%Y", "dayfirst": True}, "set date_format or dayfirst, not both"),
+    ],
+)
+def test_date_settings_are_checked_at_config_load(
+    tmp_path: Path, config: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        build("survey_file", {**SURVEY, **config}, tmp_path)
