@@ -6,10 +6,10 @@ the NLP pipeline returned.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db_types import UTCDateTime, utcnow
@@ -196,3 +196,137 @@ class RunDuplicate(SQLModel, table=True):
         default=None,
         sa_column=Column(Integer, ForeignKey("items.id", ondelete="SET NULL"), nullable=True),
     )
+
+
+# --------------------------------------------------------------------------- read model
+#
+# Everything people read (story, stage pages, feeds, alerts) comes from these tables,
+# written in the same transaction as the items they summarise, so one number is the
+# same everywhere and nothing scans raw sentences. Sums are kept as integers in
+# thousandths (`*_milli`): an edit subtracts exactly what it once added, so the
+# incrementally kept rollups equal a rebuild from the items, bit for bit.
+
+ITEM_LEVEL = ""
+"""The `stage` of `DailyCustomer` rows that count an item whatever its stages."""
+
+
+class VoiceFact(SQLModel, table=True):
+    """One voice: an item as it speaks of one stage (or `unassigned`)."""
+
+    __tablename__ = "voice_facts"
+    __table_args__ = (
+        UniqueConstraint("item_id", "stage", name="uq_voice_facts_item_stage"),
+        Index("ix_voice_facts_stage_day", "stage", "day"),
+        Index("ix_voice_facts_quotes", "stage", "label", "quote_key"),
+        Index("ix_voice_facts_day", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False)
+    )
+    stage: str = Field(max_length=40)
+    day: date = Field(sa_column=Column(Date, nullable=False))
+    source_id: str = Field(max_length=64)
+    channel: str = Field(max_length=32)
+    customer: str | None = Field(default=None, max_length=256)
+    label: str = Field(max_length=16)
+    score: float
+    rating: float | None = None
+    rating_scale: str | None = Field(default=None, max_length=32)
+    themes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    quote: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    quote_score: float | None = None
+    quote_key: int = 0  # a hash of (item, stage): a fixed random order to sample quotes in
+
+
+class RollupMetrics(SQLModel):
+    """Additive counts of a set of voices: whole numbers and integer sums."""
+
+    voices: int = 0
+    negative: int = 0
+    neutral: int = 0
+    positive: int = 0
+    sentiment_milli: int = 0
+    nps_answers: int = 0
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+    csat_answers: int = 0
+    csat_satisfied: int = 0
+    ces_answers: int = 0
+    ces_milli: int = 0
+
+
+class StageDaily(RollupMetrics, table=True):
+    """Voices per (day, stage, channel, source)."""
+
+    __tablename__ = "stage_daily"
+
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    stage: str = Field(primary_key=True, max_length=40)
+    channel: str = Field(primary_key=True, max_length=32)
+    source_id: str = Field(primary_key=True, max_length=64)
+
+
+class ItemDaily(RollupMetrics, table=True):
+    """Items per (day, channel, source), each once whatever its stages: the story's
+    top line. `voices` counts items; `unassigned` those placed in no stage."""
+
+    __tablename__ = "item_daily"
+
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    channel: str = Field(primary_key=True, max_length=32)
+    source_id: str = Field(primary_key=True, max_length=64)
+    unassigned: int = 0
+
+
+class StageDailyRating(SQLModel, table=True):
+    """Ratings of a stage's voices per scale (any scale, a team's own too)."""
+
+    __tablename__ = "stage_daily_ratings"
+
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    stage: str = Field(primary_key=True, max_length=40)
+    channel: str = Field(primary_key=True, max_length=32)
+    source_id: str = Field(primary_key=True, max_length=64)
+    scale: str = Field(primary_key=True, max_length=32)
+    answers: int = 0
+    total_milli: int = 0
+
+
+class StageDailyTheme(SQLModel, table=True):
+    """How many of a stage's voices carry a theme, how they feel, how they score."""
+
+    __tablename__ = "stage_daily_themes"
+    __table_args__ = (Index("ix_stage_daily_themes_stage_day", "stage", "day"),)
+
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    stage: str = Field(primary_key=True, max_length=40)
+    channel: str = Field(primary_key=True, max_length=32)
+    source_id: str = Field(primary_key=True, max_length=64)
+    theme: str = Field(primary_key=True, max_length=120)
+    voices: int = 0
+    negative: int = 0
+    neutral: int = 0
+    positive: int = 0
+    sentiment_milli: int = 0
+    nps_answers: int = 0
+    promoters: int = 0
+    detractors: int = 0
+
+
+class DailyCustomer(SQLModel, table=True):
+    """Which known customers spoke, per (day, stage, channel, source): distinct
+    customers for any period and filter are an exact count over these rows."""
+
+    __tablename__ = "daily_customers"
+    __table_args__ = (Index("ix_daily_customers_stage_day", "stage", "day"),)
+
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    stage: str = Field(primary_key=True, max_length=40)  # ITEM_LEVEL: any stage
+    channel: str = Field(primary_key=True, max_length=32)
+    source_id: str = Field(primary_key=True, max_length=64)
+    customer: str = Field(primary_key=True, max_length=256)
+    voices: int = 0

@@ -18,7 +18,20 @@ from sqlalchemy.engine import Engine
 
 from app.db import make_engine, upgrade_database
 
-TABLES = ("run_duplicates", "segments", "quarantine", "items", "sync_runs", "sources")
+TABLES = (
+    "voice_facts",
+    "stage_daily",
+    "item_daily",
+    "stage_daily_ratings",
+    "stage_daily_themes",
+    "daily_customers",
+    "run_duplicates",
+    "segments",
+    "quarantine",
+    "items",
+    "sync_runs",
+    "sources",
+)
 FIXTURES = Path(__file__).parent / "fixtures"
 DEFAULT_STAGE_KEYS = (
     "discover",

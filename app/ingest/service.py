@@ -36,6 +36,8 @@ from app.ingest.locks import SourceBusyError, source_lock
 from app.ingest.policy import MAX_EXTERNAL_ID_CHARS, IngestPolicy
 from app.ingest.sanitize import clean_item, clean_reject
 from app.models import Source, SyncRun
+from app.readmodel.maintain import forget, record
+from app.readmodel.rollups import Deltas
 from connectors.base import Batch, Connector, RawItem, RejectedRecord
 from connectors.errors import ConfigError, ConnectorError, FatalError, RetriableError
 from nlp.enrichment import Enricher, Enrichment, EnrichRequest
@@ -165,8 +167,8 @@ def _store_batch(
     now = utcnow()
     rejects: list[RejectedRecord] = []
     nul_records = 0
-    for record in batch.rejected:
-        cleaned_reject, dirty = clean_reject(record)
+    for rejected in batch.rejected:
+        cleaned_reject, dirty = clean_reject(rejected)
         nul_records += dirty
         rejects.append(cleaned_reject)
     candidates: list[RawItem] = []
@@ -215,24 +217,21 @@ def _store_batch(
     with Session(engine, expire_on_commit=False) as session:
         # Core statements, not ORM objects: building and flushing an ORM object per
         # item and sentence cost more than the NLP itself (bench/ingest.py).
-        new_rows = [
+        conn = session.connection()
+        deltas = Deltas()
+        full_rows = [
             _item_row(source_id, default_channel, w, e, now)
-            for w, e in zip(inserts, enrichments[: len(inserts)], strict=True)
+            for w, e in zip(writes, enrichments, strict=True)
         ]
-        if new_rows:
-            inserted = session.execute(
-                insert(ITEMS).returning(ITEMS.c.id, sort_by_parameter_order=True), new_rows
-            )
-            for write, item_id in zip(inserts, inserted.scalars().all(), strict=True):
-                write.item_id = int(item_id)
-        edited = enrichments[len(inserts) :]
+        new_rows = full_rows[: len(inserts)]
         if updates:
+            # What the stored versions added to the read model goes first, while
+            # their rows still say what they were.
+            forget(conn, deltas, [w.item_id for w in updates if w.item_id is not None])
             rows = []
-            for write, enrichment in zip(updates, edited, strict=True):
-                row = _item_row(source_id, default_channel, write, enrichment, now)
-                for kept in ("source_id", "external_id", "ingested_at"):
-                    del row[kept]
-                rows.append({"_id": write.item_id, **row})
+            for write, row in zip(updates, full_rows[len(inserts) :], strict=True):
+                changed = {k: v for k, v in row.items() if k not in _KEPT_ON_UPDATE}
+                rows.append({"_id": write.item_id, **changed})
             session.execute(
                 update(ITEMS).where(ITEMS.c.id == bindparam("_id")),
                 rows,
@@ -241,13 +240,23 @@ def _store_batch(
             session.execute(
                 delete(SEGMENTS).where(SEGMENTS.c.item_id.in_([w.item_id for w in updates]))
             )
-        segment_rows = [
-            segment
+        if new_rows:
+            inserted = session.execute(
+                insert(ITEMS).returning(ITEMS.c.id, sort_by_parameter_order=True), new_rows
+            )
+            for write, item_id in zip(inserts, inserted.scalars().all(), strict=True):
+                write.item_id = int(item_id)
+        segments_by_write = [
+            _segment_rows(write, source_id, enrichment)
             for write, enrichment in zip(writes, enrichments, strict=True)
-            for segment in _segment_rows(write, source_id, enrichment)
         ]
+        segment_rows = [segment for rows_ in segments_by_write for segment in rows_]
         if segment_rows:
             session.execute(insert(SEGMENTS), segment_rows)
+        for write, row in zip(writes, full_rows, strict=True):
+            row["id"] = write.item_id
+        record(conn, deltas, zip(full_rows, segments_by_write, strict=True))
+        deltas.apply(conn)
         if backfill:
             session.execute(
                 update(ITEMS).where(ITEMS.c.id == bindparam("_id")),
@@ -421,6 +430,9 @@ def _quarantine(
         },
     )
     session.execute(statement)
+
+
+_KEPT_ON_UPDATE = frozenset({"source_id", "external_id", "ingested_at"})
 
 
 def _item_row(
