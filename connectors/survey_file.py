@@ -18,11 +18,11 @@ from connectors.base import (
 from connectors.parsing import (
     Row,
     as_id,
-    as_text,
     attribute_value,
     parse_score,
     read_rows,
 )
+from connectors.values import as_text
 
 
 class SurveyAnswer(BaseModel):
@@ -124,8 +124,10 @@ class SurveyFileConnector(FileConnector[SurveyFileConfig]):
                 yield self._reject(row, response_id, f"{exc} in column {cfg.score_column!r}")
                 return
         customer = as_text(data.get(cfg.customer_column)) if cfg.customer_column else None
+        hint, hint_attribute = self.column_hint(data)
         extra: dict[str, AttributeValue] = {
-            name: attribute_value(data[name]) for name in cfg.attributes if name in data
+            **hint_attribute,
+            **{name: attribute_value(data[name]) for name in cfg.attributes if name in data},
         }
         for answer in cfg.answers:
             text = as_text(data.get(answer.column))
@@ -138,7 +140,8 @@ class SurveyFileConnector(FileConnector[SurveyFileConfig]):
                 rating=rating,
                 rating_scale=cfg.rating_scale if rating is not None else None,
                 author_ref=customer,
-                stage_hint=answer.stage,
+                stage_hint=answer.stage or hint.stage,  # the question's own stage wins
+                hint_value=hint.value,
                 attributes={**extra, "question": answer.question or answer.column},
             )
 

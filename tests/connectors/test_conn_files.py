@@ -19,7 +19,8 @@ from connectors.base import (
     SourceFile,
 )
 from connectors.errors import ConfigError, FatalError, RecordError
-from connectors.parsing import parse_score, parse_timestamp
+from connectors.parsing import parse_score
+from connectors.values import parse_timestamp
 from tests.connectors.kit import ids, rejects, run, write
 
 

@@ -286,3 +286,148 @@ def test_date_settings_are_checked_at_config_load(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         build("survey_file", {**SURVEY, **config}, tmp_path)
+
+
+# --------------------------------------------------------------------------- item 15
+
+TOUCHPOINTS = {
+    "hint_column": "touchpoint",
+    "hint_values": {"Order": "purchase", "Installation": "onboard", "First bill": "billing"},
+}
+
+
+def test_survey_hint_from_a_column_value(tmp_path: Path) -> None:
+    write(
+        tmp_path / "s.csv",
+        "id,at,touchpoint,like,text\n"
+        "r1,2024-01-01, order ,,Took ages\n"
+        "r2,2024-01-02,FIRST BILL,,Too high\n"
+        "r3,2024-01-03,Moving house,,Lost my box\n"
+        "r4,2024-01-04,,,No touchpoint\n"
+        "r5,2024-01-05,First bill,Nice engineer,Confusing bill\n",
+    )
+    answers = [{"column": "like", "stage": "onboard"}, {"column": "text"}]
+    config = {**SURVEY, **TOUCHPOINTS, "answers": answers}
+    got = items(run(build("survey_file", config, tmp_path)))
+    assert [(i.external_id, i.stage_hint, i.hint_value) for i in got] == [
+        ("r1:text", "purchase", "order"),
+        ("r2:text", "billing", "FIRST BILL"),
+        ("r3:text", None, "Moving house"),  # unmapped: counted by ingest
+        ("r4:text", None, None),  # no value, no lookup
+        ("r5:like", "onboard", "First bill"),  # the question's own stage wins
+        ("r5:text", "billing", "First bill"),
+    ]
+    assert [i.attributes["touchpoint"] for i in got] == [
+        "order",
+        "FIRST BILL",
+        "Moving house",
+        None,
+        "First bill",
+        "First bill",
+    ]
+
+
+def test_call_notes_hint_column_in_rows_and_transcripts(tmp_path: Path) -> None:
+    write(
+        tmp_path / "calls/a.csv",
+        "call_id,started_at,reason,touchpoint,notes\n"
+        "c1,2024-01-01,Fault,Installation,Engineer never came\n",
+    )
+    write(
+        tmp_path / "calls/b.txt",
+        "---\ncall_id: c2\ndate: 2024-01-02\ntouchpoint: order\n---\nCustomer: Where is it?\n",
+    )
+    write(
+        tmp_path / "calls/c.vtt",
+        "WEBVTT\n\nNOTE\ncall_id: c3\nTouchpoint: In use\n\n"
+        "00:00:01.000 --> 00:00:02.000\n<v Customer>It keeps buffering\n",
+    )
+    got = items(run(build("call_notes", {"path": "calls", **TOUCHPOINTS}, tmp_path)))
+    assert [(i.external_id, i.stage_hint, i.hint_value) for i in got] == [
+        ("c1", "onboard", "Installation"),
+        ("c2", "purchase", "order"),
+        ("c3", None, "In use"),
+    ]
+    assert got[0].attributes == {"reason": "Fault", "touchpoint": "Installation"}
+    assert got[2].attributes["touchpoint"] == "In use"
+
+
+def test_call_reason_stages_set_the_hint_value(tmp_path: Path) -> None:
+    write(
+        tmp_path / "c.csv",
+        "call_id,started_at,reason,notes\nc1,2024-01-01, billing ,a\nc2,2024-01-01,Other,b\n"
+        "c3,2024-01-01,,c\n",
+    )
+    got = items(
+        run(
+            build(
+                "call_notes", {"path": "c.csv", "reason_stages": {"Billing": "billing"}}, tmp_path
+            )
+        )
+    )
+    assert [(i.stage_hint, i.hint_value) for i in got] == [
+        ("billing", "billing"),
+        (None, "Other"),
+        (None, None),
+    ]
+    plain = items(run(build("call_notes", {"path": "c.csv"}, tmp_path)))
+    assert [i.hint_value for i in plain] == [None, None, None]  # no map: no lookup
+
+
+def test_social_tags_and_hint_value(tmp_path: Path) -> None:
+    def status(sid: str, *tags: str) -> str:
+        return json.dumps(
+            {
+                "id": sid,
+                "created_at": "2024-01-01T00:00:00Z",
+                "content": "words",
+                "tags": [{"name": t} for t in tags],
+            }
+        )
+
+    write(
+        tmp_path / "s.ndjson",
+        "\n".join([status("1", "news", "Billing"), status("2", "news", "fun"), status("3")]),
+    )
+    config = {"path": "s.ndjson", "stage_by_tag": {"#billing": "billing"}}
+    got = items(run(build("social_export", config, tmp_path)))
+    assert [(i.stage_hint, i.hint_value) for i in got] == [
+        ("billing", "billing"),
+        (None, "news,fun"),
+        (None, None),
+    ]
+
+
+def test_ethnography_hint_column_under_its_own_stage(tmp_path: Path) -> None:
+    body = "A paragraph long enough to keep.\n"
+    write(tmp_path / "a.md", f"---\ndate: 2024-01-01\ntouchpoint: Order\n---\n{body}")
+    write(tmp_path / "b.md", f"---\ndate: 2024-01-01\ntouchpoint: Order\nstage: use\n---\n{body}")
+    got = items(run(build("ethnography", {"path": ".", **TOUCHPOINTS}, tmp_path)))
+    assert [(i.stage_hint, i.hint_value, i.attributes["touchpoint"]) for i in got] == [
+        ("purchase", "Order", "Order"),
+        ("use", "Order", "Order"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "config", "message"),
+    [
+        ("survey_file", {**SURVEY, "hint_values": {"a": "b"}}, "hint_values needs hint_column"),
+        (
+            "survey_file",
+            {**SURVEY, "hint_column": "t", "hint_values": {"Order": "a", " order": "b"}},
+            "listed twice",
+        ),
+        (
+            "call_notes",
+            {"path": ".", "reason_stages": {"x": "y"}, "hint_column": "t"},
+            "not both",
+        ),
+        ("social_export", {"path": ".", "stage_by_tag": {"#x": "a", "X": "b"}}, "listed twice"),
+    ],
+)
+def test_hint_config_is_checked(
+    tmp_path: Path, kind: str, config: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        build(kind, config, tmp_path)
