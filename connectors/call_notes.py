@@ -166,7 +166,7 @@ class CallNotesConnector(FileConnector[CallNotesConfig]):
     def _transcript(
         self, meta: dict[str, Any], turns: list[_Turn], source: SourceFile, raw: str
     ) -> RawItem | RejectedRecord:
-        call_id = as_id(meta.get("call_id")) or source.path.stem
+        call_id = as_id(meta.get("call_id")) or source.default_id
         if meta.get("date") is None:
             occurred_at = source.modified_at
         else:

@@ -41,7 +41,7 @@ class EthnographyConnector(FileConnector[EthnographyConfig]):
     """Field and interview notes (Markdown/TXT with YAML front matter), one item per paragraph.
 
     Front matter: `date` (required), `participant` (author), `stage` (hint for the
-    whole file), `id` (default: the file name without extension); other keys become
+    whole file), `id` (default: its path under the root without extension); other keys become
     attributes. External id: `"{file id}#p{n}"`, n counting kept paragraphs from 1.
     """
 
@@ -58,7 +58,7 @@ class EthnographyConnector(FileConnector[EthnographyConfig]):
                 "least `date: YYYY-MM-DD`, then a closing `---` line",
                 excerpt=excerpt(text),
             )
-        file_id = as_id(meta.get("id")) or source.path.stem
+        file_id = as_id(meta.get("id")) or source.default_id
         try:
             occurred_at = self.read_date(meta.get("date"))
         except ValueError as exc:

@@ -431,3 +431,86 @@ def test_hint_config_is_checked(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         build(kind, config, tmp_path)
+
+
+# --------------------------------------------------------------------------- item 14
+
+NO_ID: dict[str, Any] = {
+    "path": "s.csv",
+    "date_column": "at",
+    "score_column": "nps",
+    "rating_scale": "nps_0_10",
+    "customer_column": "who",
+    "attributes": ["plan"],
+    "answers": [{"column": "text"}, {"column": "why"}],
+}
+ROWS = [
+    "2024-01-01,9,,pro,Great,",
+    "2024-01-01,3,,free,Slow,Too slow",
+    "2024-01-01,9,,pro,Great,",  # a second respondent, word for word the same
+    "2024-01-02,7,c-1,pro,Fine,",
+]
+
+
+def _export(tmp_path: Path, rows: list[str]) -> None:
+    write(tmp_path / "s.csv", "\n".join(["at,nps,who,plan,text,why", *rows]) + "\n")
+
+
+def test_without_id_column_ids_are_digests_and_identical_rows_stay_two(tmp_path: Path) -> None:
+    _export(tmp_path, ROWS)
+    got = ids(run(build("survey_file", NO_ID, tmp_path)))
+    assert len(got) == 5
+    assert len(set(got)) == 5
+    great_1, slow, slow_why, great_2, fine = got
+    assert great_1.endswith("-1:text")
+    assert great_2 == great_1.replace("-1:text", "-2:text")
+    assert slow.rsplit(":", 1)[0] == slow_why.rsplit(":", 1)[0]
+
+
+def test_digest_ids_survive_reordering_and_appended_rows(tmp_path: Path) -> None:
+    _export(tmp_path, ROWS)
+    first = set(ids(run(build("survey_file", NO_ID, tmp_path))))
+    _export(tmp_path, [ROWS[3], ROWS[0], "2024-01-03,5,,pro,New one,", ROWS[2], ROWS[1]])
+    second = ids(run(build("survey_file", NO_ID, tmp_path)))
+    assert first <= set(second)
+    assert len(set(second) - first) == 1  # only the appended row is new
+
+
+def test_digest_covers_every_mapped_field(tmp_path: Path) -> None:
+    base = "2024-01-01,9,c,pro,Great,"
+    variants = [
+        base,
+        "2024-01-02,9,c,pro,Great,",
+        "2024-01-01,8,c,pro,Great,",
+        "2024-01-01,9,d,pro,Great,",
+        "2024-01-01,9,c,free,Great,",
+        "2024-01-01,9,c,pro,Great!,",
+        "2024-01-01,9,c,pro,Great,x",
+    ]
+    _export(tmp_path, variants)
+    got = [i.split(":")[0] for i in ids(run(build("survey_file", NO_ID, tmp_path)))]
+    assert [g.endswith("-1") for g in got] == [True] * 8
+    assert len(set(got)) == 7  # one response (two answers) of the last row
+
+
+def test_transcripts_in_subfolders_do_not_collide(tmp_path: Path) -> None:
+    write(tmp_path / "calls/a/call.txt", "Customer: the first one\n")
+    write(tmp_path / "calls/b/call.txt", "Customer: the second one\n")
+    write(tmp_path / "calls/call.v2.vtt", "WEBVTT\n\n00:00.000 --> 00:01.000\n<v Customer>third\n")
+    assert ids(run(build("call_notes", {"path": "calls"}, tmp_path))) == [
+        "a/call",
+        "b/call",
+        "call.v2",
+    ]
+
+
+def test_field_notes_in_subfolders_do_not_collide(tmp_path: Path) -> None:
+    note = "---\ndate: 2024-01-01\n---\nA paragraph long enough to keep.\n"
+    write(tmp_path / "notes/lyon/visit.md", note)
+    write(tmp_path / "notes/paris/visit.md", note)
+    write(tmp_path / "notes/visit.md", note)
+    assert ids(run(build("ethnography", {"path": "notes"}, tmp_path))) == [
+        "lyon/visit#p1",
+        "paris/visit#p1",
+        "visit#p1",
+    ]
