@@ -391,8 +391,8 @@ class FileConnector(Connector[FileConfigT]):
         Yield a `RejectedRecord` for a bad record and go on. Raise `RecordError`
         when the rest of the file cannot be read (invalid JSON, broken CSV): it
         becomes the file's last record. The base never calls this for a file that
-        cannot decode (see `decode`) or that decodes to NUL characters, and `text`
-        has its BOM removed and "\n" line ends.
+        cannot decode (see `decode`) or that decodes to many NUL characters, and
+        `text` has its BOM removed, no NUL and "\n" line ends.
         """
 
     # -- path resolution ---------------------------------------------------------
@@ -604,7 +604,13 @@ class FileConnector(Connector[FileConfigT]):
                 location=source.at(f"byte {exc.start}"),
             )
             return
-        if "\x00" in text:  # never text: UTF-16/32 read as something else, or binary
+        nuls = text.count("\x00")
+        if nuls and nuls <= len(text) // 100:  # a stray NUL in a text export: drop it
+            logger.warning(
+                "%s: removed %d NUL character(s) from %s", self.kind, nuls, source.relpath
+            )
+            text = text.replace("\x00", "")
+        elif nuls:  # never text: UTF-16/32 read as something else, or binary
             yield RejectedRecord(
                 reason=(
                     f"file holds NUL characters once decoded as {codec}: it looks like "

@@ -337,6 +337,18 @@ def test_utf16_without_mark_is_one_reject_without_nul(tmp_path: Path) -> None:
     assert local_ids(told) == ["hello there", "second line"]
 
 
+def test_stray_nul_is_dropped_and_the_file_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = "".join(f"line {n}\n" for n in range(200))
+    write(tmp_path / "a.txt", text.replace("line 7\n", "line 7\x00\n").replace("99", "9\x009"))
+    got = local_ids(run(lines(tmp_path)))
+    assert len(got) == 200
+    assert got[7] == "line 7"
+    assert got[99] == "line 99"
+    assert "removed 3 NUL character(s) from a.txt" in caplog.text
+
+
 @pytest.mark.parametrize("encoding", ["klingon", "base64", ""])
 def test_unknown_encoding_is_a_config_error(tmp_path: Path, encoding: str) -> None:
     with pytest.raises(ConfigError, match="unknown text encoding"):
