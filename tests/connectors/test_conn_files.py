@@ -304,7 +304,7 @@ def test_bom_is_stripped(tmp_path: Path) -> None:
     assert local_ids(run(lines(tmp_path, encoding="UTF8"))) == ["first"]
 
 
-@pytest.mark.parametrize("codec", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
 def test_auto_encoding_follows_the_byte_order_mark(tmp_path: Path, codec: str) -> None:
     data = "Caf\u00e9 cr\u00e8me \u2013 \u20ac5\r\n\u00e7a va\n".encode(codec)
     if codec in ("utf-16-le", "utf-16-be"):  # these codecs write no mark: add it

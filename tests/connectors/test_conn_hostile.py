@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -175,12 +174,6 @@ def test_glob_skips_symlinks_too(tmp_path: Path, secret: Path) -> None:
     (tmp_path / "calls/passwd.txt").symlink_to(secret)
     assert ids(_calls(tmp_path, path="calls/*.txt")) == ["a"]
     assert ids(_calls(tmp_path, path="calls/*.txt", follow_symlinks=True)) == ["a"]
-
-
-def test_fifo_is_not_read(tmp_path: Path) -> None:
-    write(tmp_path / "calls/a.txt", "Customer: my bill is wrong\n")
-    os.mkfifo(tmp_path / "calls/pipe.txt")
-    assert ids(_calls(tmp_path)) == ["a"]
 
 
 # --------------------------------------------------------------------------- item 12
