@@ -135,7 +135,26 @@ def _csv_rows(
                 excerpt=excerpt(",".join(header)),
                 location=source.at("row 1"),
             )
-        for cells in reader:
+        lines: list[str] | None = None
+        while True:
+            first_line = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                if "unexpected end of data" in str(exc):
+                    raise  # a quoted field never closed: the rest of the file is in it
+                # a bad quote in one row: the reader starts again at the next line
+                row_no += 1
+                lines = text.split("\n") if lines is None else lines
+                yield RejectedRecord(
+                    reason=f"malformed CSV row: {exc} (a quote inside a quoted cell must "
+                    'be doubled: "")',
+                    excerpt=excerpt("\n".join(lines[first_line - 1 : reader.line_num])),
+                    location=source.at(f"row {row_no}"),
+                )
+                continue
             row_no += 1
             if not any(c.strip() for c in cells):
                 continue

@@ -33,6 +33,24 @@ def test_huge_csv_cell_is_read_and_the_next_row_too(tmp_path: Path) -> None:
     assert rejects(batches) == []
 
 
+def test_csv_row_with_a_stray_quote_is_one_reject(tmp_path: Path) -> None:
+    write(
+        tmp_path / "s.csv",
+        'id,at,text\nr1,2024-01-01,"He said "hi" twice"\nr2,2024-01-02,after\n'
+        'r3,2024-01-03,"two\nlines"oops\nr4,2024-01-04,"fine ""quoted"" text"\n',
+    )
+    batches = run(build("survey_file", SURVEY, tmp_path))
+    assert ids(batches) == ["r2:text", "r4:text"]
+    assert items(batches)[1].text == 'fine "quoted" text'
+    first, second = rejects(batches)
+    assert first.location == "s.csv:row 2"
+    assert "malformed CSV row" in first.reason
+    assert 'must be doubled: ""' in first.reason
+    assert first.excerpt == 'r1,2024-01-01,"He said "hi" twice"'
+    assert second.location == "s.csv:row 4"
+    assert second.excerpt == 'r3,2024-01-03,"two\nlines"oops'
+
+
 @pytest.mark.parametrize("stamp", OVERFLOWING)
 def test_survey_date_overflowing_utc_is_one_reject(tmp_path: Path, stamp: str) -> None:
     write(tmp_path / "s.csv", f"id,at,text\nr1,{stamp},lost\nr2,2024-01-02,after\n")
