@@ -20,19 +20,17 @@ import logging
 import os
 import stat
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from connectors.errors import FatalError, RecordError
-
-if TYPE_CHECKING:
-    from connectors.parsing import DateReader
+from connectors.values import NO_HINT, DateReader, Hint, StageHints
 
 logger = logging.getLogger(__name__)
 
@@ -181,6 +179,18 @@ class FileConnectorConfig(ConnectorConfig):
         description="IANA time zone (e.g. `Europe/London`) of times without an offset, "
         "and of dates alone (midnight there); times are stored in UTC.",
     )
+    hint_column: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Field whose value gives a stage hint through `hint_values` (a CSV "
+        "column or JSON key, a front-matter or NOTE key, a status key); its value is "
+        "also kept as an item attribute of that name.",
+    )
+    hint_values: dict[str, str] = Field(
+        default_factory=dict,
+        description="Value of `hint_column` (any case, trimmed) → journey stage key, e.g. "
+        '`{"First bill": billing}`; an unmapped value gives no hint but is counted.',
+    )
     follow_symlinks: bool = Field(
         default=False,
         description="Read files (and folders) that are symbolic links, as long as their "
@@ -229,10 +239,20 @@ class FileConnectorConfig(ConnectorConfig):
             raise ValueError("set date_format or dayfirst, not both")
         return self
 
+    @field_validator("hint_values")
+    @classmethod
+    def _hint_values(cls, value: dict[str, str]) -> dict[str, str]:
+        StageHints.normalise(value)
+        return value
+
+    @model_validator(mode="after")
+    def _hint_values_need_a_column(self) -> Self:
+        if self.hint_values and self.hint_column is None:
+            raise ValueError("hint_values needs hint_column: the field whose value is looked up")
+        return self
+
     def date_reader(self) -> DateReader:
         """The reader of this source's dates (`connectors.parsing.DateReader`)."""
-        from connectors.parsing import DateReader  # parsing imports this module
-
         return DateReader(self.date_format, self.dayfirst, ZoneInfo(self.timezone))
 
 
@@ -353,6 +373,16 @@ class FileConnector(Connector[FileConfigT]):
         self.read_date = config.date_reader()
         """Every date of this source goes through this (`date_format`, `dayfirst`,
         `timezone`): `ValueError` with a reason for a bad one."""
+        self.column_hints = StageHints(config.hint_values, active=config.hint_column is not None)
+
+    def column_hint(self, record: Mapping[str, Any]) -> tuple[Hint, dict[str, AttributeValue]]:
+        """The `hint_column` hint of one record (row, front matter, status), and the
+        attribute that keeps its value (`{}` without `hint_column`)."""
+        column = self.config.hint_column
+        if column is None:
+            return NO_HINT, {}
+        hint = self.column_hints.lookup(record.get(column))
+        return hint, {column: hint.value}
 
     @abstractmethod
     def parse_file(self, text: str, source: SourceFile) -> Iterator[RawItem | RejectedRecord]:
@@ -361,8 +391,8 @@ class FileConnector(Connector[FileConfigT]):
         Yield a `RejectedRecord` for a bad record and go on. Raise `RecordError`
         when the rest of the file cannot be read (invalid JSON, broken CSV): it
         becomes the file's last record. The base never calls this for a file that
-        cannot decode (see `decode`) or that decodes to NUL characters, and `text`
-        has its BOM removed and "\n" line ends.
+        cannot decode (see `decode`) or that decodes to many NUL characters, and
+        `text` has its BOM removed, no NUL and "\n" line ends.
         """
 
     # -- path resolution ---------------------------------------------------------
@@ -574,7 +604,13 @@ class FileConnector(Connector[FileConfigT]):
                 location=source.at(f"byte {exc.start}"),
             )
             return
-        if "\x00" in text:  # never text: UTF-16/32 read as something else, or binary
+        nuls = text.count("\x00")
+        if nuls and nuls <= len(text) // 100:  # a stray NUL in a text export: drop it
+            logger.warning(
+                "%s: removed %d NUL character(s) from %s", self.kind, nuls, source.relpath
+            )
+            text = text.replace("\x00", "")
+        elif nuls:  # never text: UTF-16/32 read as something else, or binary
             yield RejectedRecord(
                 reason=(
                     f"file holds NUL characters once decoded as {codec}: it looks like "

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from connectors.base import (
     AttributeValue,
@@ -23,12 +24,12 @@ from connectors.errors import RecordError
 from connectors.parsing import (
     Row,
     as_id,
-    as_text,
     attribute_value,
     excerpt,
     read_rows,
     split_front_matter,
 )
+from connectors.values import StageHints, as_text
 
 _ROW_SUFFIXES = frozenset({".csv", ".json"})
 _META_KEYS = ("call_id", "date", "customer", "reason")
@@ -57,7 +58,8 @@ class CallNotesConfig(FileConnectorConfig):
     )
     reason_stages: dict[str, str] = Field(
         default_factory=dict,
-        description="Call reason (case-insensitive) → journey stage key, the stage hint.",
+        description="Call reason (any case, trimmed) → journey stage key, the stage hint; "
+        "the same as `hint_column` on the reason with `hint_values` (set one of them).",
     )
     customer_speakers: list[str] = Field(
         default_factory=lambda: ["customer", "caller"],
@@ -71,8 +73,18 @@ class CallNotesConfig(FileConnectorConfig):
 
     @field_validator("reason_stages")
     @classmethod
-    def _lower_reasons(cls, value: dict[str, str]) -> dict[str, str]:
-        return {reason.strip().lower(): stage for reason, stage in value.items()}
+    def _check_reasons(cls, value: dict[str, str]) -> dict[str, str]:
+        StageHints.normalise(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_hint_map(self) -> Self:
+        if self.reason_stages and self.hint_column is not None:
+            raise ValueError(
+                "set reason_stages (hints from the call reason) or hint_column with "
+                "hint_values, not both"
+            )
+        return self
 
     @field_validator("customer_speakers")
     @classmethod
@@ -97,6 +109,10 @@ class CallNotesConnector(FileConnector[CallNotesConfig]):
     channel: ClassVar[str] = "call"
     config_model: ClassVar[type[CallNotesConfig]] = CallNotesConfig
     extensions: ClassVar[tuple[str, ...]] = (".csv", ".json", ".txt", ".vtt")
+
+    def __init__(self, config: CallNotesConfig, *, base_dir: Path) -> None:
+        super().__init__(config, base_dir=base_dir)
+        self.reason_hints = StageHints(config.reason_stages, active=bool(config.reason_stages))
 
     def parse_file(self, text: str, source: SourceFile) -> Iterator[RawItem | RejectedRecord]:
         suffix = source.path.suffix.lower()
@@ -143,14 +159,14 @@ class CallNotesConnector(FileConnector[CallNotesConfig]):
         reason = as_text(data.get(cfg.reason_field)) if cfg.reason_field else None
         extra = {name: attribute_value(data[name]) for name in cfg.attributes if name in data}
         customer = as_text(data.get(cfg.customer_field)) if cfg.customer_field else None
-        return self._item(call_id, notes, occurred_at, customer, reason, extra)
+        return self._item(call_id, notes, occurred_at, customer, reason, extra, data)
 
     # -- transcripts -------------------------------------------------------------
 
     def _transcript(
         self, meta: dict[str, Any], turns: list[_Turn], source: SourceFile, raw: str
     ) -> RawItem | RejectedRecord:
-        call_id = as_id(meta.get("call_id")) or source.path.stem
+        call_id = as_id(meta.get("call_id")) or source.default_id
         if meta.get("date") is None:
             occurred_at = source.modified_at
         else:
@@ -179,6 +195,9 @@ class CallNotesConnector(FileConnector[CallNotesConfig]):
             for k, v in meta.items()
             if k not in _META_KEYS and not isinstance(v, dict)
         }
+        column = self.config.hint_column
+        if column is not None and column not in meta:  # NOTE keys are read lower-case
+            meta = {**meta, column: meta.get(column.lower())}
         return self._item(
             call_id,
             "\n".join(said),
@@ -186,6 +205,7 @@ class CallNotesConnector(FileConnector[CallNotesConfig]):
             as_text(meta.get("customer")),
             as_text(meta.get("reason")),
             extra,
+            meta,
         )
 
     def _is_customer(self, speaker: str) -> bool:
@@ -203,18 +223,25 @@ class CallNotesConnector(FileConnector[CallNotesConfig]):
         customer: str | None,
         reason: str | None,
         extra: dict[str, AttributeValue],
+        record: Mapping[str, Any],
     ) -> RawItem:
+        """One call; its hint from `hint_column` of `record` (row or metadata), or else
+        from the reason through `reason_stages`."""
         attributes: dict[str, AttributeValue] = {**extra}
-        stage = None
         if reason is not None:
             attributes["reason"] = reason
-            stage = self.config.reason_stages.get(reason.lower())
+        if self.config.hint_column is not None:
+            hint, hint_attribute = self.column_hint(record)
+            attributes.update(hint_attribute)
+        else:
+            hint = self.reason_hints.lookup(reason)
         return RawItem(
             external_id=call_id,
             text=text,
             occurred_at=occurred_at,
             author_ref=customer,
-            stage_hint=stage,
+            stage_hint=hint.stage,
+            hint_value=hint.value,
             attributes=attributes,
         )
 

@@ -19,12 +19,12 @@ from connectors.base import (
 from connectors.errors import RecordError
 from connectors.parsing import (
     as_id,
-    as_text,
     attribute_value,
     excerpt,
     split_front_matter,
     tidy,
 )
+from connectors.values import as_text
 
 _RESERVED = frozenset({"participant", "date", "stage", "id"})
 
@@ -41,7 +41,7 @@ class EthnographyConnector(FileConnector[EthnographyConfig]):
     """Field and interview notes (Markdown/TXT with YAML front matter), one item per paragraph.
 
     Front matter: `date` (required), `participant` (author), `stage` (hint for the
-    whole file), `id` (default: the file name without extension); other keys become
+    whole file), `id` (default: its path under the root without extension); other keys become
     attributes. External id: `"{file id}#p{n}"`, n counting kept paragraphs from 1.
     """
 
@@ -58,7 +58,7 @@ class EthnographyConnector(FileConnector[EthnographyConfig]):
                 "least `date: YYYY-MM-DD`, then a closing `---` line",
                 excerpt=excerpt(text),
             )
-        file_id = as_id(meta.get("id")) or source.path.stem
+        file_id = as_id(meta.get("id")) or source.default_id
         try:
             occurred_at = self.read_date(meta.get("date"))
         except ValueError as exc:
@@ -68,7 +68,8 @@ class EthnographyConnector(FileConnector[EthnographyConfig]):
                 external_id=file_id,
             ) from None
         participant = as_text(meta.get("participant"))
-        stage = as_text(meta.get("stage"))
+        hint, _ = self.column_hint(meta)  # the key stays an attribute like any other
+        stage = as_text(meta.get("stage")) or hint.stage  # the file's own `stage` wins
         attributes: dict[str, AttributeValue] = {
             key: attribute_value(value) for key, value in meta.items() if key not in _RESERVED
         }
@@ -83,6 +84,7 @@ class EthnographyConnector(FileConnector[EthnographyConfig]):
                 occurred_at=occurred_at,
                 author_ref=participant,
                 stage_hint=stage,
+                hint_value=hint.value,
                 attributes=dict(attributes),
             )
 

@@ -1,4 +1,5 @@
-"""Helpers shared by the file kinds: timestamps, rows (CSV/JSON), front matter, text.
+"""Helpers shared by the file kinds: scores and ids, rows (CSV/JSON), front matter, text
+(times, text values and stage hints are in `connectors.values`).
 
 Nothing here knows a kind; each function raises `RecordError` (or `ValueError`
 for a single value) with a message that says what is wrong and where.
@@ -13,14 +14,14 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime
 from typing import Any
 
 import yaml
-from dateutil import parser as dateutil_parser
 
 from connectors.base import AttributeValue, RejectedRecord, SourceFile
 from connectors.errors import RecordError
+from connectors.values import as_text
 
 EXCERPT_CHARS = 500
 
@@ -38,127 +39,6 @@ def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
 
 
 # --------------------------------------------------------------------------- values
-
-
-@dataclass(frozen=True, slots=True)
-class DateReader:
-    """How a source writes its times, and the reader of them: any value to aware UTC.
-
-    Text is tried as ISO 8601, then (with `date_format`, tried before ISO) as that
-    strptime pattern, or (with `dayfirst`) by python-dateutil reading day-first
-    dates (`21/04/2018 20:09`, `5 Apr 2018`); dateutil is never asked first, since
-    with `dayfirst` it reads `2018-04-05` as 4 May. A YAML date or datetime is taken
-    as is. A time without offset (and a date alone, at midnight) is in `zone`; an
-    offset is converted. Raises `ValueError` with a message that quotes the value
-    and says how to fix it.
-    """
-
-    date_format: str | None = None
-    dayfirst: bool = False
-    zone: tzinfo = UTC
-
-    def __call__(self, value: object) -> datetime:
-        if isinstance(value, datetime):
-            parsed = value
-        elif isinstance(value, date):
-            parsed = datetime.combine(value, time(0, 0))
-        elif isinstance(value, str) and value.strip():
-            parsed = self._text(value.strip())
-        elif value is None or isinstance(value, str):
-            raise ValueError("missing date")
-        else:
-            raise ValueError(f"unparseable date {value!r} ({self._expected()})")
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=self.zone)
-        return to_utc(parsed, value)
-
-    def _text(self, raw: str) -> datetime:
-        if self.date_format is not None:
-            try:
-                return datetime.strptime(raw, self.date_format)  # noqa: DTZ007 (zone added after)
-            except ValueError:
-                pass
-        try:
-            return datetime.fromisoformat(raw)
-        except ValueError:
-            pass
-        if self.dayfirst:
-            return _dayfirst(raw, self._expected())
-        raise ValueError(f"unparseable date {raw!r} ({self._expected()})")
-
-    def _expected(self) -> str:
-        if self.date_format is not None:
-            return f"expected date_format {self.date_format!r} or ISO 8601"
-        if self.dayfirst:
-            return "expected a day-first date or ISO 8601"
-        return "expected ISO 8601; set date_format or dayfirst"
-
-
-_YEAR_FIRST = re.compile(r"\d{4}\D")
-_DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))  # noqa: DTZ001 (fill-ins only)
-
-
-def _dayfirst(raw: str, expected: str) -> datetime:
-    """A day-first date read by dateutil; refused when it lacks a year, month or day
-    (dateutil would fill them in from today) or names a zone it cannot know."""
-    dayfirst = _YEAR_FIRST.match(raw) is None  # 2018/04/05 is still 5 April
-    try:
-        first, second = (
-            dateutil_parser.parse(
-                raw, dayfirst=dayfirst, yearfirst=not dayfirst, default=d, tzinfos=_zone_named
-            )
-            for d in _DEFAULTS
-        )
-    except _UnknownZone as exc:
-        raise ValueError(
-            f"unparseable date {raw!r} (unknown time zone {exc.name!r}; write an offset "
-            "such as +01:00, or set timezone)"
-        ) from None
-    except (ValueError, OverflowError):
-        raise ValueError(f"unparseable date {raw!r} ({expected})") from None
-    if first.date() != second.date():
-        raise ValueError(f"incomplete date {raw!r}: it needs a day, a month and a year")
-    return first
-
-
-class _UnknownZone(ValueError):
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
-
-
-def _zone_named(name: str | None, offset: int | None) -> tzinfo | None:
-    """dateutil's `tzinfos`: an offset as given, UTC by name, any other name refused
-    (dateutil would warn and drop it, silently shifting the time)."""
-    if offset is not None:
-        return timezone(timedelta(seconds=offset))
-    if name is None or name.upper() in {"UTC", "GMT", "UT", "Z"}:
-        return None if name is None else UTC
-    raise _UnknownZone(name)
-
-
-DEFAULT_DATES = DateReader()
-
-
-def parse_timestamp(value: object) -> datetime:
-    """ISO 8601 (or a YAML date/datetime) to an aware UTC datetime: `DateReader()`.
-
-    A date alone is midnight UTC; a naive time is taken as UTC; an offset is
-    converted to UTC. Raises `ValueError` with a message quoting the value.
-    """
-    return DEFAULT_DATES(value)
-
-
-def to_utc(moment: datetime, value: object) -> datetime:
-    """An aware datetime in UTC; `ValueError` (quoting `value`) when UTC cannot hold it
-    (`9999-12-31T23:00:00-05:00` is in year 10000 in UTC)."""
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        shown = value.strip() if isinstance(value, str) else str(value)
-        raise ValueError(
-            f"date {shown!r} is out of range once converted to UTC (years 1 to 9999)"
-        ) from None
 
 
 def parse_score(value: object) -> float | None:
@@ -179,19 +59,6 @@ def parse_score(value: object) -> float | None:
             f"non-numeric score {excerpt(shown, 60) if not isinstance(shown, str) else repr(shown)}"
         )
     return number
-
-
-def as_text(value: object) -> str | None:
-    """A field as stripped text; None when missing or empty. Numbers become text."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else str(value)
-    return None
 
 
 def as_id(value: object) -> str | None:
@@ -268,7 +135,26 @@ def _csv_rows(
                 excerpt=excerpt(",".join(header)),
                 location=source.at("row 1"),
             )
-        for cells in reader:
+        lines: list[str] | None = None
+        while True:
+            first_line = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                if "unexpected end of data" in str(exc):
+                    raise  # a quoted field never closed: the rest of the file is in it
+                # a bad quote in one row: the reader starts again at the next line
+                row_no += 1
+                lines = text.split("\n") if lines is None else lines
+                yield RejectedRecord(
+                    reason=f"malformed CSV row: {exc} (a quote inside a quoted cell must "
+                    'be doubled: "")',
+                    excerpt=excerpt("\n".join(lines[first_line - 1 : reader.line_num])),
+                    location=source.at(f"row {row_no}"),
+                )
+                continue
             row_no += 1
             if not any(c.strip() for c in cells):
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
@@ -18,7 +19,8 @@ from connectors.base import (
 )
 from connectors.errors import RecordError
 from connectors.html_text import html_to_text
-from connectors.parsing import as_id, as_text, excerpt, json_problem, load_json
+from connectors.parsing import as_id, excerpt, json_problem, load_json
+from connectors.values import StageHints, as_text
 
 
 class SocialExportConfig(FileConnectorConfig):
@@ -38,8 +40,9 @@ class SocialExportConfig(FileConnectorConfig):
 
     @field_validator("stage_by_tag")
     @classmethod
-    def _normalise_tags(cls, value: dict[str, str]) -> dict[str, str]:
-        return {tag.strip().lstrip("#").lower(): stage for tag, stage in value.items()}
+    def _check_tags(cls, value: dict[str, str]) -> dict[str, str]:
+        StageHints.normalise(value, strip="#")
+        return value
 
 
 class SocialExportConnector(FileConnector[SocialExportConfig]):
@@ -53,6 +56,12 @@ class SocialExportConnector(FileConnector[SocialExportConfig]):
     channel: ClassVar[str] = "social"
     config_model: ClassVar[type[SocialExportConfig]] = SocialExportConfig
     extensions: ClassVar[tuple[str, ...]] = (".json", ".ndjson", ".jsonl")
+
+    def __init__(self, config: SocialExportConfig, *, base_dir: Path) -> None:
+        super().__init__(config, base_dir=base_dir)
+        self.tag_hints = StageHints(
+            config.stage_by_tag, active=bool(config.stage_by_tag), strip="#"
+        )
 
     def parse_file(self, text: str, source: SourceFile) -> Iterator[RawItem | RejectedRecord]:
         if source.path.suffix.lower() == ".json":
@@ -144,15 +153,19 @@ class SocialExportConnector(FileConnector[SocialExportConfig]):
             if isinstance(favourites, int) and not isinstance(favourites, bool)
             else None,
         )
-        stage = next(
-            (self.config.stage_by_tag[t] for t in tags if t in self.config.stage_by_tag), None
-        )
+        hint, hint_attribute = self.column_hint(status)
+        if hint.stage is None:  # `hint_column` first, then the first mapped tag
+            tag_hint = self.tag_hints.first(tags)
+            if tag_hint.stage is not None or hint.value is None:
+                hint = tag_hint
+        attributes.update(hint_attribute)
         yield RawItem(
             external_id=status_id,
             text=text,
             occurred_at=occurred_at,
             author_ref=_acct(words),
-            stage_hint=stage,
+            stage_hint=hint.stage,
+            hint_value=hint.value,
             attributes=attributes,
         )
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections import Counter
 from collections.abc import Iterator
 from typing import ClassVar, Self
 
@@ -18,11 +21,11 @@ from connectors.base import (
 from connectors.parsing import (
     Row,
     as_id,
-    as_text,
     attribute_value,
     parse_score,
     read_rows,
 )
+from connectors.values import as_text
 
 
 class SurveyAnswer(BaseModel):
@@ -43,7 +46,13 @@ class SurveyAnswer(BaseModel):
 class SurveyFileConfig(FileConnectorConfig):
     """Config of a `survey_file` source."""
 
-    id_column: str = Field(min_length=1, description="Column holding the response id.")
+    id_column: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Column holding the response id. Without one, a response's id is a "
+        "digest of its mapped fields (date, customer, score, answers, hint column, "
+        "attributes) plus its occurrence number among identical rows of the file.",
+    )
     date_column: str = Field(
         min_length=1,
         description="Column holding the submission time: ISO 8601 unless `date_format` or "
@@ -84,8 +93,12 @@ class SurveyFileConfig(FileConnectorConfig):
 class SurveyFileConnector(FileConnector[SurveyFileConfig]):
     """Survey exports (CSV with header, or JSON): one item per non-empty open-ended answer.
 
-    External id: `"{response id}:{answer column}"`. A row with a missing id, an
-    unparseable date or a non-numeric score is rejected whole, with the reason.
+    External id: `"{response id}:{answer column}"`; without `id_column` the response
+    id is `"{digest}-{n}"`: 16 hex digits of the SHA-256 of the row's mapped fields,
+    and n the row's number among the file's rows with that digest (1 for the first),
+    so a re-export with rows added or reordered maps to the same ids, and two
+    respondents who gave identical answers stay two responses. A row with a missing
+    id, an unparseable date or a non-numeric score is rejected whole, with the reason.
     """
 
     kind: ClassVar[str] = "survey_file"
@@ -95,22 +108,27 @@ class SurveyFileConnector(FileConnector[SurveyFileConfig]):
 
     def parse_file(self, text: str, source: SourceFile) -> Iterator[RawItem | RejectedRecord]:
         cfg = self.config
-        required = [cfg.id_column, cfg.date_column, *(a.column for a in cfg.answers)]
+        required = [cfg.date_column, *(a.column for a in cfg.answers)]
+        if cfg.id_column:
+            required.insert(0, cfg.id_column)
         if cfg.score_column:
             required.append(cfg.score_column)
+        copies: Counter[str] = Counter()  # rows per digest so far: identical rows stay apart
         for row in read_rows(text, source, required_columns=required, list_key="responses"):
             if isinstance(row, RejectedRecord):
                 yield row
             else:
-                yield from self._row(row)
+                yield from self._row(row, copies)
 
-    def _row(self, row: Row) -> Iterator[RawItem | RejectedRecord]:
+    def _row(self, row: Row, copies: Counter[str]) -> Iterator[RawItem | RejectedRecord]:
         cfg = self.config
         data = row.data
-        response_id = as_id(data.get(cfg.id_column))
-        if response_id is None:
-            yield self._reject(row, None, f"missing response id (column {cfg.id_column!r})")
-            return
+        response_id: str | None = None
+        if cfg.id_column:
+            response_id = as_id(data.get(cfg.id_column))
+            if response_id is None:
+                yield self._reject(row, None, f"missing response id (column {cfg.id_column!r})")
+                return
         try:
             occurred_at = self.read_date(data.get(cfg.date_column))
         except ValueError as exc:
@@ -124,11 +142,21 @@ class SurveyFileConnector(FileConnector[SurveyFileConfig]):
                 yield self._reject(row, response_id, f"{exc} in column {cfg.score_column!r}")
                 return
         customer = as_text(data.get(cfg.customer_column)) if cfg.customer_column else None
+        hint, hint_attribute = self.column_hint(data)
         extra: dict[str, AttributeValue] = {
-            name: attribute_value(data[name]) for name in cfg.attributes if name in data
+            **hint_attribute,
+            **{name: attribute_value(data[name]) for name in cfg.attributes if name in data},
         }
+        answers = {a.column: as_text(data.get(a.column)) for a in cfg.answers}
+        if response_id is None:
+            fields = [occurred_at.isoformat(), customer, rating, answers, hint.value, extra]
+            digest = hashlib.sha256(
+                json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str).encode()
+            ).hexdigest()[:16]
+            copies[digest] += 1
+            response_id = f"{digest}-{copies[digest]}"
         for answer in cfg.answers:
-            text = as_text(data.get(answer.column))
+            text = answers[answer.column]
             if text is None:
                 continue
             yield RawItem(
@@ -138,7 +166,8 @@ class SurveyFileConnector(FileConnector[SurveyFileConfig]):
                 rating=rating,
                 rating_scale=cfg.rating_scale if rating is not None else None,
                 author_ref=customer,
-                stage_hint=answer.stage,
+                stage_hint=answer.stage or hint.stage,  # the question's own stage wins
+                hint_value=hint.value,
                 attributes={**extra, "question": answer.question or answer.column},
             )
 

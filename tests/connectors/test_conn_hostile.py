@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,24 @@ def test_huge_csv_cell_is_read_and_the_next_row_too(tmp_path: Path) -> None:
     assert ids(batches) == ["r1:text", "r2:text"]
     assert len(items(batches)[0].text) == 200_000
     assert rejects(batches) == []
+
+
+def test_csv_row_with_a_stray_quote_is_one_reject(tmp_path: Path) -> None:
+    write(
+        tmp_path / "s.csv",
+        'id,at,text\nr1,2024-01-01,"He said "hi" twice"\nr2,2024-01-02,after\n'
+        'r3,2024-01-03,"two\nlines"oops\nr4,2024-01-04,"fine ""quoted"" text"\n',
+    )
+    batches = run(build("survey_file", SURVEY, tmp_path))
+    assert ids(batches) == ["r2:text", "r4:text"]
+    assert items(batches)[1].text == 'fine "quoted" text'
+    first, second = rejects(batches)
+    assert first.location == "s.csv:row 2"
+    assert "malformed CSV row" in first.reason
+    assert 'must be doubled: ""' in first.reason
+    assert first.excerpt == 'r1,2024-01-01,"He said "hi" twice"'
+    assert second.location == "s.csv:row 4"
+    assert second.excerpt == 'r3,2024-01-03,"two\nlines"oops'
 
 
 @pytest.mark.parametrize("stamp", OVERFLOWING)
@@ -177,12 +194,6 @@ def test_glob_skips_symlinks_too(tmp_path: Path, secret: Path) -> None:
     assert ids(_calls(tmp_path, path="calls/*.txt", follow_symlinks=True)) == ["a"]
 
 
-def test_fifo_is_not_read(tmp_path: Path) -> None:
-    write(tmp_path / "calls/a.txt", "Customer: my bill is wrong\n")
-    os.mkfifo(tmp_path / "calls/pipe.txt")
-    assert ids(_calls(tmp_path)) == ["a"]
-
-
 # --------------------------------------------------------------------------- item 12
 
 TELECOM = "id,at,text\nr1,21/04/2018 20:09,Line dropped again\nr2,2018-04-05,Fine\n"
@@ -286,3 +297,231 @@ def test_date_settings_are_checked_at_config_load(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         build("survey_file", {**SURVEY, **config}, tmp_path)
+
+
+# --------------------------------------------------------------------------- item 15
+
+TOUCHPOINTS = {
+    "hint_column": "touchpoint",
+    "hint_values": {"Order": "purchase", "Installation": "onboard", "First bill": "billing"},
+}
+
+
+def test_survey_hint_from_a_column_value(tmp_path: Path) -> None:
+    write(
+        tmp_path / "s.csv",
+        "id,at,touchpoint,like,text\n"
+        "r1,2024-01-01, order ,,Took ages\n"
+        "r2,2024-01-02,FIRST BILL,,Too high\n"
+        "r3,2024-01-03,Moving house,,Lost my box\n"
+        "r4,2024-01-04,,,No touchpoint\n"
+        "r5,2024-01-05,First bill,Nice engineer,Confusing bill\n",
+    )
+    answers = [{"column": "like", "stage": "onboard"}, {"column": "text"}]
+    config = {**SURVEY, **TOUCHPOINTS, "answers": answers}
+    got = items(run(build("survey_file", config, tmp_path)))
+    assert [(i.external_id, i.stage_hint, i.hint_value) for i in got] == [
+        ("r1:text", "purchase", "order"),
+        ("r2:text", "billing", "FIRST BILL"),
+        ("r3:text", None, "Moving house"),  # unmapped: counted by ingest
+        ("r4:text", None, None),  # no value, no lookup
+        ("r5:like", "onboard", "First bill"),  # the question's own stage wins
+        ("r5:text", "billing", "First bill"),
+    ]
+    assert [i.attributes["touchpoint"] for i in got] == [
+        "order",
+        "FIRST BILL",
+        "Moving house",
+        None,
+        "First bill",
+        "First bill",
+    ]
+
+
+def test_call_notes_hint_column_in_rows_and_transcripts(tmp_path: Path) -> None:
+    write(
+        tmp_path / "calls/a.csv",
+        "call_id,started_at,reason,touchpoint,notes\n"
+        "c1,2024-01-01,Fault,Installation,Engineer never came\n",
+    )
+    write(
+        tmp_path / "calls/b.txt",
+        "---\ncall_id: c2\ndate: 2024-01-02\ntouchpoint: order\n---\nCustomer: Where is it?\n",
+    )
+    write(
+        tmp_path / "calls/c.vtt",
+        "WEBVTT\n\nNOTE\ncall_id: c3\nTouchpoint: In use\n\n"
+        "00:00:01.000 --> 00:00:02.000\n<v Customer>It keeps buffering\n",
+    )
+    got = items(run(build("call_notes", {"path": "calls", **TOUCHPOINTS}, tmp_path)))
+    assert [(i.external_id, i.stage_hint, i.hint_value) for i in got] == [
+        ("c1", "onboard", "Installation"),
+        ("c2", "purchase", "order"),
+        ("c3", None, "In use"),
+    ]
+    assert got[0].attributes == {"reason": "Fault", "touchpoint": "Installation"}
+    assert got[2].attributes["touchpoint"] == "In use"
+
+
+def test_call_reason_stages_set_the_hint_value(tmp_path: Path) -> None:
+    write(
+        tmp_path / "c.csv",
+        "call_id,started_at,reason,notes\nc1,2024-01-01, billing ,a\nc2,2024-01-01,Other,b\n"
+        "c3,2024-01-01,,c\n",
+    )
+    got = items(
+        run(
+            build(
+                "call_notes", {"path": "c.csv", "reason_stages": {"Billing": "billing"}}, tmp_path
+            )
+        )
+    )
+    assert [(i.stage_hint, i.hint_value) for i in got] == [
+        ("billing", "billing"),
+        (None, "Other"),
+        (None, None),
+    ]
+    plain = items(run(build("call_notes", {"path": "c.csv"}, tmp_path)))
+    assert [i.hint_value for i in plain] == [None, None, None]  # no map: no lookup
+
+
+def test_social_tags_and_hint_value(tmp_path: Path) -> None:
+    def status(sid: str, *tags: str) -> str:
+        return json.dumps(
+            {
+                "id": sid,
+                "created_at": "2024-01-01T00:00:00Z",
+                "content": "words",
+                "tags": [{"name": t} for t in tags],
+            }
+        )
+
+    write(
+        tmp_path / "s.ndjson",
+        "\n".join([status("1", "news", "Billing"), status("2", "news", "fun"), status("3")]),
+    )
+    config = {"path": "s.ndjson", "stage_by_tag": {"#billing": "billing"}}
+    got = items(run(build("social_export", config, tmp_path)))
+    assert [(i.stage_hint, i.hint_value) for i in got] == [
+        ("billing", "billing"),
+        (None, "news,fun"),
+        (None, None),
+    ]
+
+
+def test_ethnography_hint_column_under_its_own_stage(tmp_path: Path) -> None:
+    body = "A paragraph long enough to keep.\n"
+    write(tmp_path / "a.md", f"---\ndate: 2024-01-01\ntouchpoint: Order\n---\n{body}")
+    write(tmp_path / "b.md", f"---\ndate: 2024-01-01\ntouchpoint: Order\nstage: use\n---\n{body}")
+    got = items(run(build("ethnography", {"path": ".", **TOUCHPOINTS}, tmp_path)))
+    assert [(i.stage_hint, i.hint_value, i.attributes["touchpoint"]) for i in got] == [
+        ("purchase", "Order", "Order"),
+        ("use", "Order", "Order"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "config", "message"),
+    [
+        ("survey_file", {**SURVEY, "hint_values": {"a": "b"}}, "hint_values needs hint_column"),
+        (
+            "survey_file",
+            {**SURVEY, "hint_column": "t", "hint_values": {"Order": "a", " order": "b"}},
+            "listed twice",
+        ),
+        (
+            "call_notes",
+            {"path": ".", "reason_stages": {"x": "y"}, "hint_column": "t"},
+            "not both",
+        ),
+        ("social_export", {"path": ".", "stage_by_tag": {"#x": "a", "X": "b"}}, "listed twice"),
+    ],
+)
+def test_hint_config_is_checked(
+    tmp_path: Path, kind: str, config: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        build(kind, config, tmp_path)
+
+
+# --------------------------------------------------------------------------- item 14
+
+NO_ID: dict[str, Any] = {
+    "path": "s.csv",
+    "date_column": "at",
+    "score_column": "nps",
+    "rating_scale": "nps_0_10",
+    "customer_column": "who",
+    "attributes": ["plan"],
+    "answers": [{"column": "text"}, {"column": "why"}],
+}
+ROWS = [
+    "2024-01-01,9,,pro,Great,",
+    "2024-01-01,3,,free,Slow,Too slow",
+    "2024-01-01,9,,pro,Great,",  # a second respondent, word for word the same
+    "2024-01-02,7,c-1,pro,Fine,",
+]
+
+
+def _export(tmp_path: Path, rows: list[str]) -> None:
+    write(tmp_path / "s.csv", "\n".join(["at,nps,who,plan,text,why", *rows]) + "\n")
+
+
+def test_without_id_column_ids_are_digests_and_identical_rows_stay_two(tmp_path: Path) -> None:
+    _export(tmp_path, ROWS)
+    got = ids(run(build("survey_file", NO_ID, tmp_path)))
+    assert len(got) == 5
+    assert len(set(got)) == 5
+    great_1, slow, slow_why, great_2, fine = got
+    assert great_1.endswith("-1:text")
+    assert great_2 == great_1.replace("-1:text", "-2:text")
+    assert slow.rsplit(":", 1)[0] == slow_why.rsplit(":", 1)[0]
+
+
+def test_digest_ids_survive_reordering_and_appended_rows(tmp_path: Path) -> None:
+    _export(tmp_path, ROWS)
+    first = set(ids(run(build("survey_file", NO_ID, tmp_path))))
+    _export(tmp_path, [ROWS[3], ROWS[0], "2024-01-03,5,,pro,New one,", ROWS[2], ROWS[1]])
+    second = ids(run(build("survey_file", NO_ID, tmp_path)))
+    assert first <= set(second)
+    assert len(set(second) - first) == 1  # only the appended row is new
+
+
+def test_digest_covers_every_mapped_field(tmp_path: Path) -> None:
+    base = "2024-01-01,9,c,pro,Great,"
+    variants = [
+        base,
+        "2024-01-02,9,c,pro,Great,",
+        "2024-01-01,8,c,pro,Great,",
+        "2024-01-01,9,d,pro,Great,",
+        "2024-01-01,9,c,free,Great,",
+        "2024-01-01,9,c,pro,Great!,",
+        "2024-01-01,9,c,pro,Great,x",
+    ]
+    _export(tmp_path, variants)
+    got = [i.split(":")[0] for i in ids(run(build("survey_file", NO_ID, tmp_path)))]
+    assert [g.endswith("-1") for g in got] == [True] * 8
+    assert len(set(got)) == 7  # one response (two answers) of the last row
+
+
+def test_transcripts_in_subfolders_do_not_collide(tmp_path: Path) -> None:
+    write(tmp_path / "calls/a/call.txt", "Customer: the first one\n")
+    write(tmp_path / "calls/b/call.txt", "Customer: the second one\n")
+    write(tmp_path / "calls/call.v2.vtt", "WEBVTT\n\n00:00.000 --> 00:01.000\n<v Customer>third\n")
+    assert ids(run(build("call_notes", {"path": "calls"}, tmp_path))) == [
+        "a/call",
+        "b/call",
+        "call.v2",
+    ]
+
+
+def test_field_notes_in_subfolders_do_not_collide(tmp_path: Path) -> None:
+    note = "---\ndate: 2024-01-01\n---\nA paragraph long enough to keep.\n"
+    write(tmp_path / "notes/lyon/visit.md", note)
+    write(tmp_path / "notes/paris/visit.md", note)
+    write(tmp_path / "notes/visit.md", note)
+    assert ids(run(build("ethnography", {"path": "notes"}, tmp_path))) == [
+        "lyon/visit#p1",
+        "paris/visit#p1",
+        "visit#p1",
+    ]

@@ -106,7 +106,7 @@ def test_describe_gives_channel_summary_and_schema() -> None:
     assert survey["summary"].startswith("Survey exports")
     assert "\n" not in survey["summary"]
     assert "External id" not in survey["summary"]  # only the first paragraph
-    assert survey["config_schema"]["required"] == ["path", "id_column", "date_column", "answers"]
+    assert survey["config_schema"]["required"] == ["path", "date_column", "answers"]
     json.dumps(describe())  # the CLI prints it as JSON
 
 
