@@ -281,7 +281,8 @@ def run(url: str, label: str) -> int:
             print(f"\n{label}")
             print(
                 f"{'case':44s} {'run':>3s} {'status':>9s} {'read':>5s} {'stored':>6s} "
-                f"{'rejected':>8s} {'dup':>4s} {'updated':>7s} {'good':>5s} {'lost':>4s}  top reject reason"
+                f"{'rejected':>8s} {'dup':>4s} {'updated':>7s} {'NUL':>4s} {'good':>5s} {'lost':>4s}  "
+                "top reject reason"
             )
             for n, case in enumerate(all_cases):
                 steps: list[tuple[Callable[[Path], None] | None, int]] = [(None, case.good_records)]
@@ -311,7 +312,7 @@ def run(url: str, label: str) -> int:
                     print(
                         f"{case.name:44s} {step_no:>3d} {result.status:>9s} {result.fetched:>5d} "
                         f"{int(stored):>6d} {result.rejected:>8d} {result.duplicates:>4d} "
-                        f"{result.updated:>7d} {expected:>5d} {lost:>4d}  {top}"
+                        f"{result.updated:>7d} {result.nul_replaced:>4d} {expected:>5d} {lost:>4d}  {top}"
                     )
                     assert nul_left == 0
             with Session(engine) as session:

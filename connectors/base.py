@@ -290,6 +290,10 @@ def decode(data: bytes, encoding: str) -> tuple[str, str]:
     return data.decode("latin-1"), "latin-1"
 
 
+MISDECODED_NUL_SHARE = 10
+"""A file one character in this many of which (or more) is NUL was mis-decoded."""
+
+
 def _nul_guess(data: bytes) -> str:
     """What a file with NUL bytes probably is, from where its NULs fall."""
     head = data[:4096]
@@ -392,7 +396,8 @@ class FileConnector(Connector[FileConfigT]):
         when the rest of the file cannot be read (invalid JSON, broken CSV): it
         becomes the file's last record. The base never calls this for a file that
         cannot decode (see `decode`) or that decodes to many NUL characters, and
-        `text` has its BOM removed, no NUL and "\n" line ends.
+        `text` has its BOM removed and "\n" line ends; a stray NUL character stays (ingest
+        replaces and counts it).
         """
 
     # -- path resolution ---------------------------------------------------------
@@ -605,12 +610,11 @@ class FileConnector(Connector[FileConfigT]):
             )
             return
         nuls = text.count("\x00")
-        if nuls and nuls <= len(text) // 100:  # a stray NUL in a text export: drop it
-            logger.warning(
-                "%s: removed %d NUL character(s) from %s", self.kind, nuls, source.relpath
-            )
-            text = text.replace("\x00", "")
-        elif nuls:  # never text: UTF-16/32 read as something else, or binary
+        # Stray NULs in a text export stay in the records: ingest replaces them (on
+        # every store) and counts them per run. A file of which a tenth or more is
+        # NUL is no text export: UTF-16/32 read as something else (ASCII in UTF-16
+        # is half NULs), or a binary file.
+        if nuls and nuls * MISDECODED_NUL_SHARE >= len(text):
             yield RejectedRecord(
                 reason=(
                     f"file holds NUL characters once decoded as {codec}: it looks like "

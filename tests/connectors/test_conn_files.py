@@ -337,16 +337,14 @@ def test_utf16_without_mark_is_one_reject_without_nul(tmp_path: Path) -> None:
     assert local_ids(told) == ["hello there", "second line"]
 
 
-def test_stray_nul_is_dropped_and_the_file_read(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    text = "".join(f"line {n}\n" for n in range(200))
-    write(tmp_path / "a.txt", text.replace("line 7\n", "line 7\x00\n").replace("99", "9\x009"))
+def test_stray_nuls_stay_in_their_records_for_ingest_to_replace(tmp_path: Path) -> None:
+    """A few NULs (even many in a short file) are a text export's damage, not a sign
+    of another encoding: every line is read, and the NULs reach ingest, which
+    replaces and counts them."""
+    text = "".join(f"line {n}\n" for n in range(5))
+    write(tmp_path / "a.txt", text.replace("line 2\n", "li\x00ne 2\x00\n"))
     got = local_ids(run(lines(tmp_path)))
-    assert len(got) == 200
-    assert got[7] == "line 7"
-    assert got[99] == "line 99"
-    assert "removed 3 NUL character(s) from a.txt" in caplog.text
+    assert got == ["line 0", "line 1", "li\x00ne 2\x00", "line 3", "line 4"]
 
 
 @pytest.mark.parametrize("encoding", ["klingon", "base64", ""])
