@@ -252,7 +252,7 @@ class FileConnectorConfig(ConnectorConfig):
         return self
 
     def date_reader(self) -> DateReader:
-        """The reader of this source's dates (`connectors.parsing.DateReader`)."""
+        """The reader of this source's dates (`connectors.values.DateReader`)."""
         return DateReader(self.date_format, self.dayfirst, ZoneInfo(self.timezone))
 
 
@@ -445,13 +445,29 @@ class FileConnector(Connector[FileConfigT]):
         raise FatalError(f"{self.kind}: `path: {raw}` does not exist {_RELATIVE_NOTE}")
 
     def _walk(self, root: Path, pattern: tuple[str, ...] | None) -> list[FoundFile]:
-        """Wanted files under `root` (matching `pattern`, glob parts relative to it)."""
+        """Wanted files under `root` (matching `pattern`, glob parts relative to it).
+
+        A folder that cannot be listed fails the run (`FatalError`): skipping it
+        would drop its files from the cursor as if they were deleted.
+        """
         real_root = root.resolve()
         follow = self.config.follow_symlinks
-        seen = {real_root}
+        seen: set[Path] = set()
         found: list[FoundFile] = []
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=follow):
+
+        def unlistable(exc: OSError) -> None:
+            try:
+                where = Path(exc.filename).relative_to(root).as_posix()
+            except (TypeError, ValueError):
+                where = "?"
+            raise FatalError(
+                f"{self.kind}: cannot list folder {where!r} of `path: {self.config.path}`: "
+                f"{exc.strerror}"
+            )
+
+        for dirpath, dirnames, filenames in os.walk(root, onerror=unlistable, followlinks=follow):
             here = Path(dirpath)
+            seen.add(here.resolve())
             rel_dir = here.relative_to(root).parts
             deeper = pattern is None or "**" in pattern or len(rel_dir) + 1 < len(pattern)
             keep: list[str] = []
@@ -561,26 +577,31 @@ class FileConnector(Connector[FileConfigT]):
         if dirty:
             yield Batch(items, rejected, _dump_cursor(states))
 
-    def _open(self, found: FoundFile) -> tuple[SourceFile, bytes]:
+    def _open(self, found: FoundFile) -> tuple[SourceFile, bytes | OSError]:
+        """The file and its bytes, or why it cannot be read: then its `sha256` is a
+        marker of its size and time, so it is reported once, and read when it changes."""
         path = found.path
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)  # a fifo swapped in never blocks
         if not self.config.follow_symlinks:  # nor can a symlink swapped in since listing
             flags |= getattr(os, "O_NOFOLLOW", 0)
+        data: bytes | OSError
+        info: os.stat_result | None
         try:
-            fd = os.open(path, flags)
-            with os.fdopen(fd, "rb") as handle:
-                info = os.fstat(handle.fileno())
-                if not stat.S_ISREG(info.st_mode):
-                    raise FatalError(f"{self.kind}: {found.relpath} is not a regular file")
-                data = handle.read()
+            data, info = _read_regular(path, flags)
+            digest = hashlib.sha256(data).hexdigest()
         except OSError as exc:
-            raise FatalError(f"{self.kind}: cannot read {found.relpath}: {exc.strerror}") from exc
-        modified = datetime.fromtimestamp(info.st_mtime, tz=UTC)
+            data = exc
+            try:
+                info = os.stat(path, follow_symlinks=False)
+                digest = f"unreadable:{info.st_size}:{info.st_mtime_ns}"
+            except OSError:
+                info, digest = None, "unreadable"
+        mtime = info.st_mtime if info is not None else 0.0
         source = SourceFile(
             path=path,
             relpath=found.relpath,
-            sha256=hashlib.sha256(data).hexdigest(),
-            modified_at=modified,
+            sha256=digest,
+            modified_at=datetime.fromtimestamp(mtime, tz=UTC),
         )
         return source, data
 
@@ -589,8 +610,18 @@ class FileConnector(Connector[FileConfigT]):
         root = source.path.parents[len(PurePosixPath(source.relpath).parts) - 1]
         return _no_host_paths(text, [root, self.base_dir])
 
-    def _records(self, data: bytes, source: SourceFile) -> Iterator[RawItem | RejectedRecord]:
+    def _records(
+        self, data: bytes | OSError, source: SourceFile
+    ) -> Iterator[RawItem | RejectedRecord]:
         """Decode and parse one file; no exception from the parser escapes."""
+        if isinstance(data, OSError):
+            yield RejectedRecord(
+                reason=f"cannot read the file: {data.strerror or data} (check that the "
+                "service may read it; it is read again once it changes)",
+                excerpt="",
+                location=source.at(),
+            )
+            return
         try:
             text, codec = decode(data, self.config.encoding)
         except UnicodeDecodeError as exc:
@@ -644,6 +675,16 @@ class FileConnector(Connector[FileConfigT]):
                 excerpt="",
                 location=source.at(),
             )
+
+
+def _read_regular(path: Path, flags: int) -> tuple[bytes, os.stat_result]:
+    """The bytes of a regular file (`OSError` for anything else) and its stat."""
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(0, "not a regular file")
+        return handle.read(), info
 
 
 _RELATIVE_NOTE = "(a relative path is read from the folder of the sources file)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -525,3 +526,48 @@ def test_field_notes_in_subfolders_do_not_collide(tmp_path: Path) -> None:
         "paris/visit#p1",
         "visit#p1",
     ]
+
+
+def test_unreadable_file_is_one_reject_until_it_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectors import base
+
+    write(tmp_path / "calls/a.txt", "Customer: my bill is wrong\n")
+    locked = write(tmp_path / "calls/b.txt", "Customer: locked away\n")
+    real = base._read_regular
+
+    def refuse(path: Path, flags: int) -> Any:
+        if path.name == "b.txt":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, flags)
+
+    monkeypatch.setattr(base, "_read_regular", refuse)
+    batches = _calls(tmp_path)
+    assert ids(batches) == ["a"]
+    (bad,) = rejects(batches)
+    assert bad.location == "b.txt"
+    assert bad.reason.startswith("cannot read the file: Permission denied")
+    assert str(tmp_path) not in repr(batches)
+    assert run(build("call_notes", CALLS, tmp_path), batches[-1].cursor) == []  # once
+    monkeypatch.setattr(base, "_read_regular", real)
+    write(locked, "Customer: readable now\n")
+    assert ids(run(build("call_notes", CALLS, tmp_path), batches[-1].cursor)) == ["b"]
+
+
+def test_unlistable_folder_fails_the_run_without_host_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "calls/a.txt", "Customer: my bill is wrong\n")
+    write(tmp_path / "calls/sub/b.txt", "Customer: hidden from us\n")
+    real = os.scandir
+
+    def refuse(path: Any = ".") -> Any:
+        if str(path).endswith("sub"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    with pytest.raises(FatalError, match="cannot list folder 'sub' of `path: calls`") as info:
+        _calls(tmp_path)
+    assert str(tmp_path) not in str(info.value)

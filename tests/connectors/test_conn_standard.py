@@ -148,3 +148,18 @@ def test_channel_is_declared(kind: str) -> None:
     assert cls.kind == kind
     assert isinstance(cls.channel, str)
     assert cls.channel
+
+
+def test_symlink_out_of_the_folder_is_never_read(kind: str, tmp_path: Path) -> None:
+    scenario = FACTORIES[kind](tmp_path, False)
+    first = sorted(p for p in (tmp_path / "data").iterdir() if p.is_file())[0]
+    outside = tmp_path / "outside" / first.name
+    outside.parent.mkdir()
+    outside.write_bytes(first.read_bytes())
+    (tmp_path / "data" / f"zz-link{first.suffix}").symlink_to(outside)
+    for follow in (False, True):
+        config = {**scenario.config, "follow_symlinks": follow}
+        batches = run(build(kind, config, tmp_path))
+        assert ids(batches) == scenario.item_ids
+        assert rejects(batches) == []
+        assert not any("zz-link" in key for key in batches[-1].cursor["files"])
