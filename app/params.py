@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from app.errors import BadRequestError
+from sqlmodel import Session, select
+
+from app.errors import BadRequestError, NotFoundError
+from app.models import Source
 from nlp.enrichment import UNASSIGNED
 from nlp.journey import Journey
 
@@ -68,3 +71,22 @@ def check_stage(journey: Journey, stage: str | None) -> str | None:
         return stage
     known = ", ".join([*journey.keys, UNASSIGNED])
     raise BadRequestError(f"unknown stage {stage!r}; the journey's stages are: {known}")
+
+
+def check_source(session: Session, source: str | None) -> None:
+    """An unknown source is a 404 naming the known ones, not a story of zeros."""
+    if source is None:
+        return
+    known = list(session.exec(select(Source.id).order_by(Source.id)).all())
+    if source not in known:
+        raise NotFoundError(f"no source {source!r}; the sources are: {', '.join(known) or 'none'}")
+
+
+def check_channel(session: Session, channel: str | None) -> None:
+    if channel is None:
+        return
+    known = sorted(set(session.exec(select(Source.channel)).all()))
+    if channel not in known:
+        raise NotFoundError(
+            f"no channel {channel!r}; the sources' channels are: {', '.join(known) or 'none'}"
+        )

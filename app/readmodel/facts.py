@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from statistics import fmean
@@ -150,6 +150,15 @@ def theme_key(theme: str) -> str:
     return " ".join(light_lemma(word) for word in theme.split())
 
 
+def _one_form_each(themes: Iterable[str]) -> tuple[str, ...]:
+    """A voice says a theme once, in the first form it used ("double charged" and
+    "double charge" in one answer are one theme said once)."""
+    kept: dict[str, str] = {}
+    for theme in themes:
+        kept.setdefault(theme_key(theme), theme)
+    return tuple(kept.values())
+
+
 def quotable(text: str) -> bool:
     """A quote a reader can take in alone: a whole sentence, not a clause fragment."""
     return QUOTE_MIN_CHARS <= len(text) <= QUOTE_MAX_CHARS and text[:1].isupper()
@@ -179,7 +188,7 @@ def facts_for(item: ItemRecord, sentences: Sequence[SentenceRecord]) -> list[Fac
         score = fmean(scores)
         label = voice_label(scores, labels)
         text = " ".join(s.text for s in said)
-        themes = tuple(t for t in dict.fromkeys(item.themes) if theme_in(t, text))
+        themes = _one_form_each(t for t in item.themes if theme_in(t, text))
         quote = _quote(said, label, score)
         facts.append(
             Fact(

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from app.deps import JourneyDep, SessionDep
-from app.params import parse_range
+from app.errors import BadRequestError
+from app.params import check_channel, check_source, parse_range
 from app.story import service
 from app.story.schemas import Story
 
@@ -27,8 +28,24 @@ def get_story(
     ] = None,
     source: str | None = None,
     channel: str | None = None,
+    compare: Annotated[
+        Literal["previous", "year"] | None,
+        Query(description="also give every whole number for the period before, or a year earlier"),
+    ] = None,
 ) -> Story:
     start, stop = parse_range(date_from, date_to)
+    if compare is not None and (start is None or stop is None):
+        raise BadRequestError("'compare' needs both 'from' and 'to' (a period to compare with)")
+    check_source(session, source)
+    check_channel(session, channel)
     return service.build_story(
-        session, journey=journey, date_from=start, date_to=stop, source=source, channel=channel
+        session,
+        journey=journey,
+        date_from=start,
+        date_to=stop,
+        source=source,
+        channel=channel,
+        compare=compare,
+        asked_from=date_from,
+        asked_to=date_to,
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
 
 
@@ -18,6 +16,33 @@ class RatingSummary(BaseModel):
     scale: str = Field(description="the source's scale, e.g. nps_0_10, csat_1_5, stars_1_5")
     answers: int
     mean: float
+
+
+class Nps(BaseModel):
+    """Net Promoter Score of the NPS-scale (0-10) answers among these voices."""
+
+    answers: int
+    promoters: int = Field(description="answers of 9 or 10")
+    passives: int = Field(description="answers of 7 or 8")
+    detractors: int = Field(description="answers of 0 to 6")
+    score: int | None = Field(
+        description="round(100 x (promoters - detractors) / answers); null with no answers"
+    )
+
+
+class Csat(BaseModel):
+    """Customer satisfaction of the csat_1_5 answers among these voices."""
+
+    answers: int
+    satisfied: int = Field(description="answers of 4 or 5")
+    score: int | None = Field(description="round(100 x satisfied / answers)")
+
+
+class Ces(BaseModel):
+    """Customer effort of the ces_1_7 answers among these voices."""
+
+    answers: int
+    mean: float | None
 
 
 class Phrase(BaseModel):
@@ -36,25 +61,61 @@ class Quote(BaseModel):
     channel: str
 
 
+class Change(BaseModel):
+    before: int | None = Field(description="the comparison period's value")
+    change: int | None = Field(description="this period's value minus the comparison's")
+
+
+class Comparison(BaseModel):
+    """The same whole numbers for the comparison period, and the change."""
+
+    date_from: str = Field(alias="from")
+    date_to: str = Field(alias="to")
+    voices: Change
+    customers: Change
+    negative: Change
+    neutral: Change
+    positive: Change
+    nps_answers: Change
+    promoters: Change
+    detractors: Change
+    nps_score: Change
+
+    model_config = {"populate_by_name": True}
+
+
 class StageStory(BaseModel):
     key: str
     name: str
     description: str
     order: int
     voices: int = Field(description="items with at least one sentence about this stage")
-    customers: int = Field(description="distinct known customers among those voices")
+    customers: int | None = Field(
+        description="distinct known customers among those voices; null when no voice "
+        "in the period has a known customer"
+    )
     sentiment: SentimentMix
     ratings: list[RatingSummary]
+    nps: Nps | None = Field(description="null when no voice here answered on nps_0_10")
+    csat: Csat | None
+    ces: Ces | None
+    channels: dict[str, int] = Field(description="voices per channel")
     top_phrases: list[Phrase]
     quotes: list[Quote]
+    compare: Comparison | None = None
 
 
 class Story(BaseModel):
-    date_from: datetime | None = Field(alias="from")
-    date_to: datetime | None = Field(alias="to")
+    date_from: str | None = Field(alias="from", description="as asked")
+    date_to: str | None = Field(alias="to", description="as asked")
     voices: int = Field(description="distinct items in the period, whatever their stage")
-    customers: int
+    customers: int | None
+    nps: Nps | None
+    csat: Csat | None
+    ces: Ces | None
+    channels: dict[str, int] = Field(description="items per channel")
     stages: list[StageStory] = Field(description="every stage of the journey, in journey order")
     unassigned: int = Field(description="items no sentence of which could be placed in a stage")
+    compare: Comparison | None = None
 
     model_config = {"populate_by_name": True}

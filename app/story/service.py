@@ -1,92 +1,197 @@
-"""Building the stage-by-stage story from segments.
+"""The stage-by-stage story, from the read model (daily rollups and voice facts).
 
-A voice counts once for every stage any of its sentences speaks of, so "setup
-was easy but the invoice was wrong" is one onboarding voice (positive) and one
-billing voice (negative). Its sentiment in a stage is the mean of its sentences
-in that stage. Numbers are whole: customers, not percentages.
+A voice counts once for every stage any of its sentences speaks of (see
+`app.readmodel.facts`). Numbers are whole: voices, customers, promoters,
+detractors; NPS, CSAT and CES are given with the counts behind them.
 
-This reads segments for the period directly; per-day rollups (so the story never
-scans every item) are the next step, tracked in the story issue.
+Periods are whole UTC days: the rollups are daily. A datetime bound is taken to
+its day (`from`: the day it falls in; `to`: up to the end of the day it falls in,
+or exactly to a midnight), and echoed as asked.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime
-from statistics import fmean, median
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from statistics import median
 
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
-from app.models import Item, Segment
-from app.scales import Scales
-from app.story.schemas import Phrase, Quote, RatingSummary, SentimentMix, StageStory, Story
-from nlp.enrichment import UNASSIGNED
+from app.models import ITEM_LEVEL
+from app.readmodel.facts import theme_key
+from app.story import repository
+from app.story.repository import Slice
+from app.story.schemas import (
+    Ces,
+    Change,
+    Comparison,
+    Csat,
+    Nps,
+    Phrase,
+    Quote,
+    RatingSummary,
+    SentimentMix,
+    StageStory,
+    Story,
+)
 from nlp.journey import Journey
-from nlp.lemma import light_lemma
 
 TOP_PHRASES = 8
-QUOTE_MIN_CHARS = 25
-QUOTE_MAX_CHARS = 320
+QUOTE_SAMPLE = 51
 
 
-@dataclass
-class _Voice:
-    item_id: int
-    channel: str
-    customer: str | None
-    rating: float | None
-    rating_scale: str | None
-    themes: list[str]
-    scores: list[float] = field(default_factory=list)
-    labels: list[str] = field(default_factory=list)
-    # segment id, text, score, label, whether the sentence has evidence of its own (not a hint)
-    texts: list[tuple[int, str, float, str, bool]] = field(default_factory=list)
-
-    @property
-    def score(self) -> float:
-        return fmean(self.scores)
-
-    @property
-    def label(self) -> str:
-        """The voice's polarity in this stage, in the pipeline's own labels: the most
-        common label of its sentences here; a tie goes to the strongest sentence."""
-        counts = Counter(self.labels).most_common()
-        if len(counts) == 1 or counts[0][1] > counts[1][1]:
-            return counts[0][0]
-        return max(zip(self.scores, self.labels, strict=True), key=lambda sl: abs(sl[0]))[1]
+def whole(value: float) -> int:
+    """Half away from zero, as people round ("41.5%" is 42, "-41.5" is -42)."""
+    return int(math.copysign(math.floor(abs(value) + 0.5), value))
 
 
-def _theme_in(theme: str, text: str) -> bool:
-    """A theme belongs to a stage when its words appear in that stage's sentences
-    (first five letters, so lemmatised themes still match inflected text)."""
-    lowered = text.lower()
-    return all(word[:5] in lowered for word in theme.lower().split())
+def nps_of(m: Mapping[str, int]) -> Nps | None:
+    answers = m.get("nps_answers", 0)
+    if not answers:
+        return None
+    promoters, detractors = m.get("promoters", 0), m.get("detractors", 0)
+    return Nps(
+        answers=answers,
+        promoters=promoters,
+        passives=m.get("passives", 0),
+        detractors=detractors,
+        score=whole(100 * (promoters - detractors) / answers),
+    )
 
 
-def _theme_key(theme: str) -> str:
-    """Themes that differ only by inflection ("double charge", "double charged") are
-    one theme to a reader: they share this key."""
-    return " ".join(light_lemma(word) for word in theme.split())
+def csat_of(m: Mapping[str, int]) -> Csat | None:
+    answers = m.get("csat_answers", 0)
+    if not answers:
+        return None
+    satisfied = m.get("csat_satisfied", 0)
+    return Csat(answers=answers, satisfied=satisfied, score=whole(100 * satisfied / answers))
 
 
-def _group_phrases(said_by: dict[str, list[_Voice]]) -> list[tuple[str, list[_Voice]]]:
-    """Merge themes with one key: each voice counts once, and the group shows the form
-    most voices used (ties: the shorter, then alphabetical)."""
-    groups: dict[str, dict[str, list[_Voice]]] = defaultdict(dict)
-    for theme, voices in said_by.items():
-        groups[_theme_key(theme)][theme] = voices
-    merged: list[tuple[str, list[_Voice]]] = []
-    for forms in groups.values():
-        shown = min(forms, key=lambda form: (-len(forms[form]), len(form), form))
-        seen: dict[int, _Voice] = {}
-        for voices in forms.values():
-            for voice in voices:
-                seen.setdefault(voice.item_id, voice)
-        merged.append((shown, list(seen.values())))
-    return merged
+def ces_of(m: Mapping[str, int]) -> Ces | None:
+    answers = m.get("ces_answers", 0)
+    if not answers:
+        return None
+    return Ces(answers=answers, mean=round(m.get("ces_milli", 0) / 1000 / answers, 2))
+
+
+def mix_of(m: Mapping[str, int]) -> SentimentMix:
+    voices = m.get("voices", 0)
+    return SentimentMix(
+        mean=round(m.get("sentiment_milli", 0) / 1000 / voices, 3) if voices else None,
+        negative=m.get("negative", 0),
+        neutral=m.get("neutral", 0),
+        positive=m.get("positive", 0),
+    )
+
+
+def _sum(counters: Iterable[Counter[str]]) -> Counter[str]:
+    total: Counter[str] = Counter()
+    for counter in counters:
+        total.update(counter)
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Whole UTC days [day_from, day_to), and the bounds as the caller wrote them."""
+
+    day_from: date | None
+    day_to: date | None
+    asked_from: str | None = None
+    asked_to: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        start: datetime | None,
+        stop: datetime | None,
+        *,
+        asked_from: str | None = None,
+        asked_to: str | None = None,
+    ) -> Period:
+        day_from = start.astimezone(UTC).date() if start is not None else None
+        day_to = None
+        if stop is not None:
+            moment = stop.astimezone(UTC)
+            day_to = moment.date() if moment.time() == time.min else _next(moment.date())
+        return cls(day_from, day_to, asked_from, asked_to)
+
+    def before(self, how: str) -> Period:
+        """The comparison period: the same length just before, or a year earlier."""
+        assert self.day_from is not None
+        assert self.day_to is not None
+        if how == "year":
+            start, stop = _year_back(self.day_from), _year_back(self.day_to)
+        else:
+            length = self.day_to - self.day_from
+            start, stop = self.day_from - length, self.day_from
+        return Period(start, stop, start.isoformat(), (stop - timedelta(days=1)).isoformat())
+
+
+def _next(day: date) -> date | None:
+    return None if day == date.max else day + timedelta(days=1)
+
+
+def _year_back(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+@dataclass(frozen=True, slots=True)
+class _Numbers:
+    """The whole numbers one period gives for a stage (or the whole story)."""
+
+    metrics: Counter[str]
+    customers: int | None
+
+
+def _numbers(
+    session: Session, journey: Journey, slice_: Slice
+) -> tuple[_Numbers, dict[str, _Numbers], dict[str, dict[str, Counter[str]]], Counter[str]]:
+    conn = session.connection()
+    by_stage = repository.stage_metrics(conn, slice_)
+    items = repository.item_metrics(conn, slice_)
+    known = repository.customers(conn, slice_)
+    total = _sum(items.values())
+    top = _Numbers(total, known.get(ITEM_LEVEL) or None)
+    stages = {
+        stage.key: _Numbers(
+            _sum(by_stage.get(stage.key, {}).values()), known.get(stage.key) or None
+        )
+        for stage in journey.stages
+    }
+    channels = Counter({channel: m["voices"] for channel, m in items.items()})
+    return top, stages, by_stage, channels
+
+
+def _comparison(now: _Numbers, before: _Numbers, period: Period) -> Comparison:
+    def change(a: int | None, b: int | None) -> Change:
+        return Change(before=b, change=None if a is None or b is None else a - b)
+
+    def metric(name: str) -> Change:
+        return change(now.metrics.get(name, 0), before.metrics.get(name, 0))
+
+    now_nps, before_nps = nps_of(now.metrics), nps_of(before.metrics)
+    return Comparison(
+        date_from=period.asked_from or "",
+        date_to=period.asked_to or "",
+        voices=metric("voices"),
+        customers=change(now.customers, before.customers),
+        negative=metric("negative"),
+        neutral=metric("neutral"),
+        positive=metric("positive"),
+        nps_answers=metric("nps_answers"),
+        promoters=metric("promoters"),
+        detractors=metric("detractors"),
+        nps_score=change(
+            now_nps.score if now_nps else None, before_nps.score if before_nps else None
+        ),
+    )
 
 
 def build_story(
@@ -97,170 +202,114 @@ def build_story(
     date_to: datetime | None,
     source: str | None = None,
     channel: str | None = None,
+    compare: str | None = None,
+    asked_from: str | None = None,
+    asked_to: str | None = None,
 ) -> Story:
-    query = sa_select(
-        col(Segment.id),
-        col(Segment.item_id),
-        col(Segment.stage),
-        col(Segment.sentiment_score),
-        col(Segment.text),
-        col(Item.channel),
-        col(Item.author_ref),
-        col(Item.rating),
-        col(Item.rating_scale),
-        col(Item.themes),
-        col(Item.stage),
-        col(Item.sentiment_score),
-        col(Segment.stage_method),
-        col(Segment.sentiment_label),
-        col(Item.sentiment_label),
-    ).join(Item, col(Item.id) == col(Segment.item_id))
-    if date_from is not None:
-        query = query.where(col(Segment.occurred_at) >= date_from)
-    if date_to is not None:
-        query = query.where(col(Segment.occurred_at) < date_to)
-    if source is not None:
-        query = query.where(col(Segment.source_id) == source)
-    if channel is not None:
-        query = query.where(col(Item.channel) == channel)
-
-    by_stage: dict[str, dict[int, _Voice]] = defaultdict(dict)
-    all_items: set[int] = set()
-    all_customers: set[str] = set()
-    item_level: dict[int, tuple[str, float, str, _Voice]] = {}
-    rows = session.execute(query)
-    for row in rows:
-        (seg_id, item_id, stage, score, text, chan, customer, rating, scale, themes) = row[:10]
-        item_stage, item_score, method, label, item_label = row[10:]
-        all_items.add(item_id)
-        if customer:
-            all_customers.add(customer)
-        voice = by_stage[stage].get(item_id)
-        if voice is None:
-            voice = _Voice(item_id, chan, customer, rating, scale, list(themes or []))
-            by_stage[stage][item_id] = voice
-        voice.scores.append(score)
-        voice.labels.append(label)
-        voice.texts.append((seg_id, text, score, label, method != "hint"))
-        if item_id not in item_level:
-            item_level[item_id] = (item_stage, item_score, item_label, voice)
-    # A source hint (a call reason, a survey question) places the whole item even when
-    # no single sentence names that stage: the item counts there with its own sentiment.
-    for item_id, (item_stage, item_score, item_label, seen) in item_level.items():
-        if item_stage != UNASSIGNED and item_id not in by_stage[item_stage]:
-            by_stage[item_stage][item_id] = _Voice(
-                item_id,
-                seen.channel,
-                seen.customer,
-                seen.rating,
-                seen.rating_scale,
-                [],
-                scores=[item_score],
-                labels=[item_label],
+    period = Period.of(date_from, date_to, asked_from=asked_from, asked_to=asked_to)
+    slice_ = Slice(period.day_from, period.day_to, source, channel)
+    top, stages, by_stage, channels = _numbers(session, journey, slice_)
+    before: tuple[_Numbers, dict[str, _Numbers]] | None = None
+    before_period: Period | None = None
+    if compare is not None:
+        before_period = period.before(compare)
+        earlier = replace(slice_, day_from=before_period.day_from, day_to=before_period.day_to)
+        b_top, b_stages, _, _ = _numbers(session, journey, earlier)
+        before = (b_top, b_stages)
+    conn = session.connection()
+    rated = repository.ratings(conn, slice_)
+    themes = repository.themes(conn, slice_)
+    stage_stories = []
+    for order, stage in enumerate(journey.stages):
+        numbers = stages[stage.key]
+        m = numbers.metrics
+        stage_stories.append(
+            StageStory(
+                key=stage.key,
+                name=stage.name,
+                description=stage.description,
+                order=order,
+                voices=m.get("voices", 0),
+                customers=numbers.customers,
+                sentiment=mix_of(m),
+                ratings=[
+                    RatingSummary(
+                        scale=scale, answers=answers, mean=round(total / 1000 / answers, 2)
+                    )
+                    for scale, (answers, total) in sorted(rated.get(stage.key, {}).items())
+                    if answers
+                ],
+                nps=nps_of(m),
+                csat=csat_of(m),
+                ces=ces_of(m),
+                channels={c: v["voices"] for c, v in sorted(by_stage.get(stage.key, {}).items())},
+                top_phrases=_phrases(themes.get(stage.key, {}), m.get("voices", 0)),
+                quotes=_quotes(session, slice_, stage.key, m),
+                compare=_comparison(numbers, before[1][stage.key], before_period)
+                if before is not None and before_period is not None
+                else None,
             )
-
-    placed: set[int] = set()
-    for stage_key, voices in by_stage.items():
-        if stage_key != UNASSIGNED:
-            placed.update(voices)
-    stages = [
-        _stage_story(order, stage.key, stage.name, stage.description, by_stage.get(stage.key, {}))
-        for order, stage in enumerate(journey.stages)
-    ]
+        )
     return Story(
-        date_from=date_from,
-        date_to=date_to,
-        voices=len(all_items),
-        customers=len(all_customers),
-        stages=stages,
-        unassigned=len(all_items - placed),
+        date_from=asked_from,
+        date_to=asked_to,
+        voices=top.metrics.get("voices", 0),
+        customers=top.customers,
+        nps=nps_of(top.metrics),
+        csat=csat_of(top.metrics),
+        ces=ces_of(top.metrics),
+        channels=dict(sorted(channels.items())),
+        stages=stage_stories,
+        unassigned=top.metrics.get("unassigned", 0),
+        compare=_comparison(top, before[0], before_period)
+        if before is not None and before_period is not None
+        else None,
     )
 
 
-def _mix(voices: list[_Voice]) -> SentimentMix:
-    labels = Counter(v.label for v in voices)
-    return SentimentMix(
-        mean=round(fmean(v.score for v in voices), 3) if voices else None,
-        negative=labels["negative"],
-        neutral=labels["neutral"],
-        positive=labels["positive"],
+def _phrases(forms: Mapping[str, Counter[str]], stage_voices: int) -> list[Phrase]:
+    """Themes that differ only by inflection are one entry, shown in the form most
+    voices used; each voice says a theme once (`app.readmodel.facts`), so counts add."""
+    groups: dict[str, dict[str, Counter[str]]] = {}
+    for form, counts in forms.items():
+        groups.setdefault(theme_key(form), {})[form] = counts
+    merged: list[tuple[str, Counter[str]]] = []
+    for variants in groups.values():
+        shown = min(variants, key=lambda f: (-variants[f]["voices"], len(f), f))
+        merged.append((shown, _sum(variants.values())))
+    merged.sort(key=lambda kv: (-kv[1]["voices"], kv[0]))
+    return [
+        Phrase(phrase=phrase, count=counts["voices"], sentiment=mix_of(counts))
+        for phrase, counts in merged
+        if counts["voices"] > 1 or stage_voices < 10
+    ][:TOP_PHRASES]
+
+
+def _quotes(session: Session, slice_: Slice, stage: str, m: Mapping[str, int]) -> list[Quote]:
+    """The most *typical* voice of each polarity present, not the most extreme: from
+    a fixed sample of the stage's quotable voices of that polarity, the sentence
+    nearest the sample's median score."""
+    labels = sorted(
+        (label for label in ("negative", "neutral", "positive") if m.get(label, 0)),
+        key=lambda label: (-m.get(label, 0), label),
     )
-
-
-def _stage_story(
-    order: int, key: str, name: str, description: str, voices: dict[int, _Voice]
-) -> StageStory:
-    ratings: dict[str, list[float]] = defaultdict(list)
-    phrases: dict[str, list[_Voice]] = defaultdict(list)
-    for voice in voices.values():
-        if (
-            voice.rating is not None
-            and voice.rating_scale
-            and _countable(voice.rating, voice.rating_scale)
-        ):
-            ratings[voice.rating_scale].append(voice.rating)
-        stage_text = " ".join(text for _, text, *_ in voice.texts)
-        for theme in set(voice.themes):
-            if _theme_in(theme, stage_text):
-                phrases[theme].append(voice)
-    return StageStory(
-        key=key,
-        name=name,
-        description=description,
-        order=order,
-        voices=len(voices),
-        customers=len({v.customer for v in voices.values() if v.customer}),
-        sentiment=_mix(list(voices.values())),
-        ratings=[
-            RatingSummary(scale=scale, answers=len(values), mean=round(fmean(values), 2))
-            for scale, values in sorted(ratings.items())
-        ],
-        top_phrases=[
-            Phrase(phrase=phrase, count=len(said), sentiment=_mix(said))
-            for phrase, said in sorted(_group_phrases(phrases), key=lambda kv: (-len(kv[1]), kv[0]))
-            if len(said) > 1 or len(voices) < 10
-        ][:TOP_PHRASES],
-        quotes=_quotes(voices),
-    )
-
-
-_BUILTIN = Scales()
-MAX_RATING_MAGNITUDE = 1e12
-
-
-def _countable(rating: float, scale: str) -> bool:
-    """Ingest refuses scores outside their scale; rows stored before it did must not
-    break the sums (two NPS answers of 1e308 overflowed `fmean` into a 500)."""
-    if _BUILTIN.get(scale) is not None:
-        return _BUILTIN.admits(rating, scale)
-    return math.isfinite(rating) and abs(rating) <= MAX_RATING_MAGNITUDE
-
-
-def _quotable(text: str) -> bool:
-    """A quote a reader can take in alone: a whole sentence, not a clause fragment."""
-    return QUOTE_MIN_CHARS <= len(text) <= QUOTE_MAX_CHARS and text[:1].isupper()
-
-
-def _quotes(voices: dict[int, _Voice]) -> list[Quote]:
-    """The most *typical* voice of each polarity present, not the most extreme:
-    the sentence whose score is nearest the median of its polarity group, taken
-    from sentences that name the stage themselves when there are any."""
-    groups: dict[str, list[tuple[int, int, str, float, str]]] = defaultdict(list)
-    candidates = [
-        (voice, seg_id, text, score, label, own)
-        for voice in voices.values()
-        for seg_id, text, score, label, own in voice.texts
-        if _quotable(text)
-    ]
-    if any(own for *_, own in candidates):
-        candidates = [c for c in candidates if c[5]]
-    for voice, seg_id, text, score, label, _ in candidates:
-        groups[label].append((voice.item_id, seg_id, text, score, voice.channel))
     quotes: list[Quote] = []
-    ranked = sorted(groups, key=lambda label: (-len(groups[label]), label))
-    for label in ranked[:3]:
-        group = groups[label]
-        middle = median(score for *_, score, _ in group)
-        item_id, _, text, score, chan = min(group, key=lambda g: (abs(g[3] - middle), g[1]))
-        quotes.append(Quote(item_id=item_id, text=text, sentiment=label, score=score, channel=chan))
+    conn = session.connection()
+    for label in labels[:3]:
+        sample = repository.quote_candidates(
+            conn, slice_, stage=stage, label=label, limit=QUOTE_SAMPLE
+        )
+        if not sample:
+            continue
+        middle = median(row.quote_score for row in sample)
+        best = min(sample, key=lambda row: (abs(row.quote_score - middle), row.quote_key))
+        quotes.append(
+            Quote(
+                item_id=best.item_id,
+                text=best.quote,
+                sentiment=label,
+                score=best.quote_score,
+                channel=best.channel,
+            )
+        )
     return quotes
