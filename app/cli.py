@@ -29,6 +29,8 @@ db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 connectors_cli = typer.Typer(help="Connector kinds.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(connectors_cli, name="connectors")
+rollups_cli = typer.Typer(help="The read model's daily rollups.", no_args_is_help=True)
+cli.add_typer(rollups_cli, name="rollups")
 
 # The NLP commands (evaluate, annotate, train) live with the NLP package.
 cli.add_typer(nlp_cli, name="nlp", help="Evaluate, annotate and train the NLP pipeline.")
@@ -197,6 +199,60 @@ def db_upgrade() -> None:
     finally:
         engine.dispose()
     console.print(f"database at head: {engine.url.render_as_string(hide_password=True)}")
+
+
+@rollups_cli.command("rebuild")
+def rollups_rebuild() -> None:
+    """Rebuild the read model (voice facts, daily rollups) from the stored items."""
+    from app.readmodel.maintain import rebuild
+
+    runtime = _runtime(_settings(scheduler_enabled=False))
+    try:
+        with _bar() as progress:
+            task = progress.add_task("rebuild", total=None, status="")
+
+            def on_chunk(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total, status=f"{done:,} items")
+
+            items = rebuild(runtime.engine, on_chunk=on_chunk)
+    finally:
+        runtime.close()
+    console.print(f"read model rebuilt from {items:,} items")
+
+
+@cli.command()
+def reenrich(
+    source: Annotated[str | None, typer.Option("--source", help="only this source's items")] = None,
+) -> None:
+    """Re-run the NLP over stored items of another pipeline version (a journey edit
+    changes it): segments and read model replaced, batch by batch, resumable."""
+    from app.ingest.reenrich import ReenrichProgress
+    from app.ingest.reenrich import reenrich as run_reenrich
+
+    runtime = _runtime(_settings(scheduler_enabled=False))
+    try:
+        with _bar() as progress:
+            task = progress.add_task("re-enrich", total=None, status="")
+
+            def on_batch(p: ReenrichProgress) -> None:
+                progress.update(task, completed=p.done, total=p.total, status=f"{p.done:,} items")
+
+            done = run_reenrich(
+                runtime.engine, enricher=runtime.enricher, source_id=source, on_batch=on_batch
+            )
+    finally:
+        runtime.close()
+    console.print(f"{done:,} items re-enriched with {runtime.enricher.version}")
+
+
+def _bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
 @connectors_cli.command("list")

@@ -104,3 +104,11 @@ def rebuild(
         if on_chunk is not None:
             on_chunk(done, total)
     return done
+
+
+def read_model_missing(engine: Engine) -> bool:
+    """Items stored but no voice facts: a database from before the read model."""
+    with engine.connect() as conn:
+        has_items = conn.execute(select(ITEMS.c.id).limit(1)).first() is not None
+        has_facts = conn.execute(select(FACTS.c.id).limit(1)).first() is not None
+    return has_items and not has_facts

@@ -64,3 +64,24 @@ def test_connectors_list(env: Path) -> None:
     table = runner.invoke(cli, ["connectors", "list"])
     assert table.exit_code == 0
     assert "ethnography" in table.output
+
+
+def test_sync_prints_top_reject_reasons_then_rollups_rebuild_and_reenrich(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = runner.invoke(cli, ["sync"])
+    assert first.exit_code == 0, first.output
+    assert "top reject reasons" in first.output
+    rebuilt = runner.invoke(cli, ["rollups", "rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "read model rebuilt from" in rebuilt.output
+    same = runner.invoke(cli, ["reenrich"])
+    assert same.exit_code == 0, same.output
+    assert "0 items re-enriched" in same.output
+    journey = tmp_path / "journey.yaml"
+    journey.write_text("extends: default\nnever_themes: [invoice]\n", encoding="utf-8")
+    monkeypatch.setenv("LP_JOURNEY_FILE", str(journey))
+    again = runner.invoke(cli, ["reenrich", "--source", "pulse-survey"])
+    assert again.exit_code == 0, again.output
+    assert " 0 items" not in again.output
+    assert "items re-enriched" in again.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+from app.ingest.reenrich import reenrich, stale_count
 from app.ingest.service import run_sync
 from app.readmodel.maintain import READ_MODEL_TABLES, rebuild
 from connectors.base import RawItem
@@ -140,3 +142,36 @@ def test_rollups_count_each_item_once_per_stage_in_whole_numbers(
     assert item_voices[1] == item_voices[2] == nps_items
     assert stage_voices == facts == labels
     assert facts >= 21
+
+
+def test_reenrich_moves_stale_items_to_the_running_pipeline(
+    engine: Engine, enricher: Enricher, journey: Journey, tmp_path: Path
+) -> None:
+    add_source(engine)
+    items = [record(n) for n in range(12)]
+    run_sync(
+        engine,
+        source_id="src",
+        connector=ListConnector([(items, [])]),
+        enricher=enricher,
+        journey=journey,
+    )
+    edited = tmp_path / "journey.yaml"
+    edited.write_text("extends: default\nnever_themes: [invoice, refund, router]\n")
+    other = build_enricher(load_journey(edited))
+    assert other.version != enricher.version
+    assert stale_count(engine, version=other.version) == 12
+    seen: list[int] = []
+    done = reenrich(engine, enricher=other, batch_size=5, on_batch=lambda p: seen.append(p.done))
+    assert done == 12
+    assert seen == [5, 10, 12]
+    assert stale_count(engine, version=other.version) == 0
+    with engine.connect() as conn:
+        themes = conn.execute(text("SELECT theme FROM stage_daily_themes")).scalars().all()
+        versions = set(conn.execute(text("SELECT nlp_version FROM items")).scalars())
+    assert "invoice" not in themes
+    assert versions == {other.version[:64]}
+    incremental = snapshot(engine)
+    rebuild(engine)
+    assert snapshot(engine) == incremental
+    assert reenrich(engine, enricher=other) == 0  # nothing left: resumable, idempotent
