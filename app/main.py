@@ -14,6 +14,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import AppError, BadRequestError
+from app.feeds.router import router as feeds_router
 from app.items.router import router as items_router
 from app.journey.router import router as journey_router
 from app.runtime import Runtime, build_runtime
@@ -110,6 +111,7 @@ def create_app(
 
     app.include_router(journey_router)
     app.include_router(story_router)
+    app.include_router(feeds_router)
     app.include_router(items_router)
     app.include_router(sources_router)
     return app

@@ -260,14 +260,19 @@ class RollupMetrics(SQLModel):
 
 
 class StageDaily(RollupMetrics, table=True):
-    """Voices per (day, stage, channel, source)."""
+    """Voices per (day, stage, channel, source). `updated_at`: when a voice last
+    came into or left the row, for BI tools that pull only what changed."""
 
     __tablename__ = "stage_daily"
+    __table_args__ = (Index("ix_stage_daily_updated", "updated_at"),)
 
     day: date = Field(sa_column=Column(Date, primary_key=True))
     stage: str = Field(primary_key=True, max_length=40)
     channel: str = Field(primary_key=True, max_length=32)
     source_id: str = Field(primary_key=True, max_length=64)
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
 
 
 class ItemDaily(RollupMetrics, table=True):

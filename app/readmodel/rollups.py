@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
+from app.db_types import utcnow
 from app.models import ITEM_LEVEL
 from app.readmodel.facts import Fact, ItemRecord
 from app.scales import BUILTIN_SCALES
@@ -146,9 +147,12 @@ class Deltas:
             if not changed:
                 continue
             table: Table = SQLModel.metadata.tables[name]
-            columns = [c.name for c in table.columns if c.name not in keys]
+            columns = [
+                c.name for c in table.columns if c.name not in keys and c.name != "updated_at"
+            ]
+            stamp = {"updated_at": utcnow()} if "updated_at" in table.c else {}
             values = [
-                {**dict(zip(keys, key, strict=True)), **{c: counts[c] for c in columns}}
+                {**dict(zip(keys, key, strict=True)), **{c: counts[c] for c in columns}, **stamp}
                 for key, counts in changed.items()
             ]
             for start in range(0, len(values), 500):
@@ -156,7 +160,10 @@ class Deltas:
                 statement = dialect.insert(table).values(chunk)
                 statement = statement.on_conflict_do_update(
                     index_elements=list(keys),
-                    set_={c: table.c[c] + statement.excluded[c] for c in columns},
+                    set_={
+                        **{c: table.c[c] + statement.excluded[c] for c in columns},
+                        **{c: statement.excluded[c] for c in stamp},
+                    },
                 )
                 conn.execute(statement)
             emptied = [

@@ -71,8 +71,12 @@ def upgrade() -> None:
         sa.Column("stage", sa.String(length=40), nullable=False),
         sa.Column("channel", sa.String(length=32), nullable=False),
         sa.Column("source_id", sa.String(length=64), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("day", "stage", "channel", "source_id"),
     )
+    with op.batch_alter_table("stage_daily", schema=None) as batch_op:
+        batch_op.create_index("ix_stage_daily_updated", ["updated_at"], unique=False)
+
     op.create_table(
         "stage_daily_ratings",
         sa.Column("day", sa.Date(), nullable=False),
@@ -149,6 +153,8 @@ def downgrade() -> None:
 
     op.drop_table("stage_daily_themes")
     op.drop_table("stage_daily_ratings")
+    with op.batch_alter_table("stage_daily", schema=None) as batch_op:
+        batch_op.drop_index("ix_stage_daily_updated")
     op.drop_table("stage_daily")
     op.drop_table("item_daily")
     with op.batch_alter_table("daily_customers", schema=None) as batch_op:

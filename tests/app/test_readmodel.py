@@ -64,7 +64,7 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     with engine.connect() as conn:
         for name in READ_MODEL_TABLES:
             table = SQLModel.metadata.tables[name]
-            columns = [c for c in table.columns if c.name != "id"]
+            columns = [c for c in table.columns if c.name not in ("id", "updated_at")]
             rows = conn.execute(select(*columns)).all()
             out[name] = sorted((tuple(r) for r in rows), key=repr)
     return out

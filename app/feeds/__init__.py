@@ -1,0 +1,1 @@
+"""Journey-stage feeds for BI tools: CSV, NDJSON and Parquet, streamed."""

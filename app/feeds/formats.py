@@ -1,0 +1,170 @@
+"""Streaming writers: rows in, bytes out, a chunk at a time (a million rows never
+sit in memory). One column contract drives all three formats.
+
+- CSV: UTF-8 with a BOM-free header row, ISO 8601 dates, `\\r\\n` line ends as
+  RFC 4180 says; opens as is in Excel and Power BI.
+- NDJSON: one JSON object per line, same names and values.
+- Parquet (pyarrow): typed columns, one row group per chunk.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+Format = Literal["csv", "ndjson", "parquet"]
+MEDIA_TYPES: dict[str, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "ndjson": "application/x-ndjson",
+    "parquet": "application/vnd.apache.parquet",
+}
+ACCEPTED: dict[str, Format] = {
+    "text/csv": "csv",
+    "application/x-ndjson": "ndjson",
+    "application/ndjson": "ndjson",
+    "application/jsonl": "ndjson",
+    "application/vnd.apache.parquet": "parquet",
+    "application/x-parquet": "parquet",
+}
+ROWS_PER_CHUNK = 5_000
+
+ColumnType = Literal["str", "int", "float", "date", "datetime", "json"]
+_ARROW: dict[str, pa.DataType] = {
+    "str": pa.string(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "date": pa.date32(),
+    "datetime": pa.timestamp("us", tz="UTC"),
+    "json": pa.string(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    type: ColumnType
+    doc: str
+
+
+def format_from_accept(accept: str | None) -> Format | None:
+    """The first format the `Accept` header names (quality values are not weighed)."""
+    for part in (accept or "").split(","):
+        media = part.split(";")[0].strip().lower()
+        if media in ACCEPTED:
+            return ACCEPTED[media]
+    return None
+
+
+def _text(value: Any, kind: ColumnType) -> Any:
+    if value is None:
+        return ""
+    if kind == "json":
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    if isinstance(value, datetime | date):
+        return value.isoformat().replace("+00:00", "Z")
+    return value
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat().replace("+00:00", "Z")
+    return value
+
+
+def stream(
+    rows: Iterable[Sequence[Any]], columns: Sequence[Column], fmt: Format
+) -> Iterator[bytes]:
+    if fmt == "csv":
+        yield from _csv(rows, columns)
+    elif fmt == "ndjson":
+        yield from _ndjson(rows, columns)
+    else:
+        yield from _parquet(rows, columns)
+
+
+def _chunks(rows: Iterable[Sequence[Any]]) -> Iterator[list[Sequence[Any]]]:
+    chunk: list[Sequence[Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= ROWS_PER_CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _csv(rows: Iterable[Sequence[Any]], columns: Sequence[Column]) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([c.name for c in columns])
+    kinds = [c.type for c in columns]
+    for chunk in _chunks(rows):
+        writer.writerows([_text(v, k) for v, k in zip(row, kinds, strict=True)] for row in chunk)
+        yield buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+    rest = buffer.getvalue()
+    if rest:
+        yield rest.encode("utf-8")
+
+
+def _ndjson(rows: Iterable[Sequence[Any]], columns: Sequence[Column]) -> Iterator[bytes]:
+    names = [c.name for c in columns]
+    for chunk in _chunks(rows):
+        lines = [
+            json.dumps(
+                {n: _json_value(v) for n, v in zip(names, row, strict=True)},
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            for row in chunk
+        ]
+        yield ("\n".join(lines) + "\n").encode("utf-8")
+
+
+class _Sink(io.RawIOBase):
+    """A write-only file that hands what was written to the response in pieces."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        out = b"".join(self.parts)
+        self.parts.clear()
+        return out
+
+
+def _parquet(rows: Iterable[Sequence[Any]], columns: Sequence[Column]) -> Iterator[bytes]:
+    schema = pa.schema([pa.field(c.name, _ARROW[c.type]) for c in columns])
+    sink = _Sink()
+    writer = pq.ParquetWriter(sink, schema)
+    try:
+        for chunk in _chunks(rows):
+            arrays = []
+            for i, column in enumerate(columns):
+                values = [row[i] for row in chunk]
+                if column.type == "json":
+                    values = [None if v is None else _text(v, "json") for v in values]
+                arrays.append(pa.array(values, type=_ARROW[column.type]))
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+            piece = sink.take()
+            if piece:
+                yield piece
+    finally:
+        writer.close()
+    yield sink.take()

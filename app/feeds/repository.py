@@ -1,0 +1,306 @@
+"""What the feeds read: rollup rows and stored items, streamed in keyset order."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Table, and_, exists, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import SQLModel
+
+from app.feeds.formats import Column
+from app.models import RollupMetrics
+from app.scales import Scales
+
+CHUNK = 5_000
+
+
+def _t(name: str) -> Table:
+    return SQLModel.metadata.tables[name]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFilters:
+    day_from: date | None = None  # stage-daily: whole days
+    day_to: date | None = None
+    moment_from: datetime | None = None  # items: the bounds as given
+    moment_to: datetime | None = None
+    source: str | None = None
+    channel: str | None = None
+    stage: str | None = None
+    updated_since: datetime | None = None
+
+
+# ----------------------------------------------------------------- stage-daily
+
+_COUNTS = tuple(RollupMetrics.model_fields)
+
+
+def stage_daily_columns(scales: Scales) -> list[Column]:
+    columns = [
+        Column("day", "date", "UTC day"),
+        Column("stage", "str", "journey stage key, or `unassigned`"),
+        Column("channel", "str", "survey, social, call, ethnography, ..."),
+        Column("source", "str", "source id"),
+        Column("voices", "int", "items that speak of the stage that day"),
+        Column("customers", "int", "distinct known customers among them (not additive over days)"),
+        Column("negative", "int", "voices whose sentiment in the stage is negative"),
+        Column("neutral", "int", "... neutral"),
+        Column("positive", "int", "... positive"),
+        Column("sentiment_sum", "float", "sum of the voices' sentiment (mean = sum / voices)"),
+        Column("nps_answers", "int", "voices with an nps_0_10 score"),
+        Column("promoters", "int", "scores 9-10"),
+        Column("passives", "int", "scores 7-8"),
+        Column("detractors", "int", "scores 0-6"),
+        Column("csat_answers", "int", "voices with a csat_1_5 score"),
+        Column("csat_satisfied", "int", "scores 4-5"),
+        Column("ces_answers", "int", "voices with a ces_1_7 score"),
+        Column("ces_sum", "float", "sum of those scores"),
+    ]
+    for name in scales.names():
+        columns.append(Column(f"{name}_answers", "int", f"voices with a {name} score"))
+        columns.append(Column(f"{name}_sum", "float", f"sum of the {name} scores"))
+    columns.append(Column("updated_at", "datetime", "when a voice last came into or left the row"))
+    return columns
+
+
+def _where(table: Table, f: FeedFilters, *, updated: bool = True) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if f.day_from is not None:
+        clauses.append(table.c.day >= f.day_from)
+    if f.day_to is not None:
+        clauses.append(table.c.day < f.day_to)
+    if f.source is not None:
+        clauses.append(table.c.source_id == f.source)
+    if f.channel is not None:
+        clauses.append(table.c.channel == f.channel)
+    if f.stage is not None:
+        clauses.append(table.c.stage == f.stage)
+    if updated and f.updated_since is not None and "updated_at" in table.c:
+        clauses.append(table.c.updated_at >= f.updated_since)
+    return clauses
+
+
+def stage_daily_rows(engine: Engine, f: FeedFilters, scales: Scales) -> Iterator[list[Any]]:
+    daily, customers, ratings = _t("stage_daily"), _t("daily_customers"), _t("stage_daily_ratings")
+    key = (daily.c.day, daily.c.stage, daily.c.channel, daily.c.source_id)
+    names = scales.names()
+    with engine.connect() as conn:
+        distinct: dict[tuple[Any, ...], int] = {}
+        for day, stage, channel, source, n in conn.execute(
+            select(
+                customers.c.day,
+                customers.c.stage,
+                customers.c.channel,
+                customers.c.source_id,
+                func.count(),
+            )
+            .where(*_where(customers, f, updated=False))
+            .group_by(
+                customers.c.day, customers.c.stage, customers.c.channel, customers.c.source_id
+            )
+        ):
+            distinct[(day, stage, channel, source)] = int(n)
+        rated: dict[tuple[Any, ...], dict[str, tuple[int, int]]] = defaultdict(dict)
+        for day, stage, channel, source, scale, answers, total in conn.execute(
+            select(
+                ratings.c.day,
+                ratings.c.stage,
+                ratings.c.channel,
+                ratings.c.source_id,
+                ratings.c.scale,
+                ratings.c.answers,
+                ratings.c.total_milli,
+            ).where(*_where(ratings, f, updated=False))
+        ):
+            rated[(day, stage, channel, source)][scale] = (int(answers), int(total))
+        query = select(*key, *(daily.c[c] for c in _COUNTS), daily.c.updated_at).where(
+            *_where(daily, f)
+        )
+        for row in conn.execute(query.order_by(*key)):
+            cell = tuple(row[:4])
+            counts = dict(zip(_COUNTS, row[4:-1], strict=True))
+            out: list[Any] = [
+                *cell,
+                counts["voices"],
+                distinct.get(cell, 0),
+                counts["negative"],
+                counts["neutral"],
+                counts["positive"],
+                counts["sentiment_milli"] / 1000,
+                counts["nps_answers"],
+                counts["promoters"],
+                counts["passives"],
+                counts["detractors"],
+                counts["csat_answers"],
+                counts["csat_satisfied"],
+                counts["ces_answers"],
+                counts["ces_milli"] / 1000,
+            ]
+            per_scale = rated.get(cell, {})
+            for name in names:
+                answers, total = per_scale.get(name, (0, 0))
+                out.extend((answers, total / 1000))
+            out.append(row[-1])
+            yield out
+
+
+# ----------------------------------------------------------------- items and segments
+
+ITEM_COLUMNS = [
+    Column("id", "int", "item id (stable)"),
+    Column("source", "str", "source id"),
+    Column("external_id", "str", "the source's own id of the record"),
+    Column("channel", "str", "channel"),
+    Column("occurred_at", "datetime", "when the customer said it (UTC)"),
+    Column("day", "date", "its UTC day"),
+    Column("customer", "str", "customer reference, empty when unknown"),
+    Column("rating", "float", "the score the source gave, empty when none"),
+    Column("rating_scale", "str", "its scale (nps_0_10, csat_1_5, ...)"),
+    Column("sentiment_score", "float", "item sentiment in [-1, 1]"),
+    Column("sentiment_label", "str", "negative / neutral / positive"),
+    Column("stage", "str", "the item's overall stage, or `unassigned`"),
+    Column("stage_confidence", "float", "confidence of that call"),
+    Column("stages", "json", "every stage the item speaks of (JSON list)"),
+    Column("themes", "json", "key phrases (JSON list)"),
+    Column("attributes", "json", "the source's attributes (JSON object)"),
+    Column("text", "str", "the redacted text"),
+    Column("nlp_version", "str", "pipeline version that read it"),
+    Column("ingested_at", "datetime", "first stored"),
+    Column("updated_at", "datetime", "last changed (an edit at the source, a re-enrichment)"),
+]
+
+SEGMENT_COLUMNS = [
+    Column("id", "int", "segment id"),
+    Column("item_id", "int", "its item"),
+    Column("idx", "int", "position in the item, from 0"),
+    Column("source", "str", "source id"),
+    Column("channel", "str", "channel"),
+    Column("occurred_at", "datetime", "when (UTC)"),
+    Column("day", "date", "UTC day"),
+    Column("customer", "str", "customer reference"),
+    Column("text", "str", "the sentence (redacted)"),
+    Column("sentiment_score", "float", "sentence sentiment in [-1, 1]"),
+    Column("sentiment_label", "str", "negative / neutral / positive"),
+    Column("stage", "str", "the sentence's stage, or `unassigned`"),
+    Column("stage_confidence", "float", "confidence"),
+    Column("stage_method", "str", "what decided it: phrase, pattern, hint, ..."),
+    Column("updated_at", "datetime", "when its item last changed"),
+]
+
+
+def _item_where(items: Table, f: FeedFilters) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if f.moment_from is not None:
+        clauses.append(items.c.occurred_at >= f.moment_from)
+    if f.moment_to is not None:
+        clauses.append(items.c.occurred_at < f.moment_to)
+    if f.source is not None:
+        clauses.append(items.c.source_id == f.source)
+    if f.channel is not None:
+        clauses.append(items.c.channel == f.channel)
+    if f.updated_since is not None:
+        clauses.append(items.c.updated_at >= f.updated_since)
+    if f.stage is not None:
+        facts = _t("voice_facts")
+        clauses.append(
+            exists().where(and_(facts.c.item_id == items.c.id, facts.c.stage == f.stage))
+        )
+    return clauses
+
+
+def item_rows(engine: Engine, f: FeedFilters) -> Iterator[Sequence[Any]]:
+    """Every matching item, in id order, a chunk per short read (no long transaction)."""
+    items, facts = _t("items"), _t("voice_facts")
+    after = 0
+    while True:
+        with engine.connect() as conn:
+            rows = (
+                conn.execute(
+                    select(items)
+                    .where(items.c.id > after, *_item_where(items, f))
+                    .order_by(items.c.id)
+                    .limit(CHUNK)
+                )
+                .mappings()
+                .all()
+            )
+            if not rows:
+                return
+            ids = [r["id"] for r in rows]
+            stages: dict[int, list[str]] = defaultdict(list)
+            for item_id, stage in conn.execute(
+                select(facts.c.item_id, facts.c.stage)
+                .where(facts.c.item_id.in_(ids))
+                .order_by(facts.c.item_id, facts.c.id)
+            ):
+                stages[item_id].append(stage)
+        for r in rows:
+            occurred = r["occurred_at"]
+            yield (
+                r["id"],
+                r["source_id"],
+                r["external_id"],
+                r["channel"],
+                occurred,
+                occurred.date(),
+                r["author_ref"],
+                r["rating"],
+                r["rating_scale"],
+                r["sentiment_score"],
+                r["sentiment_label"],
+                r["stage"],
+                r["stage_confidence"],
+                stages.get(r["id"], []),
+                list(r["themes"] or []),
+                dict(r["attributes"] or {}),
+                r["text"],
+                r["nlp_version"],
+                r["ingested_at"],
+                r["updated_at"],
+            )
+        after = int(ids[-1])
+
+
+def segment_rows(engine: Engine, f: FeedFilters) -> Iterator[Sequence[Any]]:
+    items, segments = _t("items"), _t("segments")
+    after = 0
+    item_filter = _item_where(items, f)
+    while True:
+        with engine.connect() as conn:
+            query = (
+                select(
+                    segments.c.id,
+                    segments.c.item_id,
+                    segments.c.idx,
+                    items.c.source_id,
+                    items.c.channel,
+                    items.c.occurred_at,
+                    items.c.author_ref,
+                    segments.c.text,
+                    segments.c.sentiment_score,
+                    segments.c.sentiment_label,
+                    segments.c.stage,
+                    segments.c.stage_confidence,
+                    segments.c.stage_method,
+                    items.c.updated_at,
+                )
+                .join(items, items.c.id == segments.c.item_id)
+                .where(segments.c.id > after, *item_filter)
+                .order_by(segments.c.id)
+                .limit(CHUNK)
+            )
+            if f.stage is not None:
+                query = query.where(segments.c.stage == f.stage)
+            rows = conn.execute(query).all()
+        if not rows:
+            return
+        for r in rows:
+            occurred = r[5]
+            yield (*r[:6], occurred.date(), *r[6:])
+        after = int(rows[-1][0])

@@ -1,0 +1,227 @@
+"""Feed routes: validate, pick the format (suffix, else `Accept`, else CSV), stream."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import StreamingResponse
+
+from app.deps import JourneyDep, RuntimeDep, SessionDep
+from app.errors import BadRequestError
+from app.feeds import repository
+from app.feeds.formats import MEDIA_TYPES, Format, format_from_accept, stream
+from app.params import check_channel, check_source, check_stage, parse_moment, parse_range
+from app.story.service import Period
+
+router = APIRouter(prefix="/api/v1/feeds", tags=["feeds"])
+
+FeedFormat = Literal["csv", "ndjson", "parquet"]
+FromQ = Annotated[str | None, Query(alias="from", description="date or datetime")]
+ToQ = Annotated[str | None, Query(alias="to", description="date (inclusive) or datetime")]
+UpdatedQ = Annotated[
+    str | None,
+    Query(description="only rows changed at or after this moment (incremental pulls)"),
+]
+AcceptH = Annotated[str | None, Header()]
+
+
+def _format(suffix: FeedFormat | None, accept: str | None) -> Format:
+    return suffix or format_from_accept(accept) or "csv"
+
+
+def _filters(
+    session: SessionDep,
+    journey: JourneyDep,
+    date_from: str | None,
+    date_to: str | None,
+    source: str | None,
+    channel: str | None,
+    stage: str | None,
+    updated_since: str | None,
+) -> repository.FeedFilters:
+    start, stop = parse_range(date_from, date_to)
+    check_source(session, source)
+    check_channel(session, channel)
+    period = Period.of(start, stop)
+    since = parse_moment(updated_since, name="updated_since")
+    return repository.FeedFilters(
+        day_from=period.day_from,
+        day_to=period.day_to,
+        moment_from=start,
+        moment_to=stop,
+        source=source,
+        channel=channel,
+        stage=check_stage(journey, stage),
+        updated_since=since.astimezone(UTC) if since is not None else None,
+    )
+
+
+def _response(chunks: Iterator[bytes], fmt: Format, name: str) -> StreamingResponse:
+    return StreamingResponse(
+        chunks,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )
+
+
+def _stage_daily(
+    session: SessionDep,
+    journey: JourneyDep,
+    runtime: RuntimeDep,
+    fmt: Format,
+    date_from: str | None,
+    date_to: str | None,
+    source: str | None,
+    channel: str | None,
+    stage: str | None,
+    updated_since: str | None,
+) -> StreamingResponse:
+    f = _filters(session, journey, date_from, date_to, source, channel, stage, updated_since)
+    scales = runtime.policy.scales
+    rows = repository.stage_daily_rows(runtime.engine, f, scales)
+    columns = repository.stage_daily_columns(scales)
+    return _response(stream(rows, columns, fmt), fmt, "stage-daily")
+
+
+STAGE_DAILY_DOC = (
+    "One row per day x stage x channel x source: voices, distinct customers, sentiment "
+    "counts and sum, NPS/CSAT/CES counts, rating answers and sums per scale. Whole UTC days."
+)
+
+
+@router.get("/stage-daily.{fmt}", summary="Journey-stage daily feed", description=STAGE_DAILY_DOC)
+def stage_daily_with_suffix(
+    session: SessionDep,
+    journey: JourneyDep,
+    runtime: RuntimeDep,
+    fmt: FeedFormat,
+    date_from: FromQ = None,
+    date_to: ToQ = None,
+    source: str | None = None,
+    channel: str | None = None,
+    stage: str | None = None,
+    updated_since: UpdatedQ = None,
+) -> StreamingResponse:
+    return _stage_daily(
+        session, journey, runtime, fmt, date_from, date_to, source, channel, stage, updated_since
+    )
+
+
+@router.get(
+    "/stage-daily",
+    summary="Journey-stage daily feed (format from Accept: text/csv, application/x-ndjson, "
+    "application/vnd.apache.parquet)",
+    description=STAGE_DAILY_DOC,
+)
+def stage_daily(
+    session: SessionDep,
+    journey: JourneyDep,
+    runtime: RuntimeDep,
+    accept: AcceptH = None,
+    date_from: FromQ = None,
+    date_to: ToQ = None,
+    source: str | None = None,
+    channel: str | None = None,
+    stage: str | None = None,
+    updated_since: UpdatedQ = None,
+) -> StreamingResponse:
+    return _stage_daily(
+        session,
+        journey,
+        runtime,
+        _format(None, accept),
+        date_from,
+        date_to,
+        source,
+        channel,
+        stage,
+        updated_since,
+    )
+
+
+def _items(
+    session: SessionDep,
+    journey: JourneyDep,
+    runtime: RuntimeDep,
+    fmt: Format,
+    grain: str,
+    date_from: str | None,
+    date_to: str | None,
+    source: str | None,
+    channel: str | None,
+    stage: str | None,
+    updated_since: str | None,
+) -> StreamingResponse:
+    f = _filters(session, journey, date_from, date_to, source, channel, stage, updated_since)
+    if grain == "segment":
+        rows = repository.segment_rows(runtime.engine, f)
+        return _response(stream(rows, repository.SEGMENT_COLUMNS, fmt), fmt, "segments")
+    if grain != "item":
+        raise BadRequestError("'grain' is 'item' (one row per item) or 'segment' (per sentence)")
+    items = repository.item_rows(runtime.engine, f)
+    return _response(stream(items, repository.ITEM_COLUMNS, fmt), fmt, "items")
+
+
+ITEMS_DOC = "One row per item (or per sentence with grain=segment), in id order, streamed."
+GrainQ = Annotated[Literal["item", "segment"], Query(description="item or segment")]
+
+
+@router.get("/items.{fmt}", summary="Items feed", description=ITEMS_DOC)
+def items_with_suffix(
+    session: SessionDep,
+    journey: JourneyDep,
+    runtime: RuntimeDep,
+    fmt: FeedFormat,
+    grain: GrainQ = "item",
+    date_from: FromQ = None,
+    date_to: ToQ = None,
+    source: str | None = None,
+    channel: str | None = None,
+    stage: str | None = None,
+    updated_since: UpdatedQ = None,
+) -> StreamingResponse:
+    return _items(
+        session,
+        journey,
+        runtime,
+        fmt,
+        grain,
+        date_from,
+        date_to,
+        source,
+        channel,
+        stage,
+        updated_since,
+    )
+
+
+@router.get("/items", summary="Items feed (format from Accept)", description=ITEMS_DOC)
+def items(
+    session: SessionDep,
+    journey: JourneyDep,
+    runtime: RuntimeDep,
+    accept: AcceptH = None,
+    grain: GrainQ = "item",
+    date_from: FromQ = None,
+    date_to: ToQ = None,
+    source: str | None = None,
+    channel: str | None = None,
+    stage: str | None = None,
+    updated_since: UpdatedQ = None,
+) -> StreamingResponse:
+    return _items(
+        session,
+        journey,
+        runtime,
+        _format(None, accept),
+        grain,
+        date_from,
+        date_to,
+        source,
+        channel,
+        stage,
+        updated_since,
+    )

@@ -1,0 +1,164 @@
+"""Journey-stage feeds: the same numbers as the story, in CSV, NDJSON and Parquet."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from app.main import create_app
+from app.runtime import Runtime, build_runtime
+from app.settings import Settings
+from tests.conftest import FIXTURES
+
+
+@pytest.fixture
+def runtime(engine: Engine) -> Runtime:
+    settings = Settings(
+        database_url=str(engine.url),
+        sources_file=FIXTURES / "app" / "sources.yaml",
+        scheduler_enabled=False,
+    )
+    rt = build_runtime(settings, engine=engine)
+    for source_id in rt.sources:
+        assert rt.sync(source_id).status == "succeeded"
+    return rt
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime=runtime, start_scheduler=False)) as test_client:
+        yield test_client
+
+
+def rows_csv(client: TestClient, **params: str) -> list[dict[str, str]]:
+    response = client.get("/api/v1/feeds/stage-daily.csv", params=params)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(response.text)))
+
+
+WHOLE = (
+    "voices",
+    "negative",
+    "neutral",
+    "positive",
+    "nps_answers",
+    "promoters",
+    "passives",
+    "detractors",
+    "csat_answers",
+    "csat_satisfied",
+    "ces_answers",
+)
+
+
+def test_story_numbers_equal_the_feed_sums_for_random_periods_and_filters(
+    client: TestClient,
+) -> None:
+    everything = rows_csv(client)
+    assert everything
+    days = sorted({date.fromisoformat(r["day"]) for r in everything})
+    sources = sorted({r["source"] for r in everything})
+    channels = sorted({r["channel"] for r in everything})
+    rng = random.Random(13)
+    for _ in range(12):
+        start = rng.choice(days)
+        stop = start + timedelta(days=rng.randrange(0, 30))
+        params = {"from": start.isoformat(), "to": stop.isoformat()}
+        if rng.random() < 0.4:
+            params["source"] = rng.choice(sources)
+        elif rng.random() < 0.4:
+            params["channel"] = rng.choice(channels)
+        story = client.get("/api/v1/story", params=params).json()
+        feed = rows_csv(client, **params)
+        for stage in story["stages"]:
+            rows = [r for r in feed if r["stage"] == stage["key"]]
+            sums = Counter()
+            for row in rows:
+                for column in WHOLE:
+                    sums[column] += int(row[column])
+            assert stage["voices"] == sums["voices"]
+            assert stage["sentiment"]["negative"] == sums["negative"]
+            assert stage["sentiment"]["neutral"] == sums["neutral"]
+            assert stage["sentiment"]["positive"] == sums["positive"]
+            nps = stage["nps"] or {"answers": 0, "promoters": 0, "passives": 0, "detractors": 0}
+            assert (nps["answers"], nps["promoters"], nps["passives"], nps["detractors"]) == (
+                sums["nps_answers"],
+                sums["promoters"],
+                sums["passives"],
+                sums["detractors"],
+            )
+            csat = stage["csat"] or {"answers": 0, "satisfied": 0}
+            assert (csat["answers"], csat["satisfied"]) == (
+                sums["csat_answers"],
+                sums["csat_satisfied"],
+            )
+            assert sum(stage["channels"].values()) == sums["voices"]
+            if sums["voices"]:
+                mean = sum(float(r["sentiment_sum"]) for r in rows) / sums["voices"]
+                assert stage["sentiment"]["mean"] == pytest.approx(mean, abs=1e-3)
+
+
+def test_every_format_carries_the_same_rows(client: TestClient) -> None:
+    as_csv = rows_csv(client)
+    ndjson = client.get("/api/v1/feeds/stage-daily.ndjson")
+    assert ndjson.headers["content-type"].startswith("application/x-ndjson")
+    lines = [json.loads(line) for line in ndjson.text.splitlines()]
+    parquet = client.get("/api/v1/feeds/stage-daily.parquet")
+    table = pq.read_table(io.BytesIO(parquet.content))
+    assert len(as_csv) == len(lines) == table.num_rows
+    assert str(table.schema.field("day").type) == "date32[day]"
+    assert str(table.schema.field("voices").type) == "int64"
+    assert [r["voices"] for r in lines] == [int(r["voices"]) for r in as_csv]
+    assert table.column("voices").to_pylist() == [r["voices"] for r in lines]
+    by_accept = client.get("/api/v1/feeds/stage-daily", headers={"Accept": "application/x-ndjson"})
+    assert by_accept.text == ndjson.text
+    default = client.get("/api/v1/feeds/stage-daily")
+    assert default.headers["content-type"].startswith("text/csv")
+
+
+def test_items_feed_streams_every_item_and_its_segments(client: TestClient) -> None:
+    listed = client.get("/api/v1/items", params={"limit": 500}).json()["items"]
+    response = client.get("/api/v1/feeds/items.csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert sorted(int(r["id"]) for r in rows) == sorted(i["id"] for i in listed)
+    assert all(r["occurred_at"].endswith("Z") for r in rows)
+    assert all(isinstance(json.loads(r["stages"]), list) for r in rows)
+    segments = client.get("/api/v1/feeds/items.ndjson", params={"grain": "segment"})
+    seg_rows = [json.loads(line) for line in segments.text.splitlines()]
+    assert {s["item_id"] for s in seg_rows} == {int(r["id"]) for r in rows}
+    billing = client.get("/api/v1/feeds/items.parquet", params={"stage": "billing"})
+    table = pq.read_table(io.BytesIO(billing.content))
+    assert 0 < table.num_rows < len(rows)
+    assert all("billing" in json.loads(s) for s in table.column("stages").to_pylist())
+    later = client.get("/api/v1/feeds/items.csv", params={"updated_since": "2999-01-01"})
+    assert list(csv.DictReader(io.StringIO(later.text))) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status"),
+    [
+        ("/api/v1/feeds/stage-daily.xml", {}, 422),
+        ("/api/v1/feeds/stage-daily.csv", {"source": "nope"}, 404),
+        ("/api/v1/feeds/stage-daily.csv", {"channel": "fax"}, 404),
+        ("/api/v1/feeds/stage-daily.csv", {"stage": "nowhere"}, 400),
+        ("/api/v1/feeds/items.csv", {"grain": "word"}, 422),
+        ("/api/v1/feeds/items.csv", {"updated_since": "soon"}, 400),
+    ],
+)
+def test_bad_feed_requests_are_4xx(
+    client: TestClient, path: str, params: dict[str, str], status: int
+) -> None:
+    response = client.get(path, params=params)
+    assert response.status_code == status, response.text
+    assert response.json()["detail"]
