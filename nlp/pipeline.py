@@ -77,6 +77,8 @@ negation_valence = -0.5
 lexicon_path = ""
 model_weight = 1.0
 weights_path = ""
+short_answer_words = 8
+faint_factor = 0.3
 
 [components.lp_journey_stage]
 factory = "lp_journey_stage"

@@ -45,6 +45,7 @@ from nlp.sentiment_model import (
     read_weights,
     sentiment_features,
 )
+from nlp.short_answers import short_answer_kind
 
 CONTRAST_WORDS = frozenset({"but", "however"})
 _NEGATORS = frozenset(
@@ -148,8 +149,12 @@ class CustomerSentiment:
         lexicon_path: str,
         model_weight: float,
         weights_path: str,
+        short_answer_words: int = 8,
+        faint_factor: float = 0.3,
     ) -> None:
         self.name = name
+        self.short_answer_words = short_answer_words
+        self.faint_factor = faint_factor
         self.positive_threshold = positive_threshold
         self.negative_threshold = negative_threshold
         self.question_factor = question_factor
@@ -444,14 +449,30 @@ class CustomerSentiment:
         """`nlp.pipe` runs this component batch by batch (`nlp.docview.run_batched`)."""
         return run_batched(self, stream, batch_size)
 
+    def short_factor(self, lower: Sequence[str]) -> float:
+        """What a whole text's raw score is multiplied by as a short answer
+        (`nlp.short_answers`): 0 for a non-answer or a typed score, `faint_factor`
+        for faint praise or complaint, else 1."""
+        limit = self.short_answer_words
+        # tokens include punctuation: a cheap bound before counting words
+        if limit <= 0 or len(lower) > 3 * limit:
+            return 1.0
+        kind = short_answer_kind(lower, max_words=limit)
+        if not kind:
+            return 1.0
+        return self.faint_factor if kind == "faint" else 0.0
+
     def __call__(self, doc: Doc) -> Doc:
         view = doc_view(doc)
         all_caps_text = view.text.isupper()
         segments: list[SegmentScore] = []
         words, lower = view.words, view.lower
         segment_raw = self.segment_raw
+        factor = self.short_factor(lower) if view.segments else 1.0
         for start, end in view.segments:
             raw = segment_raw(words[start:end], lower[start:end], all_caps_text)
+            if factor != 1.0:
+                raw *= factor
             segments.append(SegmentScore(raw, normalise_score(raw), lower[start] in CONTRAST_WORDS))
         view.segment_sentiment = segments
         view.sentiment = self.combine(segments)
@@ -498,6 +519,7 @@ class CustomerSentiment:
             factors.append(factor)
         total = sum(factors)
         scale = self.model_weight / math.sqrt(total) if total > 1.0 else self.model_weight
+        scale *= self.short_factor(lower) if segments else 1.0
         for (start, end), factor in zip(segments, factors, strict=True):
             words = lower[start:end]
             value = factor * scale * (self.question_factor if _is_question(words) else 1.0)
@@ -515,6 +537,8 @@ class CustomerSentiment:
             "contrast_after": self.contrast_after,
             "negation_valence": self.negation_valence,
             "model_weight": self.model_weight,
+            "short_answer_words": self.short_answer_words,
+            "faint_factor": self.faint_factor,
         }
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = SimpleFrozenList()) -> None:  # noqa: ARG002
@@ -540,7 +564,7 @@ class CustomerSentiment:
             for k, v in json.loads((source / "lexicon.json").read_text("utf-8")).items()
         }
         for key, value in json.loads((source / "cfg.json").read_text("utf-8")).items():
-            setattr(self, key, float(value))
+            setattr(self, key, int(value) if key == "short_answer_words" else float(value))
         self.weights = read_weights(source / "weights.json")
         self._scorer = WeightScorer(self.weights)
         self._build()
@@ -561,6 +585,8 @@ class CustomerSentiment:
         "lexicon_path": "",
         "model_weight": 1.0,
         "weights_path": "",
+        "short_answer_words": 8,
+        "faint_factor": 0.3,
     },
     assigns=["doc._.lp"],
 )
@@ -576,6 +602,8 @@ def make_sentiment(
     lexicon_path: str,
     model_weight: float,
     weights_path: str,
+    short_answer_words: int,
+    faint_factor: float,
 ) -> CustomerSentiment:
     return CustomerSentiment(
         nlp,
@@ -589,4 +617,6 @@ def make_sentiment(
         lexicon_path=lexicon_path,
         model_weight=model_weight,
         weights_path=weights_path,
+        short_answer_words=short_answer_words,
+        faint_factor=faint_factor,
     )
