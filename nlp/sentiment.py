@@ -455,7 +455,7 @@ class CustomerSentiment:
         for faint praise or complaint, else 1."""
         limit = self.short_answer_words
         # tokens include punctuation: a cheap bound before counting words
-        if limit <= 0 or len(lower) > 3 * limit:
+        if limit <= 0 or len(lower) > 2 * limit + 4:
             return 1.0
         kind = short_answer_kind(lower, max_words=limit)
         if not kind:

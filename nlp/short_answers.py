@@ -137,8 +137,15 @@ _INTENSE = frozenset(
 )
 
 
+_NOT_WORD = "".join(chr(c) for c in range(33, 127) if not chr(c).isalnum()) + " \t\n\r\u2026"
+"""Punctuation and spaces: a token made only of these is not a word."""
+
+
 def _words(lower: Sequence[str]) -> list[str]:
-    return [w for w in lower if any(c.isalnum() for c in w)]
+    return [w for w in lower if w.strip(_NOT_WORD)]
+
+
+_FAINT_PHRASE_RE = re.compile(r"(?:^| )(?:" + "|".join(map(re.escape, _FAINT_PHRASES)) + r")(?: |$)")
 
 
 def short_answer_kind(lower: Sequence[str], *, max_words: int = SHORT_ANSWER_WORDS) -> ShortKind:
@@ -151,17 +158,15 @@ def short_answer_kind(lower: Sequence[str], *, max_words: int = SHORT_ANSWER_WOR
     if not words:
         return "non_answer"  # "-", "?", "...": punctuation only
     content = " ".join(words)
-    if content in NON_ANSWERS or _NON_ANSWER_RE.match(content):
+    if content in NON_ANSWERS or ("think" in content and _NON_ANSWER_RE.match(content)):
         return "non_answer"
-    typed = " ".join(w for w in lower if not (len(w) == 1 and w in ".!?,;:-"))
-    if _SCORE_RE.match(typed):
-        return "score"
-    if any(w in _INTENSE or "!" in w for w in lower):
+    if len(words) <= 5:
+        typed = " ".join(w for w in lower if not (len(w) == 1 and w in ".!?,;:-"))
+        if _SCORE_RE.match(typed):
+            return "score"
+    if not _INTENSE.isdisjoint(lower) or "!" in content or any("!" in w for w in lower):
         return ""
-    if any(w in _FAINT_WORDS for w in words):
-        return "faint"
-    padded = f" {' '.join(lower)} "
-    if any(f" {phrase} " in padded for phrase in _FAINT_PHRASES):
+    if not _FAINT_WORDS.isdisjoint(words) or _FAINT_PHRASE_RE.search(" ".join(lower)):
         return "faint"
     return ""
 

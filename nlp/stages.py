@@ -51,7 +51,7 @@ import json
 import math
 import os
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -194,10 +194,11 @@ def _passes(gate: tuple[str, ...], lowered: str) -> bool:
     return False
 
 
-_REQUEST_FILLERS = frozenset(
-    "please pls plz just also kindly quickly to me us you with on how".split()
-)
-"""Words skipped between a request frame and the action ("help me *to* cancel")."""
+_REQUEST_FILLERS = "please|pls|plz|just|also|kindly|quickly|to|me|us|you|with|on|how"
+"""Words allowed between a request frame and the action ("help me *to* cancel")."""
+
+_REQUEST_WINDOW = 50
+"""Characters before a candidate action searched for a request frame."""
 
 _EMPTY = StageEvidence()
 """Shared placeholder for segments without evidence: never mutated."""
@@ -347,6 +348,7 @@ class JourneyStageMatcher:
         self.request_weight = request_weight
         self._request_re: re.Pattern[str] | None = None
         self._requests: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._action_forms: frozenset[str] = frozenset()
         self.journey: Journey = load_journey(Path(journey_path) if journey_path else None)
         self.matcher = PhraseMatcher(self.vocab, attr="LOWER")
         self._patterns: list[tuple[str, re.Pattern[str], tuple[str, ...] | None]] = []
@@ -403,9 +405,12 @@ class JourneyStageMatcher:
                     if word.isalpha() and len(word) > 2 and word not in STOP_WORDS:
                         example_stages.setdefault(light_lemma(word), set()).add(stage.key)
         self._patterns = patterns
+        # A frame ending right before a candidate action (and the fillers after it).
         self._request_re = (
             re.compile(
-                r"\b(?:" + "|".join(f"(?:{f})" for f in journey.request_frames) + r")(?=\s|$)",
+                r"\b(?:"
+                + "|".join(f"(?:{f})" for f in journey.request_frames)
+                + rf")\b(?:\s+(?:{_REQUEST_FILLERS})\b)*\s*$",
                 re.IGNORECASE,
             )
             if journey.request_frames
@@ -418,6 +423,16 @@ class JourneyStageMatcher:
                 if stage.key not in requests.setdefault(key, []):
                     requests[key].append(stage.key)
         self._requests = {key: tuple(stages) for key, stages in requests.items()}
+        # Lower-case forms an action's first word can take: a text with none of them
+        # holds no request (one C-level set test per text).
+        self._action_forms = frozenset(
+            form
+            for action in requests
+            for stage in journey.stages
+            for written in stage.requests
+            if tuple(light_lemma(t.lower_) for t in self._make_doc(written)) == action
+            for form in inflections(self._make_doc(written)[0].lower_) | {written.split()[0]}
+        )
         rank = {key: i for i, key in enumerate(journey.keys)}
         self._example_words = {
             lemma: tuple(sorted(stages, key=rank.__getitem__))
@@ -542,24 +557,32 @@ class JourneyStageMatcher:
         request frame ("I'd like to *book*", "how do I *cancel*", "help me *set up*")
         names the stage of what is asked for; the words of the frame and the action
         are covered, so a phrase inside them (use's "cancel") does not count too."""
-        assert self._request_re is not None
+        pattern = self._request_re
+        assert pattern is not None
+        lower = view.lower
+        forms = self._action_forms
+        if forms.isdisjoint(lower):
+            return
         text = view.text
-        idx, lower = view.idx, view.lower
+        idx = view.idx
         n = len(idx)
         requests = self._requests
-        for m in self._request_re.finditer(text):
-            i = bisect_left(idx, m.end())
-            while i < n and (lower[i] in _REQUEST_FILLERS or lower[i].isspace()):
-                i += 1
-            if i >= n:
+        lemma = light_lemma
+        for i, word in enumerate(lower):
+            if word not in forms:
                 continue
-            lemmas = view.lemmas
+            first = lemma(word)
             width = 2
-            stages = requests.get((lemmas[i], lemmas[i + 1])) if i + 1 < n else None
+            stages = requests.get((first, lemma(lower[i + 1]))) if i + 1 < n else None
             if stages is None:
                 width = 1
-                stages = requests.get((lemmas[i],))
+                stages = requests.get((first,))
             if not stages:
+                continue
+            begin = idx[i]
+            window = max(0, begin - _REQUEST_WINDOW)
+            m = pattern.search(text, window, begin)
+            if m is None:
                 continue
             last = i + width - 1
             end = idx[last] + len(lower[last])
