@@ -145,7 +145,9 @@ def _words(lower: Sequence[str]) -> list[str]:
     return [w for w in lower if w.strip(_NOT_WORD)]
 
 
-_FAINT_PHRASE_RE = re.compile(r"(?:^| )(?:" + "|".join(map(re.escape, _FAINT_PHRASES)) + r")(?: |$)")
+_FAINT_PHRASE_RE = re.compile(
+    r"(?:^| )(?:" + "|".join(map(re.escape, _FAINT_PHRASES)) + r")(?: |$)"
+)
 
 
 def short_answer_kind(lower: Sequence[str], *, max_words: int = SHORT_ANSWER_WORDS) -> ShortKind:
