@@ -45,7 +45,7 @@ from nlp.evaluation.runner import EvalResult, evaluate, score_sentiment  # noqa:
 from nlp.journey import load_journey  # noqa: E402
 
 if TYPE_CHECKING:
-    from nlp.evaluation.training import TrainTask
+    from nlp.training.textcat import TrainTask
 
 
 @dataclass(frozen=True)
@@ -411,7 +411,7 @@ def learning_curve(
     test splits: the classifier alone, and the full pipeline loaded with the model."""
     from statistics import mean
 
-    from nlp.evaluation.training import (
+    from nlp.training.textcat import (
         predict_textcat,
         sample_per_class,
         train_textcat,
@@ -515,7 +515,7 @@ def curve_markdown(points: Sequence[CurvePoint], epochs: int, architecture: str)
         "Airline stage test rows: the negative tweets with a mapped reason; banking77 classes",
         "mapped to stages. 'pipeline: rules + model': the default pipeline loaded with",
         "`--model DIR`, the model's probabilities blended with the rules' evidence at the",
-        "stored weight (`nlp/trained.py`; K < all: from the labels per class, 'all': fitted",
+        "stored weight (`nlp/training/blend.py`; K < all: from the labels per class, 'all': fitted",
         "on the dev rows). 'rules alone': the default pipeline, no model. Architecture:",
         f"bag of words (stage), {architecture} (sentiment).",
     ]

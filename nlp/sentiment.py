@@ -36,7 +36,8 @@ from vaderSentiment import vaderSentiment as _vader
 from nlp.docview import doc_view, run_batched
 from nlp.enrichment import SentimentLabel
 from nlp.lemma import light_lemma
-from nlp.sentiment_model import (
+from nlp.short_answers import short_answer_kind
+from nlp.word_weights import (
     NEGATOR,
     SCOPE,
     SKIP,
@@ -45,7 +46,6 @@ from nlp.sentiment_model import (
     read_weights,
     sentiment_features,
 )
-from nlp.short_answers import short_answer_kind
 
 CONTRAST_WORDS = frozenset({"but", "however"})
 _NEGATORS = frozenset(
@@ -235,10 +235,11 @@ class CustomerSentiment:
         return (info if info is not None else self._lexeme(word))[11]
 
     def segment_raw(self, texts: Sequence[str], lower: Sequence[str], all_caps_text: bool) -> float:
-        """The raw valence of one segment: `score_words` plus `model_weight` x the
-        learned score (`WeightScorer.score`, damped for a question), in one pass over
-        the tokens with one memo lookup per token. Same floats, added in the same
-        order, as the two separate passes (tests/nlp/test_sentiment.py checks)."""
+        """The raw valence of one segment: the lexicon rules plus `model_weight` x
+        the learned score (`WeightScorer.score`, damped for a question), in one pass
+        over the tokens with one memo lookup per token. Same floats, added in the same
+        order, as the two plain passes kept in the tests as oracles
+        (`tests/nlp/oracles.py`: `score_words` + `score_text`)."""
         n = len(lower)
         by_lower = self._by_lower
         by_lemma = self._by_lemma
@@ -282,7 +283,7 @@ class CustomerSentiment:
                     if weight is not None:
                         learned += weight
                 follow = feature if leads else None
-            # the lexicon rules (score_words); most words take no part in them
+            # the lexicon rules (the tests' `score_words` oracle); most words take none
             if i < skip_to or not info[12]:
                 continue
             value: float | None = None
@@ -349,78 +350,6 @@ class CustomerSentiment:
 
     def label(self, score: float) -> SentimentLabel:
         return label_for(score, positive=self.positive_threshold, negative=self.negative_threshold)
-
-    def score_words(
-        self,
-        texts: Sequence[str],
-        *,
-        all_caps_text: bool = False,
-        lower: Sequence[str] | None = None,
-        lemmas: Sequence[str] | None = None,
-    ) -> float:
-        """Raw valence sum of one segment given its token texts."""
-        if lower is None:
-            lower = [t.lower() for t in texts]
-        n = len(lower)
-        by_lower = self._by_lower
-        by_lemma = self._by_lemma
-        lexicon = self._lexemes
-        valences = [0.0] * n
-        pending: list[int] = []
-        contrast_at = -1
-        i = 0
-        while i < n:
-            word = lower[i]
-            info = lexicon.get(word)
-            if info is None:
-                info = self._lexeme(word)
-            value: float | None = None
-            width = 1
-            starts = info[1]
-            if starts:
-                widest = min(_MAX_PHRASE, n - i)
-                window: Sequence[str] | None = None
-                for w in range(widest, 1, -1):
-                    if starts & 1:  # a phrase starts with this form
-                        value = by_lower.get(tuple(lower[i : i + w]))
-                    if value is None and starts & 2:  # ... or with this lemma
-                        if window is None:
-                            window = (
-                                lemmas[i : i + widest]
-                                if lemmas is not None
-                                else [light_lemma(t) for t in lower[i : i + widest]]
-                            )
-                        value = by_lemma.get(tuple(window[:w]))
-                    if value is not None:
-                        width = w
-                        break
-            if value is None:
-                value = info[0]
-            if value:
-                valences[i] = self._modify(value, i, texts, lower, all_caps_text)
-            elif info[2] and self.negation_valence:
-                # "didn't get", "can't find", "never came": a bare negation in customer
-                # talk is a complaint; it counts unless it negates a scored word.
-                if not (i and valences[i - 1]):
-                    pending.append(i)
-            elif info[3] and 0 < i < n - 1:
-                contrast_at = i
-            i += width
-        for k in pending:
-            if not any(valences[k + 1 : k + 4]):
-                valences[k] = self.negation_valence
-        if contrast_at > 0:
-            before, after = self.contrast_before, self.contrast_after
-            for k in range(n):
-                valences[k] *= before if k < contrast_at else after
-        raw = sum(valences)
-        if raw:
-            bangs = min(sum(t.count("!") for t in lower if t[0] == "!"), 4)
-            if bangs:
-                raw += math.copysign(bangs * 0.292, raw)
-            elif _is_question(lower):
-                raw *= self.question_factor
-        return raw
 
     @staticmethod
     def _modify(
@@ -504,7 +433,7 @@ class CustomerSentiment:
         with contrast weights over sqrt(total weight), and each segment adds
         `model_weight` x its feature weights (x `question_factor` for a question). So the
         item raw = rules-only raw + sum(feature value x weight), with the values given
-        here; training on them (`nlp.sentiment_model.train_residual`) fits the item
+        here; training on them (`nlp.training.sentiment_table.train_residual`) fits the item
         scores the pipeline actually labels (tests check the identity)."""
         values: dict[str, float] = {}
         n = len(segments)

@@ -15,7 +15,7 @@ from nlp.sentiment import (
     normalise_score,
     raw_for_score,
 )
-from nlp.sentiment_model import (
+from nlp.training.sentiment_table import (
     StaticVectors,
     add_weights,
     centre_vectors,
