@@ -7,7 +7,7 @@ Splits the airline TUNE split into two halves by a hash of the tweet id (the tes
 is never read): models are trained with `nlp train`'s code on half A (K labels per
 class drawn from it, or all of it), and the full pipeline loaded with each model reads
 half B once; its decisions are then re-made for a grid of blend weights `w`
-(`nlp.trained`), next to the rules alone and the classifier alone. This is what chose
+(`nlp.training.blend`), next to the rules alone and the classifier alone. This is what chose
 `FEW_LABEL_PRIOR` and the blend forms; the test split is scored only by
 `bench/nlp_eval.py --learning-curve`.
 """
@@ -34,14 +34,14 @@ from nlp.evaluation.datasets import (  # noqa: E402
     read_examples,
 )
 from nlp.evaluation.metrics import classification_report  # noqa: E402
-from nlp.evaluation.training import (  # noqa: E402
+from nlp.journey import load_journey  # noqa: E402
+from nlp.training.textcat import (  # noqa: E402
     ARCHITECTURES,
     TrainTask,
     gold_of,
     sample_per_class,
     train_textcat,
 )
-from nlp.journey import load_journey  # noqa: E402
 
 GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 

@@ -13,7 +13,7 @@ the test split is never read). `encode` embeds the tune texts with all-MiniLM-L6
 to the work folder, outside the project, for it); `measure` trains the `nlp train`
 bag-of-words model and a logistic regression on the embeddings with the same labels,
 and scores on half B, for each model weight w of the blend with the rules
-(`nlp.trained`): the bag of words, the embedding LR, and the mean of the two.
+(`nlp.training.blend`): the bag of words, the embedding LR, and the mean of the two.
 """
 
 from __future__ import annotations
@@ -66,13 +66,13 @@ def measure(work: Path, eval_dir: Path, ks: Sequence[str], seeds: Sequence[int])
 
     from nlp.cli import make_enricher
     from nlp.docview import doc_view
-    from nlp.embeddings import fit_softmax, softmax_probs
     from nlp.evaluation.datasets import MAPPING_FILE_NAME, load_stage_mapping, read_examples
-    from nlp.evaluation.training import gold_of, sample_per_class, train_textcat
     from nlp.journey import load_journey
     from nlp.pipeline import PipelineEnricher
     from nlp.stages import pool
-    from nlp.trained import blend_sentiment_probs, blend_stage_probs
+    from nlp.training.blend import blend_sentiment_probs, blend_stage_probs
+    from nlp.training.embeddings import fit_softmax, softmax_probs
+    from nlp.training.textcat import gold_of, sample_per_class, train_textcat
 
     mapping = load_stage_mapping(eval_dir / MAPPING_FILE_NAME)
     folder = eval_dir / "twitter-us-airline-sentiment"

@@ -40,7 +40,7 @@ def cached_minilm() -> None:
     not once per draw and blend weight (scores are unchanged, only faster)."""
     import numpy as np
 
-    from nlp.embeddings import MINILM, get_encoder, register_encoder
+    from nlp.training.embeddings import MINILM, get_encoder, register_encoder
 
     def factory() -> Callable[[Sequence[str]], np.ndarray]:
         encode = get_encoder(MINILM)
@@ -62,11 +62,11 @@ def score(out: Path, task: str, rows: Sequence[object], mix: float | None = None
 
     from nlp.cli import make_enricher
     from nlp.enrichment import EnrichRequest
-    from nlp.evaluation.training import gold_of
+    from nlp.training.textcat import gold_of
 
     enricher = make_enricher(None, out)
     if mix is not None:  # the embedding model's share, changed after training
-        from nlp.embeddings import EMBEDDING_PIPES
+        from nlp.training.embeddings import EMBEDDING_PIPES
 
         enricher.nlp.get_pipe(EMBEDDING_PIPES[task]).mix = mix  # type: ignore[attr-defined]
     gold = [str(gold_of(ex, task)) for ex in rows]  # type: ignore[arg-type]
@@ -83,8 +83,8 @@ def compare(
     seeds: Sequence[int],
     mixes: Sequence[float] = (),
 ) -> None:
-    from nlp.evaluation.training import gold_of, sample_per_class, train_textcat
     from nlp.journey import load_journey
+    from nlp.training.textcat import gold_of, sample_per_class, train_textcat
 
     journey = load_journey(None)
     labelled = [ex for ex in train_rows if gold_of(ex, task) is not None]  # type: ignore[arg-type]
@@ -119,11 +119,11 @@ def compare(
 
 def speed(eval_dir: Path, n: int, rounds: int) -> None:
     from nlp.cli import make_enricher
-    from nlp.embeddings import EMBEDDING_PIPES, MINILM
     from nlp.enrichment import EnrichRequest
     from nlp.evaluation.datasets import read_examples
-    from nlp.evaluation.training import sample_per_class, train_textcat
     from nlp.journey import load_journey
+    from nlp.training.embeddings import EMBEDDING_PIPES, MINILM
+    from nlp.training.textcat import sample_per_class, train_textcat
 
     tune = list(read_examples("airline", eval_dir / "twitter-us-airline-sentiment", split="tune"))
     requests = [EnrichRequest(text=ex.text) for ex in tune[:n]]

@@ -5,7 +5,7 @@ W . sum(e_w) = sum(W . e_w). So a logistic regression over static embeddings
 distilled from all-MiniLM-L6-v2 (model2vec) folds, at build time, into entries of
 `nlp/data/sentiment_weights.json`, at no run-time cost beyond the dict lookup the
 pipeline already does. This script measures whether that pays, by 5-fold
-cross-validation on the NON-test rows that `python -m nlp.sentiment_model` trains on
+cross-validation on the NON-test rows that `python -m nlp.training.sentiment_table` trains on
 (the airline tune split is scored too, never trained on).
 
 Steps (the work folder holds everything derived from eval data; nothing goes in the repo):
@@ -31,7 +31,7 @@ UCI Amazon 0.8845, Yelp 0.8491, VADER snippets 0.6148, tweets 0.7043, airline 0.
 | res_c l2 0.03 | 0.5961 | 0.8899 | 0.8588 | 0.6197 | 0.6950 | 0.6616 |
 | res_c l2 0.01 | 0.5982 | 0.8917 | 0.8600 | 0.6194 | 0.6861 | 0.6586 |
 
-The best CV trade-off, res_c l2 0.05 (`python -m nlp.sentiment_model EVAL_DIR
+The best CV trade-off, res_c l2 0.05 (`python -m nlp.training.sentiment_table EVAL_DIR
 static_256raw.npz`, 58,278 entries, 1.26 MB JSON), was built once and read on the
 test splits (bench/nlp_eval.py): clothing 0.583 -> 0.563, VADER tweets 0.693 -> 0.683,
 snippets 0.617 -> 0.620, UCI Amazon 0.890 -> 0.896, Yelp 0.851 -> 0.855, airline
@@ -78,7 +78,8 @@ def prepare(eval_dir: Path, work: Path) -> None:
     from nlp.evaluation.datasets import read_examples
     from nlp.pipeline import SENTIMENT_PIPE, pipeline_config
     from nlp.sentiment import CustomerSentiment, raw_for_score, vader_lexicon
-    from nlp.sentiment_model import sentiment_features, training_rows
+    from nlp.training.sentiment_table import training_rows
+    from nlp.word_weights import sentiment_features
 
     rows = training_rows(eval_dir)
     airline = [
@@ -199,8 +200,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 
 def centred(vectors: Any, docs: Sequence[Sequence[str]]) -> Any:
-    """`nlp.sentiment_model.centre_vectors`, the shipped build's own centring."""
-    from nlp.sentiment_model import centre_vectors
+    """`nlp.training.sentiment_table.centre_vectors`, the shipped build's own centring."""
+    from nlp.training.sentiment_table import centre_vectors
 
     return centre_vectors(vectors, docs)
 
@@ -208,8 +209,8 @@ def centred(vectors: Any, docs: Sequence[Sequence[str]]) -> Any:
 def build_table(
     data: Mapping[str, Any], idx: Sequence[int], variant: Mapping[str, Any], vectors: Any
 ) -> dict[str, float]:
-    """`nlp.sentiment_model.train_table` on rows `idx`, from the prepared features."""
-    from nlp.sentiment_model import (
+    """`nlp.training.sentiment_table.train_table` on rows `idx`, from the prepared features."""
+    from nlp.training.sentiment_table import (
         BINARY_SETS,
         DATASET_WEIGHTS,
         LABEL_INDEX,
@@ -377,7 +378,7 @@ def cross_validate(
 
 
 def run_cv(work: Path, names: Sequence[str], draws: int, pca: str, extra: str) -> None:
-    from nlp.sentiment_model import read_vectors
+    from nlp.training.sentiment_table import read_vectors
 
     data = pickle.loads((work / "rows.pkl").read_bytes())
     path = work / f"static_{pca}.npz"

@@ -407,7 +407,7 @@ def train_command(
         typer.Option(
             help="bow: bag of words (fast, the default); ensemble: bag of words + a "
             "small CNN (many times slower to train; it scored below bow on airline "
-            "sentiment, see nlp/evaluation/training.py)."
+            "sentiment, see nlp/training/textcat.py)."
         ),
     ] = "bow",
     use_journey: Annotated[
@@ -432,8 +432,8 @@ def train_command(
     Uses spaCy's own training loop and saves a complete pipeline that `--model DIR`
     (and the service) can load. Public eval sets train on their tune split only.
     """
-    from nlp.embeddings import MINILM
-    from nlp.evaluation.training import TrainingError, sample_per_class, train_textcat
+    from nlp.training.embeddings import MINILM
+    from nlp.training.textcat import TrainingError, sample_per_class, train_textcat
 
     name = str(dataset.value)
     chosen: Split = split.value if split is not None else ("all" if name == "generic" else "tune")

@@ -6,7 +6,8 @@ register; a snapshot test checks that none of them vanishes.
 
 from __future__ import annotations
 
-from nlp import embeddings, redaction, segmentation, sentiment, stages, themes
+from nlp import redaction, segmentation, sentiment, stages, themes
+from nlp.training import embeddings
 
 FACTORIES: tuple[str, ...] = (
     "lp_journey_stage",

@@ -38,6 +38,11 @@ class Stage:
     phrases: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
+    requests: tuple[str, ...] = ()
+    """Actions (one or two words, base form: "cancel", "sign up") that name this
+    stage when a customer asks for them after one of the journey's
+    `request_frames` ("I'd like to cancel", "how do I sign up"): the stage of what
+    is asked for, whatever nouns the request mentions."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,10 @@ class Journey:
     never_themes: tuple[str, ...] = ()
     """Lower-case single words the theme extractor treats as stop words: a company's
     own and its products' names top every theme list otherwise, and tell nothing."""
+    request_frames: tuple[str, ...] = ()
+    """Regular expressions (case-insensitive) for the words that open a request or a
+    question about doing something ("i need to", "can i", "how do i", "help me"):
+    the action right after one is looked up in the stages' `requests`."""
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -82,6 +91,15 @@ def _strings(raw: Any, where: str) -> tuple[str, ...]:
     if not isinstance(raw, list) or not all(isinstance(x, str) and x.strip() for x in raw):
         raise JourneyError(f"{where} must be a list of non-empty strings")
     return tuple(x.strip() for x in raw)
+
+
+def _requests(raw: Any, where: str) -> tuple[str, ...]:
+    """A stage's `requests`: one or two lower-case words each."""
+    actions = tuple(x.lower() for x in _strings(raw, where))
+    for action in actions:
+        if not 1 <= len(action.split()) <= 2:
+            raise JourneyError(f"{where}: {action!r} must be one or two words (an action)")
+    return actions
 
 
 def _extended(data: dict[str, Any], source: str) -> dict[str, Any]:
@@ -147,6 +165,7 @@ def parse_journey(data: Any, *, source: str = "<journey>") -> Journey:
                 phrases=_strings(raw.get("phrases"), f"{where}.phrases"),
                 patterns=patterns,
                 examples=_strings(raw.get("examples"), f"{where}.examples"),
+                requests=_requests(raw.get("requests"), f"{where}.requests"),
             )
         )
     complaint_stage = data.get("complaint_stage")
@@ -160,12 +179,21 @@ def parse_journey(data: Any, *, source: str = "<journey>") -> Journey:
             raise JourneyError(
                 f"{source}: never_themes holds single words without spaces (got {word!r})"
             )
+    request_frames = _strings(data.get("request_frames"), f"{source}: request_frames")
+    for frame in request_frames:
+        try:
+            re.compile(frame)
+        except re.error as exc:
+            raise JourneyError(
+                f"{source}: request_frames: {frame!r} is not a valid regex: {exc}"
+            ) from exc
     name = data.get("name", "journey")
     return Journey(
         name=str(name),
         stages=tuple(stages),
         complaint_stage=complaint_stage,
         never_themes=tuple(dict.fromkeys(word.lower() for word in never_themes)),
+        request_frames=request_frames,
     )
 
 

@@ -29,7 +29,6 @@ from spacy.tokens import Doc
 from thinc.api import Config
 
 import nlp.factories  # noqa: F401  (registers the components and the tokenizer)
-from nlp import trained
 from nlp.docview import DocView, doc_view
 from nlp.enrichment import (
     UNASSIGNED,
@@ -43,7 +42,8 @@ from nlp.journey import Journey
 from nlp.sentiment import CustomerSentiment, SegmentScore
 from nlp.stages import NO_EVIDENCE, JourneyStageMatcher, journey_to_data, pool
 from nlp.themes import ThemeExtractor
-from nlp.trained import SENTIMENT_MODEL_PIPE, STAGE_MODEL_PIPE
+from nlp.training import blend as trained
+from nlp.training.blend import SENTIMENT_MODEL_PIPE, STAGE_MODEL_PIPE
 
 PIPELINE_VERSION = "1.0.0"
 """Bump when pipeline code changes what it outputs for the same text."""
@@ -77,6 +77,8 @@ negation_valence = -0.5
 lexicon_path = ""
 model_weight = 1.0
 weights_path = ""
+short_answer_words = 8
+faint_factor = 0.3
 
 [components.lp_journey_stage]
 factory = "lp_journey_stage"
@@ -193,7 +195,7 @@ class PipelineEnricher:
         self._hint_decisions = {
             key: StageDecision(key, 1.0, "hint", (f"stage_hint:{key}",)) for key in journey.keys
         }
-        # How far each trained model is trusted against the rules (`nlp.trained`).
+        # How far each trained model is trusted against the rules (`nlp.training.blend`).
         self._stage_weight = trained.blend_weight(nlp, STAGE_MODEL_PIPE)
         self._sentiment_weight = trained.blend_weight(nlp, SENTIMENT_MODEL_PIPE)
         parts = [

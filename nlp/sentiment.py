@@ -36,7 +36,8 @@ from vaderSentiment import vaderSentiment as _vader
 from nlp.docview import doc_view, run_batched
 from nlp.enrichment import SentimentLabel
 from nlp.lemma import light_lemma
-from nlp.sentiment_model import (
+from nlp.short_answers import short_answer_kind
+from nlp.word_weights import (
     NEGATOR,
     SCOPE,
     SKIP,
@@ -148,8 +149,12 @@ class CustomerSentiment:
         lexicon_path: str,
         model_weight: float,
         weights_path: str,
+        short_answer_words: int = 8,
+        faint_factor: float = 0.3,
     ) -> None:
         self.name = name
+        self.short_answer_words = short_answer_words
+        self.faint_factor = faint_factor
         self.positive_threshold = positive_threshold
         self.negative_threshold = negative_threshold
         self.question_factor = question_factor
@@ -230,10 +235,11 @@ class CustomerSentiment:
         return (info if info is not None else self._lexeme(word))[11]
 
     def segment_raw(self, texts: Sequence[str], lower: Sequence[str], all_caps_text: bool) -> float:
-        """The raw valence of one segment: `score_words` plus `model_weight` x the
-        learned score (`WeightScorer.score`, damped for a question), in one pass over
-        the tokens with one memo lookup per token. Same floats, added in the same
-        order, as the two separate passes (tests/nlp/test_sentiment.py checks)."""
+        """The raw valence of one segment: the lexicon rules plus `model_weight` x
+        the learned score (`WeightScorer.score`, damped for a question), in one pass
+        over the tokens with one memo lookup per token. Same floats, added in the same
+        order, as the two plain passes kept in the tests as oracles
+        (`tests/nlp/oracles.py`: `score_words` + `score_text`)."""
         n = len(lower)
         by_lower = self._by_lower
         by_lemma = self._by_lemma
@@ -277,7 +283,7 @@ class CustomerSentiment:
                     if weight is not None:
                         learned += weight
                 follow = feature if leads else None
-            # the lexicon rules (score_words); most words take no part in them
+            # the lexicon rules (the tests' `score_words` oracle); most words take none
             if i < skip_to or not info[12]:
                 continue
             value: float | None = None
@@ -345,78 +351,6 @@ class CustomerSentiment:
     def label(self, score: float) -> SentimentLabel:
         return label_for(score, positive=self.positive_threshold, negative=self.negative_threshold)
 
-    def score_words(
-        self,
-        texts: Sequence[str],
-        *,
-        all_caps_text: bool = False,
-        lower: Sequence[str] | None = None,
-        lemmas: Sequence[str] | None = None,
-    ) -> float:
-        """Raw valence sum of one segment given its token texts."""
-        if lower is None:
-            lower = [t.lower() for t in texts]
-        n = len(lower)
-        by_lower = self._by_lower
-        by_lemma = self._by_lemma
-        lexicon = self._lexemes
-        valences = [0.0] * n
-        pending: list[int] = []
-        contrast_at = -1
-        i = 0
-        while i < n:
-            word = lower[i]
-            info = lexicon.get(word)
-            if info is None:
-                info = self._lexeme(word)
-            value: float | None = None
-            width = 1
-            starts = info[1]
-            if starts:
-                widest = min(_MAX_PHRASE, n - i)
-                window: Sequence[str] | None = None
-                for w in range(widest, 1, -1):
-                    if starts & 1:  # a phrase starts with this form
-                        value = by_lower.get(tuple(lower[i : i + w]))
-                    if value is None and starts & 2:  # ... or with this lemma
-                        if window is None:
-                            window = (
-                                lemmas[i : i + widest]
-                                if lemmas is not None
-                                else [light_lemma(t) for t in lower[i : i + widest]]
-                            )
-                        value = by_lemma.get(tuple(window[:w]))
-                    if value is not None:
-                        width = w
-                        break
-            if value is None:
-                value = info[0]
-            if value:
-                valences[i] = self._modify(value, i, texts, lower, all_caps_text)
-            elif info[2] and self.negation_valence:
-                # "didn't get", "can't find", "never came": a bare negation in customer
-                # talk is a complaint; it counts unless it negates a scored word.
-                if not (i and valences[i - 1]):
-                    pending.append(i)
-            elif info[3] and 0 < i < n - 1:
-                contrast_at = i
-            i += width
-        for k in pending:
-            if not any(valences[k + 1 : k + 4]):
-                valences[k] = self.negation_valence
-        if contrast_at > 0:
-            before, after = self.contrast_before, self.contrast_after
-            for k in range(n):
-                valences[k] *= before if k < contrast_at else after
-        raw = sum(valences)
-        if raw:
-            bangs = min(sum(t.count("!") for t in lower if t[0] == "!"), 4)
-            if bangs:
-                raw += math.copysign(bangs * 0.292, raw)
-            elif _is_question(lower):
-                raw *= self.question_factor
-        return raw
-
     @staticmethod
     def _modify(
         value: float, i: int, texts: Sequence[str], lower: Sequence[str], all_caps_text: bool
@@ -444,14 +378,30 @@ class CustomerSentiment:
         """`nlp.pipe` runs this component batch by batch (`nlp.docview.run_batched`)."""
         return run_batched(self, stream, batch_size)
 
+    def short_factor(self, lower: Sequence[str]) -> float:
+        """What a whole text's raw score is multiplied by as a short answer
+        (`nlp.short_answers`): 0 for a non-answer or a typed score, `faint_factor`
+        for faint praise or complaint, else 1."""
+        limit = self.short_answer_words
+        # tokens include punctuation: a cheap bound before counting words
+        if limit <= 0 or len(lower) > 2 * limit + 4:
+            return 1.0
+        kind = short_answer_kind(lower, max_words=limit)
+        if not kind:
+            return 1.0
+        return self.faint_factor if kind == "faint" else 0.0
+
     def __call__(self, doc: Doc) -> Doc:
         view = doc_view(doc)
         all_caps_text = view.text.isupper()
         segments: list[SegmentScore] = []
         words, lower = view.words, view.lower
         segment_raw = self.segment_raw
+        factor = self.short_factor(lower) if view.segments else 1.0
         for start, end in view.segments:
             raw = segment_raw(words[start:end], lower[start:end], all_caps_text)
+            if factor != 1.0:
+                raw *= factor
             segments.append(SegmentScore(raw, normalise_score(raw), lower[start] in CONTRAST_WORDS))
         view.segment_sentiment = segments
         view.sentiment = self.combine(segments)
@@ -483,7 +433,7 @@ class CustomerSentiment:
         with contrast weights over sqrt(total weight), and each segment adds
         `model_weight` x its feature weights (x `question_factor` for a question). So the
         item raw = rules-only raw + sum(feature value x weight), with the values given
-        here; training on them (`nlp.sentiment_model.train_residual`) fits the item
+        here; training on them (`nlp.training.sentiment_table.train_residual`) fits the item
         scores the pipeline actually labels (tests check the identity)."""
         values: dict[str, float] = {}
         n = len(segments)
@@ -498,6 +448,7 @@ class CustomerSentiment:
             factors.append(factor)
         total = sum(factors)
         scale = self.model_weight / math.sqrt(total) if total > 1.0 else self.model_weight
+        scale *= self.short_factor(lower) if segments else 1.0
         for (start, end), factor in zip(segments, factors, strict=True):
             words = lower[start:end]
             value = factor * scale * (self.question_factor if _is_question(words) else 1.0)
@@ -515,6 +466,8 @@ class CustomerSentiment:
             "contrast_after": self.contrast_after,
             "negation_valence": self.negation_valence,
             "model_weight": self.model_weight,
+            "short_answer_words": self.short_answer_words,
+            "faint_factor": self.faint_factor,
         }
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = SimpleFrozenList()) -> None:  # noqa: ARG002
@@ -540,7 +493,7 @@ class CustomerSentiment:
             for k, v in json.loads((source / "lexicon.json").read_text("utf-8")).items()
         }
         for key, value in json.loads((source / "cfg.json").read_text("utf-8")).items():
-            setattr(self, key, float(value))
+            setattr(self, key, int(value) if key == "short_answer_words" else float(value))
         self.weights = read_weights(source / "weights.json")
         self._scorer = WeightScorer(self.weights)
         self._build()
@@ -561,6 +514,8 @@ class CustomerSentiment:
         "lexicon_path": "",
         "model_weight": 1.0,
         "weights_path": "",
+        "short_answer_words": 8,
+        "faint_factor": 0.3,
     },
     assigns=["doc._.lp"],
 )
@@ -576,6 +531,8 @@ def make_sentiment(
     lexicon_path: str,
     model_weight: float,
     weights_path: str,
+    short_answer_words: int,
+    faint_factor: float,
 ) -> CustomerSentiment:
     return CustomerSentiment(
         nlp,
@@ -589,4 +546,6 @@ def make_sentiment(
         lexicon_path=lexicon_path,
         model_weight=model_weight,
         weights_path=weights_path,
+        short_answer_words=short_answer_words,
+        faint_factor=faint_factor,
     )

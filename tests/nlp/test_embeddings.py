@@ -1,4 +1,4 @@
-"""The optional sentence-embedding classifier (`nlp train --embeddings`, `nlp.embeddings`).
+"""The optional sentence-embedding classifier (`nlp train --embeddings`, `nlp.training.embeddings`).
 
 A stand-in encoder (hashed words, `hashed_words_encoder`) stands for the sentence
 model so these run without torch; the real all-MiniLM-L6-v2 encoder is exercised
@@ -19,7 +19,9 @@ import spacy
 from typer.testing import CliRunner
 
 from nlp.cli import cli
-from nlp.embeddings import (
+from nlp.evaluation import Example
+from nlp.journey import load_journey
+from nlp.training.embeddings import (
     EMBEDDING_PIPES,
     EXTRA_HINT,
     FEW_LABEL_FIT,
@@ -34,14 +36,12 @@ from nlp.embeddings import (
     register_encoder,
     softmax_probs,
 )
-from nlp.evaluation import Example
-from nlp.evaluation.training import (
+from nlp.training.textcat import (
     TEXTCAT_PIPES,
     TrainingError,
     _fit_embedding_classifier,
     train_textcat,
 )
-from nlp.journey import load_journey
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "nlp_eval"
 HASHED = "test-hashed-words"

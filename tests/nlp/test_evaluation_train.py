@@ -9,7 +9,9 @@ from typer.testing import CliRunner
 
 from nlp.cli import cli
 from nlp.evaluation import Example, read_examples
-from nlp.evaluation.training import (
+from nlp.journey import load_journey
+from nlp.training.blend import few_label_weight
+from nlp.training.textcat import (
     TEXTCAT_PIPES,
     TrainingError,
     _split_dev,
@@ -17,8 +19,6 @@ from nlp.evaluation.training import (
     sample_per_class,
     train_textcat,
 )
-from nlp.journey import load_journey
-from nlp.trained import few_label_weight
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "nlp_eval"
 
@@ -135,8 +135,8 @@ def test_blend_weight_is_fitted_on_dev_rows() -> None:
     from spacy.language import Language
     from spacy.tokens import Doc
 
-    from nlp.evaluation.training import fit_blend_weight
     from nlp.pipeline import build_nlp
+    from nlp.training.textcat import fit_blend_weight
 
     class AlwaysBilling:
         def __call__(self, doc: Doc) -> Doc:

@@ -55,7 +55,13 @@ def test_default_journey_is_industry_neutral(default_journey: Journey) -> None:
         r"\b(flights?|fly|flying|luggage|baggage|boarding|cards?|airlines?|banks?|loans?|crew)\b"
     )
     for stage in default_journey.stages:
-        for text in (*stage.phrases, *stage.patterns, *stage.examples, stage.description):
+        for text in (
+            *stage.phrases,
+            *stage.patterns,
+            *stage.examples,
+            *stage.requests,
+            stage.description,
+        ):
             assert not banned.search(text.lower()), (stage.key, text)
 
 

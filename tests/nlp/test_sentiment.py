@@ -7,6 +7,7 @@ import pytest
 from nlp.lemma import light_lemma, singular
 from nlp.pipeline import PipelineEnricher
 from nlp.sentiment import label_for, normalise_score
+from tests.nlp.oracles import score_text, score_words
 
 
 @pytest.mark.parametrize(
@@ -72,7 +73,7 @@ def test_like_as_a_preposition_is_no_praise(enricher: PipelineEnricher, text: st
     assert isinstance(sentiment, CustomerSentiment)
 
     def rules(words: str) -> float:
-        return sentiment.score_words([t.text for t in enricher.nlp.make_doc(words)])
+        return score_words(sentiment, [t.text for t in enricher.nlp.make_doc(words)])
 
     assert rules(text) == 0.0
     assert rules("I like it.") > 0
@@ -147,13 +148,7 @@ def test_singular_is_readable() -> None:
 )
 def test_learned_fast_path_matches_training_features(text: str) -> None:
     from nlp.sentiment import default_weights_path
-    from nlp.sentiment_model import (
-        WeightScorer,
-        read_weights,
-        score_features,
-        score_text,
-        sentiment_features,
-    )
+    from nlp.word_weights import WeightScorer, read_weights, score_features, sentiment_features
 
     weights = read_weights(default_weights_path())
     lower = text.lower().split()
@@ -164,7 +159,8 @@ def test_learned_fast_path_matches_training_features(text: str) -> None:
 
 
 def test_train_weights_learns_polarity() -> None:
-    from nlp.sentiment_model import score_features, sentiment_features, train_weights
+    from nlp.training.sentiment_table import train_weights
+    from nlp.word_weights import score_features, sentiment_features
 
     docs = [
         sentiment_features(t.split()) for t in ["good stuff", "good day", "bad stuff", "bad day"]
@@ -187,7 +183,7 @@ def test_train_weights_learns_polarity() -> None:
     ],
 )
 def test_fused_segment_score_matches_the_two_passes(enricher: PipelineEnricher, text: str) -> None:
-    """`segment_raw` (one pass) equals `score_words` + the learned score (two passes)."""
+    """`segment_raw` (one pass) equals the oracles `score_words` + the learned score."""
     from nlp.sentiment import CustomerSentiment, _is_question
 
     sentiment = enricher.nlp.get_pipe("lp_sentiment")
@@ -196,7 +192,7 @@ def test_fused_segment_score_matches_the_two_passes(enricher: PipelineEnricher, 
     for caps in (False, True):
         sentiment._lexemes.clear()
         lower = [w.lower() for w in words]
-        slow = sentiment.score_words(words, all_caps_text=caps, lower=lower)
+        slow = score_words(sentiment, words, all_caps_text=caps, lower=lower)
         learned = sentiment.model_weight * sentiment._scorer.score(lower)
         if _is_question(lower):
             learned *= sentiment.question_factor

@@ -1,7 +1,8 @@
 """`CustomerSentiment.segment_raw`'s fast paths give the answers of the plain code.
 
 `segment_raw` gates phrase lookups on the phrase's first two forms / lemmas and
-reads lemmas from its memo; `score_words` (plus the learned score) is the plain
+reads lemmas from its memo; the oracle `score_words` (tests/nlp/oracles.py, plus
+the learned score) is the plain
 two-pass version it must equal, float for float."""
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import random
 from nlp.lemma import inflections
 from nlp.pipeline import PipelineEnricher
 from nlp.sentiment import CustomerSentiment, _is_question
+from tests.nlp.oracles import score_words
 
 
 def _two_passes(sentiment: CustomerSentiment, words: list[str], caps: bool) -> float:
     lower = [w.lower() for w in words]
-    raw = sentiment.score_words(words, all_caps_text=caps, lower=lower)
+    raw = score_words(sentiment, words, all_caps_text=caps, lower=lower)
     learned = sentiment.model_weight * sentiment._scorer.score(lower)
     if _is_question(lower):
         learned *= sentiment.question_factor

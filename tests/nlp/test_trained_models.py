@@ -145,7 +145,7 @@ def test_blended_sentiment_model(with_models: Build) -> None:
 
 
 def test_blend_weight_from_meta(with_models: Build) -> None:
-    from nlp.trained import FEW_LABEL_CAP, blend_weight, few_label_weight
+    from nlp.training.blend import FEW_LABEL_CAP, blend_weight, few_label_weight
 
     nlp = with_models(stage={"billing": 1.0}).nlp
     assert blend_weight(nlp, STAGE_MODEL_PIPE) == 1.0  # no record: the model alone

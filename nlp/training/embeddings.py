@@ -7,7 +7,7 @@ softmax regression on the sentence embeddings of the same labelled rows the
 after that `textcat`; at run time the pipe encodes the texts in batches and replaces
 each of the textcat's class probabilities in `doc.cats` by the mean of the two
 models' probabilities (`mix`), so the blend with the rules and the blend weight
-fitted on the dev rows (`nlp.trained`, `nlp.evaluation.training`) apply unchanged.
+fitted on the dev rows (`nlp.training.blend`, `nlp.training.textcat`) apply unchanged.
 
 Why it pays (halves of the airline tune split, `bench/nlp_embeddings.py`): blended
 with the rules, stage macro-F1 0.604 / 0.630 / 0.643 at 10 / 20 / 50 labels a stage

@@ -13,7 +13,7 @@ pipe named `lp_textcat_stage` (labels: the journey's stage keys) or
 `lp_sentiment`, exclusive classes, `doc.cats` = class probabilities.
 `meta.json["listening_path"]["textcat"][pipe]` records task, labels and what it was
 trained on, and `blend_weight`: how far the pipeline trusts the model against the
-rules (`nlp/trained.py` blends the two). With a held-out dev set the weight is fitted
+rules (`nlp/training/blend.py` blends the two). With a held-out dev set the weight is fitted
 on it through the full pipeline (so the saved model is the last epoch's, not the one
 that scored best on those rows); without one (few labels) it follows from the labels
 per class. A stage model also learns from the journey's example sentences and phrases
@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from nlp.evaluation.datasets import SENTIMENT_LABELS, Example
 from nlp.journey import Journey
-from nlp.trained import META_KEY, few_label_weight
+from nlp.training.blend import META_KEY, few_label_weight
 
 TrainTask = Literal["stage", "sentiment"]
 Architecture = Literal["bow", "ensemble"]
@@ -65,7 +65,7 @@ class TrainReport:
     ngram_size: int
     dev_macro_f1: float | None
     blend_weight: float
-    """The model's weight against the rules in the pipeline (`nlp.trained`)."""
+    """The model's weight against the rules in the pipeline (`nlp.training.blend`)."""
     blend_from: str
     """'dev' (fitted on the held-out dev rows) or 'labels' (from the labels per class)."""
     seconds: float
@@ -274,7 +274,7 @@ def fit_blend_weight(
     pipe: str,
     dev_pairs: Sequence[tuple[str, str]],
 ) -> tuple[float, dict[str, float]]:
-    """The model's blend weight against the rules (`nlp.trained`) that scores best on
+    """The model's blend weight against the rules (`nlp.training.blend`) that scores best on
     the held-out dev rows, through the full pipeline; (weight, dev macro-F1 per weight).
     On a tie the larger weight wins (the team's own labels over generic rules)."""
     from nlp.enrichment import EnrichRequest
@@ -306,12 +306,12 @@ def _fit_embedding_classifier(
     dev_pairs: Sequence[tuple[str, str]],
     labels: Sequence[str],
 ) -> dict[str, Any]:
-    """Fit the embedding pipe (`nlp.embeddings`) on `train_pairs` (texts as the pipe
+    """Fit the embedding pipe (`nlp.training.embeddings`) on `train_pairs` (texts as the pipe
     sees them at run time, the redacting tokenizer's); with held-out `dev_pairs`, the
     `FIT_SETTINGS` entry that scores best on them alone, else `FEW_LABEL_FIT`. Returns
     what `meta.json` records of it."""
-    from nlp.embeddings import FEW_LABEL_FIT, FIT_SETTINGS
     from nlp.evaluation.metrics import classification_report
+    from nlp.training.embeddings import FEW_LABEL_FIT, FIT_SETTINGS
 
     x = component.encode([text for text, _ in train_pairs])
     gold = [label for _, label in train_pairs]
@@ -357,20 +357,20 @@ def train_textcat(
     """Train a `textcat` on the labelled `examples` and save the full pipeline to
     `out_dir` (see the module docstring for what it holds). `ngram_size=None` trains
     with 1 and 2 and keeps the better on the held-out dev rows (1 without a dev set).
-    `embeddings` (an encoder name, `nlp.embeddings.MINILM`; needs the `embeddings`
+    `embeddings` (an encoder name, `nlp.training.embeddings.MINILM`; needs the `embeddings`
     install extra) also fits a classifier on sentence embeddings of the same rows and
     adds it as a pipe after the textcat, before the blend weight is fitted."""
     import spacy
 
     import nlp.factories  # noqa: F401  (registers the pipeline's tokenizer and pipes)
-    from nlp.embeddings import (
+    from nlp.pipeline import build_nlp
+    from nlp.training.embeddings import (
         EMBEDDING_PIPES,
         TASK_MIX,
         EmbeddingClassifier,
         EmbeddingsUnavailable,
         check_encoder,
     )
-    from nlp.pipeline import build_nlp
 
     if epochs < 1:
         raise TrainingError("epochs must be at least 1")

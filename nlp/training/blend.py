@@ -18,7 +18,7 @@ says how far the model is trusted where the rules do have evidence. Sentiment re
 the rule score the same way: |score| of the mass on the rule's label, the rest on
 the model. `w` is stored in the model's `meta.json` at training time: fitted on the
 held-out dev rows of the team's own data when there are enough of them, else
-`few_label_weight(n)` from the number of labels per class (`nlp.evaluation.training`).
+`few_label_weight(n)` from the number of labels per class (`nlp.training.textcat`).
 """
 
 from __future__ import annotations

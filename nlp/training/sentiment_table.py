@@ -1,12 +1,10 @@
 """A small learned word/bigram weight table that complements the sentiment rules.
 
 The rules (`nlp.sentiment`) know customer talk; review language ("waste of
-money", "fits perfectly", "runs small") is better learned. This module holds
-both halves of that learning:
+money", "fits perfectly", "runs small") is better learned. This module trains
+the table on the features of `nlp.word_weights.sentiment_features` (which, with
+the run-time scorer, stays beside the pipeline):
 
-- `sentiment_features(lower)`: the features of one segment (lower-cased tokens):
-  unigrams and bigrams of word tokens, with words in the scope of a negator
-  marked `not_` (e.g. "not_worth").
 - `train_weights(...)`: binary logistic regression (positive vs negative) in
   NumPy, full-batch gradient descent with L2, on presence features.
 - `train_residual(...)`: a correction to that table fitted to the pipeline's own
@@ -16,7 +14,7 @@ both halves of that learning:
 The shipped table `data/sentiment_weights.json` is trained ONLY on data whose
 licence allows it (UCI sentiment sentences, CC BY 4.0; women's clothing reviews,
 CC0; VADER ground truth, MIT), never on the test split of any of them (see
-`data/README.md`). Rebuild it with `python -m nlp.sentiment_model EVAL_DIR`.
+`data/README.md`). Rebuild it with `python -m nlp.training.sentiment_table EVAL_DIR`.
 """
 
 from __future__ import annotations
@@ -27,33 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-_NEGATORS = frozenset("not n't no never nothing nobody none cannot without nor neither nt".split())
-_SCOPE_END = frozenset(". , ; : ! ? but however".split())
-
-
-def sentiment_features(lower: Sequence[str]) -> list[str]:
-    """Unigram and bigram features of one segment's lower-cased tokens."""
-    words: list[str] = []
-    negated = 0
-    for token in lower:
-        if token in _SCOPE_END:
-            negated = 0
-            words.append("|")
-            continue
-        if token in _NEGATORS:
-            negated = 3
-            words.append("not")
-            continue
-        if not token.isalpha() or token.startswith(("@", "#", "http")):
-            if token in ("!", "?"):
-                words.append(token)
-            continue
-        words.append(f"not_{token}" if negated > 0 else token)
-        if negated:
-            negated -= 1
-    feats = [w for w in words if w != "|"]
-    feats.extend(f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if "|" not in (a, b))
-    return feats
+from nlp.word_weights import sentiment_features
 
 
 def _vocab(docs: Iterable[Iterable[str]], min_count: int) -> dict[str, int]:
@@ -165,135 +137,6 @@ def train_weights(
         u -= adam_u.step(grad_u, step, learning_rate, 0.1)
         b -= adam_b.step(grad_b, step, learning_rate, 0.1)
     return _table(vocab, w, min_weight, vectors, u)
-
-
-def score_text(weights: dict[str, float], lower: Sequence[str]) -> float:
-    """`score_features(weights, sentiment_features(lower))` in one pass, without
-    building the feature list (the pipeline's hot path)."""
-    get = weights.get
-    total = 0.0
-    negated = 0
-    prev = "|"
-    for token in lower:
-        if token in _SCOPE_END:
-            negated = 0
-            prev = "|"
-            continue
-        if token in _NEGATORS:
-            negated = 3
-            word = "not"
-        elif not token.isalpha() or token.startswith(("@", "#", "http")):
-            if token != "!" and token != "?":
-                continue
-            word = token
-        else:
-            word = f"not_{token}" if negated > 0 else token
-            if negated:
-                negated -= 1
-        total += get(word, 0.0)
-        if prev != "|":
-            total += get(f"{prev} {word}", 0.0)
-        prev = word
-    return total
-
-
-_SKIP, _SCOPE, _NEGATOR, _WORD, _MARK = range(5)
-SKIP, SCOPE, NEGATOR, WORD = _SKIP, _SCOPE, _NEGATOR, _WORD
-LearnedEntry = tuple[str, float | None, bool]
-LearnedToken = tuple[int, str, float | None, bool, str, float | None, bool]
-_MAX_KINDS = 200_000
-
-
-class WeightScorer:
-    """`score_text` for one weight table, faster: each token's role (scope end,
-    negator, word, skipped) memoised, and bigrams looked up in a nested dict instead
-    of building "prev word" strings. Same sums, added in the same order."""
-
-    def __init__(self, weights: dict[str, float]) -> None:
-        self.unigrams: dict[str, float] = {}
-        self.bigrams: dict[str, dict[str, float]] = {}
-        for feature, weight in weights.items():
-            parts = feature.split(" ")
-            if len(parts) == 1:
-                self.unigrams[feature] = weight
-            elif len(parts) == 2:
-                self.bigrams.setdefault(parts[0], {})[parts[1]] = weight
-        self._kinds: dict[str, int] = {}
-
-    @staticmethod
-    def kind(token: str) -> int:
-        if token in _SCOPE_END:
-            return _SCOPE
-        if token in _NEGATORS:
-            return _NEGATOR
-        if not token.isalpha() or token.startswith(("@", "#", "http")):
-            return _MARK if token in ("!", "?") else _SKIP
-        return _WORD
-
-    def entry(self, feature: str) -> LearnedEntry:
-        """A feature, its unigram weight (or None) and whether bigrams start with it.
-        Plain values only: memo tables of these stay untracked by the cyclic GC."""
-        return (feature, self.unigrams.get(feature), feature in self.bigrams)
-
-    def token_entry(self, token: str) -> LearnedToken:
-        """What `score` needs about one token, for scorers that fuse it into another
-        pass (`nlp.sentiment`), flat (one tuple per word in their memo): its kind, its
-        `entry` as it stands ("not" for a negator), and its `entry` when negated
-        ("not_" + token, for words only)."""
-        kind = self.kind(token)
-        plain = self.entry("not" if kind == _NEGATOR else token)
-        negated = self.entry("not_" + token) if kind == _WORD else plain
-        return (kind, *plain, *negated)
-
-    def score(self, lower: Sequence[str]) -> float:
-        kinds = self._kinds
-        unigrams = self.unigrams
-        bigrams = self.bigrams
-        total = 0.0
-        negated = 0
-        prev: str | None = None
-        for token in lower:
-            kind = kinds.get(token)
-            if kind is None:
-                kind = self.kind(token)
-                if len(kinds) < _MAX_KINDS:
-                    kinds[token] = kind
-            if kind == _SKIP:
-                continue
-            if kind == _SCOPE:
-                negated = 0
-                prev = None
-                continue
-            if kind == _NEGATOR:
-                negated = 3
-                word = "not"
-            elif kind == _WORD and negated:
-                word = "not_" + token
-                negated -= 1
-            else:
-                word = token
-            weight = unigrams.get(word)
-            if weight is not None:
-                total += weight
-            if prev is not None:
-                following = bigrams.get(prev)
-                if following is not None:
-                    weight = following.get(word)
-                    if weight is not None:
-                        total += weight
-            prev = word
-        return total
-
-
-def score_features(weights: dict[str, float], feats: Iterable[str]) -> float:
-    """Sum of the learned weights of `feats` (no bias: no words, no opinion)."""
-    get = weights.get
-    return sum(get(f, 0.0) for f in feats)
-
-
-def read_weights(path: Path) -> dict[str, float]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {str(k): float(v) for k, v in data["weights"].items()}
 
 
 def train_residual(
@@ -595,11 +438,13 @@ def train_table(
 
 def main(argv: Sequence[str]) -> int:
     if len(argv) not in (1, 2):
-        sys.stderr.write("usage: python -m nlp.sentiment_model EVAL_DIR [VECTORS.npz]\n")
+        sys.stderr.write("usage: python -m nlp.training.sentiment_table EVAL_DIR [VECTORS.npz]\n")
         return 2
     rows = training_rows(Path(argv[0]))
     weights = train_table(rows, vectors=read_vectors(Path(argv[1])) if len(argv) == 2 else None)
-    target = Path(__file__).parent / "data" / "sentiment_weights.json"
+    from nlp.sentiment import default_weights_path
+
+    target = default_weights_path()
     payload = {
         "trained_on": "non-test rows of UCI sentiment sentences (CC BY 4.0), women's clothing "
         "reviews (CC0), VADER ground truth (MIT); binary fit on polar rows (clothing x3) plus an "

@@ -1,0 +1,74 @@
+"""Requests and questions name the stage of what is asked for, not the nouns in them."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from nlp.journey import Journey, JourneyError, parse_journey
+from nlp.pipeline import PipelineEnricher, build_enricher
+
+
+@pytest.mark.parametrize(
+    ("text", "stage", "action"),
+    [
+        # a booking request names a room, a table, a seat: still a purchase
+        ("I'd like to book a room for Friday night", "purchase", "book"),
+        ("Can I reserve a table by the window?", "purchase", "reserve"),
+        ("How do I cancel my order?", "renew", "cancel"),
+        ("i want to cancel purchase 12345", "renew", "cancel"),
+        ("I need to speak to someone about the wifi", "support", "speak"),
+        ("Can you help me reset the app", "support", "reset"),
+        ("how can i install it on my laptop", "onboard", "install"),
+        ("How do I use the new feature?", "use", "use"),
+        ("Can I rate the app somewhere?", "advocate", "rate"),
+    ],
+)
+def test_the_action_asked_for_decides_the_stage(
+    enricher: PipelineEnricher, text: str, stage: str, action: str
+) -> None:
+    result = enricher.enrich(text)
+    assert result.stage.stage == stage, result.stage
+    assert "request" in result.stage.method
+    assert action in result.stage.evidence
+
+
+def test_without_request_frames_the_nouns_decide(default_journey: Journey) -> None:
+    text = "How can I cancel the delivery?"
+    plain = build_enricher(dataclasses.replace(default_journey, request_frames=()))
+    assert plain.enrich(text).stage.stage == "onboard"  # "delivery": the noun
+    assert build_enricher(default_journey).enrich(text).stage.stage == "renew"
+
+
+def test_an_action_no_stage_lists_leaves_the_nouns_to_decide(
+    enricher: PipelineEnricher,
+) -> None:
+    result = enricher.enrich("I want to change my shipping address")
+    assert result.stage.stage == "onboard"
+    assert "request" not in result.stage.method
+
+
+def test_a_statement_is_not_a_request(enricher: PipelineEnricher) -> None:
+    # "cancel" outside a request is use's disruption ("my appointment was cancelled")
+    result = enricher.enrich("They cancelled my appointment again.")
+    assert result.stage.stage == "use"
+
+
+def test_the_request_counts_for_its_own_segment(enricher: PipelineEnricher) -> None:
+    result = enricher.enrich("The room was lovely. How do I cancel my booking?")
+    assert [s.stage.stage for s in result.segments] == ["use", "renew"]
+
+
+def test_requests_are_actions_of_one_or_two_words() -> None:
+    data = {
+        "stages": [{"key": "a", "name": "A", "phrases": ["x"], "requests": ["sign up now please"]}]
+    }
+    with pytest.raises(JourneyError, match="one or two words"):
+        parse_journey(data)
+
+
+def test_a_bad_request_frame_is_named() -> None:
+    data = {"request_frames": ["(can i"], "stages": [{"key": "a", "name": "A"}]}
+    with pytest.raises(JourneyError, match="request_frames"):
+        parse_journey(data)
