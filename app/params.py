@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, select
@@ -90,3 +91,28 @@ def check_channel(session: Session, channel: str | None) -> None:
         raise NotFoundError(
             f"no channel {channel!r}; the sources' channels are: {', '.join(known) or 'none'}"
         )
+
+
+ATTR_PREFIX = "attr."
+MAX_ATTR_FILTERS = 10
+
+
+def parse_attrs(params: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    """`attr.NAME=VALUE` query parameters: names AND-ed, repeated values of one name
+    OR-ed (`attr.plan=fibre&attr.plan=copper&attr.region=north`)."""
+    found: dict[str, list[str]] = {}
+    for key, value in params:
+        if not key.startswith(ATTR_PREFIX):
+            continue
+        name = key[len(ATTR_PREFIX) :]
+        if not name or len(name) > 64 or not all(ch.isalnum() or ch in "_- " for ch in name):
+            raise BadRequestError(
+                f"{key!r}: attribute names are letters, digits, '_', '-' or spaces "
+                "(e.g. attr.touchpoint=First%20bill)"
+            )
+        if len(value) > 200:
+            raise BadRequestError(f"{key!r}: a value may be at most 200 characters")
+        found.setdefault(name, []).append(value)
+    if len(found) > MAX_ATTR_FILTERS:
+        raise BadRequestError(f"at most {MAX_ATTR_FILTERS} attribute filters at once")
+    return {name: tuple(values) for name, values in found.items()}

@@ -2,19 +2,26 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from app.deps import JourneyDep, SessionDep, SettingsDep
 from app.errors import BadRequestError
 from app.items import service
 from app.items.schemas import ItemDetail, ItemPage
-from app.params import MAX_ID, check_stage, parse_range
+from app.params import MAX_ID, check_stage, parse_attrs, parse_range
 
 router = APIRouter(prefix="/api/v1/items", tags=["items"])
 
 
-@router.get("", response_model=ItemPage, summary="Feedback items, newest first, filtered")
+@router.get(
+    "",
+    response_model=ItemPage,
+    summary="Feedback items, newest first, filtered",
+    description="Besides the named filters: `attr.NAME=VALUE` on item attributes "
+    "(repeatable; names AND-ed, values of one name OR-ed).",
+)
 def list_items(
+    request: Request,
     session: SessionDep,
     journey: JourneyDep,
     settings: SettingsDep,
@@ -28,9 +35,14 @@ def list_items(
         str | None, Query(alias="to", description="date (inclusive) or datetime")
     ] = None,
     q: Annotated[str | None, Query(max_length=200, description="text contains")] = None,
+    rating_min: Annotated[float | None, Query(allow_inf_nan=False)] = None,
+    rating_max: Annotated[float | None, Query(allow_inf_nan=False)] = None,
+    rating_scale: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1)] = 50,
     cursor: str | None = None,
 ) -> ItemPage:
+    if rating_min is not None and rating_max is not None and rating_min > rating_max:
+        raise BadRequestError(f"'rating_min' ({rating_min}) is above 'rating_max' ({rating_max})")
     if limit > settings.page_size_max:
         raise BadRequestError(f"'limit' may be at most {settings.page_size_max}")
     start, stop = parse_range(date_from, date_to)
@@ -43,6 +55,10 @@ def list_items(
         date_to=stop,
         contains=q,
         customer=customer,
+        attrs=parse_attrs(request.query_params.multi_items()),
+        rating_min=rating_min,
+        rating_max=rating_max,
+        rating_scale=rating_scale,
     )
     return service.list_items(session, filters=filters, limit=limit, cursor=cursor)
 

@@ -6,8 +6,8 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, exists, func, or_
@@ -24,6 +24,7 @@ from app.items.schemas import (
 )
 from app.models import Item, Segment
 from app.params import MAX_ID, utc_or_none
+from app.readmodel.attributes import attribute_clauses
 from nlp.enrichment import UNASSIGNED
 
 
@@ -37,6 +38,10 @@ class ItemFilters:
     date_to: datetime | None = None
     contains: str | None = None
     customer: str | None = None
+    attrs: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    rating_min: float | None = None
+    rating_max: float | None = None
+    rating_scale: str | None = None
 
 
 def encode_cursor(item: Item) -> str:
@@ -88,6 +93,15 @@ def list_items(
         query = query.where(col(Item.occurred_at) >= filters.date_from)
     if filters.date_to is not None:
         query = query.where(col(Item.occurred_at) < filters.date_to)
+    if filters.rating_scale is not None:
+        query = query.where(Item.rating_scale == filters.rating_scale)
+    if filters.rating_min is not None:
+        query = query.where(col(Item.rating) >= filters.rating_min)
+    if filters.rating_max is not None:
+        query = query.where(col(Item.rating) <= filters.rating_max)
+    if filters.attrs:
+        dialect = session.get_bind().dialect.name
+        query = query.where(*attribute_clauses(col(Item.attributes), filters.attrs, dialect))
     if filters.contains:
         pattern = f"%{_escape_like(filters.contains.lower())}%"
         query = query.where(func.lower(Item.text).like(pattern, escape="\\"))

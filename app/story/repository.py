@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import Table, func, select
@@ -14,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel
 
 from app.models import ITEM_LEVEL, RollupMetrics
+from app.readmodel.attributes import attribute_clauses
 
 METRICS = tuple(RollupMetrics.model_fields)
 
@@ -120,7 +121,13 @@ def themes(conn: Connection, where: Slice) -> dict[str, dict[str, Counter[str]]]
 
 
 def quote_candidates(
-    conn: Connection, where: Slice, *, stage: str, label: str, limit: int
+    conn: Connection,
+    where: Slice,
+    *,
+    stage: str,
+    label: str,
+    limit: int,
+    attrs: Mapping[str, Sequence[str]] | None = None,
 ) -> Sequence[Any]:
     """A fixed pseudo-random sample of the voices of one polarity in a stage that
     have a sentence to quote (`quote_key` order: the same on every request)."""
@@ -134,6 +141,7 @@ def quote_candidates(
             table.c.label == label,
             table.c.quote.is_not(None),
             *where.where(table),
+            *attribute_clauses(table.c.attributes, attrs or {}, conn.dialect.name),
         )
         .order_by(table.c.quote_key)
         .limit(limit)
@@ -142,3 +150,121 @@ def quote_candidates(
 
 
 __all__ = ["ITEM_LEVEL", "METRICS", "Slice"]
+
+
+class FactReader:
+    """The same sums as the rollup queries above, for voices filtered on item
+    attributes (which rollups do not keep): the matching items and their voice facts
+    are read once and summed through `Deltas`, the very code that writes the
+    rollups, so a filtered number is made exactly as an unfiltered one."""
+
+    def __init__(self, conn: Connection, where: Slice, attrs: Mapping[str, Sequence[str]]) -> None:
+        from app.readmodel.attributes import attribute_clauses
+        from app.readmodel.facts import Fact, ItemRecord
+        from app.readmodel.rollups import Deltas
+
+        items, facts = _table("items"), _table("voice_facts")
+        deltas = Deltas()
+        clauses = attribute_clauses(items.c.attributes, attrs, conn.dialect.name)
+        if where.source is not None:
+            clauses.append(items.c.source_id == where.source)
+        if where.channel is not None:
+            clauses.append(items.c.channel == where.channel)
+        if where.day_from is not None:
+            clauses.append(items.c.occurred_at >= _midnight(where.day_from))
+        if where.day_to is not None:
+            clauses.append(items.c.occurred_at < _midnight(where.day_to))
+        after = 0
+        while True:
+            rows = [
+                dict(r)
+                for r in conn.execute(
+                    select(items)
+                    .where(items.c.id > after, *clauses)
+                    .order_by(items.c.id)
+                    .limit(2_000)
+                ).mappings()
+            ]
+            if not rows:
+                break
+            records = {int(r["id"]): ItemRecord.from_row(r) for r in rows}
+            stages: dict[int, list[str]] = defaultdict(list)
+            for row in conn.execute(
+                select(
+                    facts.c.item_id, facts.c.stage, facts.c.score, facts.c.label, facts.c.themes
+                ).where(facts.c.item_id.in_(list(records)))
+            ):
+                item = records[int(row.item_id)]
+                deltas.fact(
+                    Fact(
+                        item, row.stage, float(row.score), row.label, tuple(row.themes), None, None
+                    )
+                )
+                stages[item.id].append(row.stage)
+            for item_id, item in records.items():
+                deltas.item(item, stages.get(item_id, []))
+            after = int(rows[-1]["id"])
+        self._rows = deltas.rows
+
+    def stage_metrics(self) -> dict[str, dict[str, Counter[str]]]:
+        out: dict[str, dict[str, Counter[str]]] = defaultdict(dict)
+        for (_, stage, channel, _), counts in self._rows["stage_daily"].items():
+            out[stage].setdefault(channel, Counter()).update(counts)
+        return out
+
+    def item_metrics(self) -> dict[str, Counter[str]]:
+        out: dict[str, Counter[str]] = {}
+        for (_, channel, _), counts in self._rows["item_daily"].items():
+            out.setdefault(channel, Counter()).update(counts)
+        return out
+
+    def ratings(self) -> dict[str, dict[str, tuple[int, int]]]:
+        out: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
+        for (_, stage, _, _, scale), counts in self._rows["stage_daily_ratings"].items():
+            answers, total = out[stage].get(scale, (0, 0))
+            out[stage][scale] = (answers + counts["answers"], total + counts["total_milli"])
+        return out
+
+    def customers(self) -> dict[str, int]:
+        seen: dict[str, set[str]] = defaultdict(set)
+        for _, stage, _, _, customer in self._rows["daily_customers"]:
+            seen[stage].add(customer)
+        return {stage: len(names) for stage, names in seen.items()}
+
+    def themes(self) -> dict[str, dict[str, Counter[str]]]:
+        out: dict[str, dict[str, Counter[str]]] = defaultdict(dict)
+        for (_, stage, _, _, theme), counts in self._rows["stage_daily_themes"].items():
+            out[stage].setdefault(theme, Counter()).update({k: counts[k] for k in THEME_METRICS})
+        return out
+
+
+class RollupReader:
+    """The story's numbers from the daily rollups (no attribute filter)."""
+
+    def __init__(self, conn: Connection, where: Slice) -> None:
+        self.conn, self.where = conn, where
+
+    def stage_metrics(self) -> dict[str, dict[str, Counter[str]]]:
+        return stage_metrics(self.conn, self.where)
+
+    def item_metrics(self) -> dict[str, Counter[str]]:
+        return item_metrics(self.conn, self.where)
+
+    def ratings(self) -> dict[str, dict[str, tuple[int, int]]]:
+        return ratings(self.conn, self.where)
+
+    def customers(self) -> dict[str, int]:
+        return customers(self.conn, self.where)
+
+    def themes(self) -> dict[str, dict[str, Counter[str]]]:
+        return themes(self.conn, self.where)
+
+
+def reader(
+    conn: Connection, where: Slice, attrs: Mapping[str, Sequence[str]] | None
+) -> RollupReader | FactReader:
+    return FactReader(conn, where, attrs) if attrs else RollupReader(conn, where)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)

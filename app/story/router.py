@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from app.deps import JourneyDep, SessionDep
 from app.errors import BadRequestError
-from app.params import check_channel, check_source, parse_range
+from app.params import check_channel, check_source, parse_attrs, parse_range
 from app.story import service
 from app.story.schemas import Story
 
@@ -18,8 +18,11 @@ router = APIRouter(prefix="/api/v1", tags=["story"])
     response_model=Story,
     response_model_by_alias=True,
     summary="The stage-by-stage story of the customer journey",
+    description="Filter on item attributes with `attr.NAME=VALUE` (repeatable: names are "
+    "AND-ed, repeated values of one name OR-ed), e.g. `attr.touchpoint=First%20bill`.",
 )
 def get_story(
+    request: Request,
     session: SessionDep,
     journey: JourneyDep,
     date_from: Annotated[str | None, Query(alias="from", description="date or datetime")] = None,
@@ -46,6 +49,7 @@ def get_story(
         source=source,
         channel=channel,
         compare=compare,
+        attrs=parse_attrs(request.query_params.multi_items()),
         asked_from=date_from,
         asked_to=date_to,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
@@ -151,12 +151,11 @@ class _Numbers:
 
 
 def _numbers(
-    session: Session, journey: Journey, slice_: Slice
+    journey: Journey, numbers: repository.RollupReader | repository.FactReader
 ) -> tuple[_Numbers, dict[str, _Numbers], dict[str, dict[str, Counter[str]]], Counter[str]]:
-    conn = session.connection()
-    by_stage = repository.stage_metrics(conn, slice_)
-    items = repository.item_metrics(conn, slice_)
-    known = repository.customers(conn, slice_)
+    by_stage = numbers.stage_metrics()
+    items = numbers.item_metrics()
+    known = numbers.customers()
     total = _sum(items.values())
     top = _Numbers(total, known.get(ITEM_LEVEL) or None)
     stages = {
@@ -203,26 +202,28 @@ def build_story(
     source: str | None = None,
     channel: str | None = None,
     compare: str | None = None,
+    attrs: Mapping[str, Sequence[str]] | None = None,
     asked_from: str | None = None,
     asked_to: str | None = None,
 ) -> Story:
     period = Period.of(date_from, date_to, asked_from=asked_from, asked_to=asked_to)
     slice_ = Slice(period.day_from, period.day_to, source, channel)
-    top, stages, by_stage, channels = _numbers(session, journey, slice_)
+    conn = session.connection()
+    numbers = repository.reader(conn, slice_, attrs)
+    top, stages, by_stage, channels = _numbers(journey, numbers)
     before: tuple[_Numbers, dict[str, _Numbers]] | None = None
     before_period: Period | None = None
     if compare is not None:
         before_period = period.before(compare)
         earlier = replace(slice_, day_from=before_period.day_from, day_to=before_period.day_to)
-        b_top, b_stages, _, _ = _numbers(session, journey, earlier)
+        b_top, b_stages, _, _ = _numbers(journey, repository.reader(conn, earlier, attrs))
         before = (b_top, b_stages)
-    conn = session.connection()
-    rated = repository.ratings(conn, slice_)
-    themes = repository.themes(conn, slice_)
+    rated = numbers.ratings()
+    themes = numbers.themes()
     stage_stories = []
     for order, stage in enumerate(journey.stages):
-        numbers = stages[stage.key]
-        m = numbers.metrics
+        figures = stages[stage.key]
+        m = figures.metrics
         stage_stories.append(
             StageStory(
                 key=stage.key,
@@ -230,7 +231,7 @@ def build_story(
                 description=stage.description,
                 order=order,
                 voices=m.get("voices", 0),
-                customers=numbers.customers,
+                customers=figures.customers,
                 sentiment=mix_of(m),
                 ratings=[
                     RatingSummary(
@@ -244,8 +245,8 @@ def build_story(
                 ces=ces_of(m),
                 channels={c: v["voices"] for c, v in sorted(by_stage.get(stage.key, {}).items())},
                 top_phrases=_phrases(themes.get(stage.key, {}), m.get("voices", 0)),
-                quotes=_quotes(session, slice_, stage.key, m),
-                compare=_comparison(numbers, before[1][stage.key], before_period)
+                quotes=_quotes(session, slice_, stage.key, m, attrs),
+                compare=_comparison(figures, before[1][stage.key], before_period)
                 if before is not None and before_period is not None
                 else None,
             )
@@ -285,7 +286,13 @@ def _phrases(forms: Mapping[str, Counter[str]], stage_voices: int) -> list[Phras
     ][:TOP_PHRASES]
 
 
-def _quotes(session: Session, slice_: Slice, stage: str, m: Mapping[str, int]) -> list[Quote]:
+def _quotes(
+    session: Session,
+    slice_: Slice,
+    stage: str,
+    m: Mapping[str, int],
+    attrs: Mapping[str, Sequence[str]] | None,
+) -> list[Quote]:
     """The most *typical* voice of each polarity present, not the most extreme: from
     a fixed sample of the stage's quotable voices of that polarity, the sentence
     nearest the sample's median score."""
@@ -297,7 +304,7 @@ def _quotes(session: Session, slice_: Slice, stage: str, m: Mapping[str, int]) -
     conn = session.connection()
     for label in labels[:3]:
         sample = repository.quote_candidates(
-            conn, slice_, stage=stage, label=label, limit=QUOTE_SAMPLE
+            conn, slice_, stage=stage, label=label, limit=QUOTE_SAMPLE, attrs=attrs
         )
         if not sample:
             continue
