@@ -41,9 +41,16 @@ def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
 # --------------------------------------------------------------------------- values
 
 
+NO_SCORE = frozenset({"n/a", "na", "#n/a", "-", "--", "null", "none", "not answered", "skipped"})
+"""What survey tools write for a score the respondent did not give."""
+
+
 def parse_score(value: object) -> float | None:
-    """A numeric score, or None when empty. Raises `ValueError` if not a finite number."""
+    """A numeric score, or None when empty or marked as not given ("N/A", "-").
+    Raises `ValueError` if not a finite number."""
     if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str) and value.strip().casefold() in NO_SCORE:
         return None
     number: float | None = None
     if isinstance(value, int | float) and not isinstance(value, bool):

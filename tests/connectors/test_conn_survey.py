@@ -64,6 +64,14 @@ def test_empty_score_gives_no_rating_and_no_scale(tmp_path: Path) -> None:
     assert item.rating_scale is None
 
 
+@pytest.mark.parametrize("marker", ["N/A", "n/a", "-", "#N/A", "Not answered"])
+def test_a_score_marked_not_given_keeps_the_answer(tmp_path: Path, marker: str) -> None:
+    batches = fetch_csv(tmp_path, f"r1,2024-03-05,{marker},c,pro,EU,Nice,")
+    (item,) = items(batches)
+    assert item.rating is None
+    assert rejects(batches) == []
+
+
 def test_offset_is_converted_to_utc(tmp_path: Path) -> None:
     batches = fetch_csv(tmp_path, "r1,2024-03-06T10:30:00+02:00,7,c,pro,EU,Nice,")
     (item,) = items(batches)
