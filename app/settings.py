@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     page_size_max: int = Field(default=500, ge=1, le=10_000)
+    driver_min_answers: int = Field(
+        default=20,
+        ge=1,
+        le=100_000,
+        description="NPS drivers need at least this many NPS answers behind a figure",
+    )
     occurred_after: date = Field(
         default=DEFAULT_OCCURRED_AFTER,
         description="records dated before this day are rejected (an export's null date)",

@@ -59,6 +59,21 @@ def stage_metrics(conn: Connection, where: Slice) -> dict[str, dict[str, Counter
     return out
 
 
+def stage_days(conn: Connection, where: Slice, stage: str) -> dict[date, Counter[str]]:
+    """One stage's summed metrics per day."""
+    table = _table("stage_daily")
+    query = (
+        select(table.c.day, *(func.sum(table.c[m]) for m in METRICS))
+        .where(table.c.stage == stage, *where.where(table))
+        .group_by(table.c.day)
+        .order_by(table.c.day)
+    )
+    return {
+        day: Counter(dict(zip(METRICS, (int(s or 0) for s in sums), strict=True)))
+        for day, *sums in conn.execute(query)
+    }
+
+
 def item_metrics(conn: Connection, where: Slice) -> dict[str, Counter[str]]:
     """Per channel: items once each, with `unassigned`."""
     table = _table("item_daily")
@@ -101,7 +116,16 @@ def customers(conn: Connection, where: Slice) -> dict[str, int]:
     return {stage: int(n) for stage, n in conn.execute(query)}
 
 
-THEME_METRICS = ("voices", "negative", "neutral", "positive", "sentiment_milli")
+THEME_METRICS = (
+    "voices",
+    "negative",
+    "neutral",
+    "positive",
+    "sentiment_milli",
+    "nps_answers",
+    "promoters",
+    "detractors",
+)
 
 
 def themes(conn: Connection, where: Slice) -> dict[str, dict[str, Counter[str]]]:
@@ -225,6 +249,13 @@ class FactReader:
             out[stage][scale] = (answers + counts["answers"], total + counts["total_milli"])
         return out
 
+    def stage_days(self, stage: str) -> dict[date, Counter[str]]:
+        out: dict[date, Counter[str]] = {}
+        for (day, key, _, _), counts in self._rows["stage_daily"].items():
+            if key == stage:
+                out.setdefault(day, Counter()).update(counts)
+        return dict(sorted(out.items()))
+
     def customers(self) -> dict[str, int]:
         seen: dict[str, set[str]] = defaultdict(set)
         for _, stage, _, _, customer in self._rows["daily_customers"]:
@@ -255,6 +286,9 @@ class RollupReader:
 
     def customers(self) -> dict[str, int]:
         return customers(self.conn, self.where)
+
+    def stage_days(self, stage: str) -> dict[date, Counter[str]]:
+        return stage_days(self.conn, self.where, stage)
 
     def themes(self) -> dict[str, dict[str, Counter[str]]]:
         return themes(self.conn, self.where)

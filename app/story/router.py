@@ -1,16 +1,45 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
-from app.deps import JourneyDep, SessionDep
-from app.errors import BadRequestError
+from app.deps import JourneyDep, SessionDep, SettingsDep
+from app.errors import BadRequestError, NotFoundError
 from app.params import check_channel, check_source, parse_attrs, parse_range
 from app.story import service
-from app.story.schemas import Story
+from app.story.schemas import StagePage, Story
 
 router = APIRouter(prefix="/api/v1", tags=["story"])
+
+FromQ = Annotated[str | None, Query(alias="from", description="date or datetime")]
+ToQ = Annotated[str | None, Query(alias="to", description="date (inclusive) or datetime")]
+CompareQ = Annotated[
+    Literal["previous", "year"] | None,
+    Query(description="also give every whole number for the period before, or a year earlier"),
+]
+ATTR_DOC = (
+    "Filter on item attributes with `attr.NAME=VALUE` (repeatable: names are AND-ed, "
+    "repeated values of one name OR-ed), e.g. `attr.touchpoint=First%20bill`. Periods are "
+    "whole UTC days."
+)
+
+
+def _checked(
+    session: SessionDep,
+    date_from: str | None,
+    date_to: str | None,
+    source: str | None,
+    channel: str | None,
+    compare: str | None,
+) -> tuple[datetime | None, datetime | None]:
+    start, stop = parse_range(date_from, date_to)
+    if compare is not None and (start is None or stop is None):
+        raise BadRequestError("'compare' needs both 'from' and 'to' (a period to compare with)")
+    check_source(session, source)
+    check_channel(session, channel)
+    return start, stop
 
 
 @router.get(
@@ -18,29 +47,20 @@ router = APIRouter(prefix="/api/v1", tags=["story"])
     response_model=Story,
     response_model_by_alias=True,
     summary="The stage-by-stage story of the customer journey",
-    description="Filter on item attributes with `attr.NAME=VALUE` (repeatable: names are "
-    "AND-ed, repeated values of one name OR-ed), e.g. `attr.touchpoint=First%20bill`.",
+    description=ATTR_DOC,
 )
 def get_story(
     request: Request,
     session: SessionDep,
     journey: JourneyDep,
-    date_from: Annotated[str | None, Query(alias="from", description="date or datetime")] = None,
-    date_to: Annotated[
-        str | None, Query(alias="to", description="date (inclusive) or datetime")
-    ] = None,
+    settings: SettingsDep,
+    date_from: FromQ = None,
+    date_to: ToQ = None,
     source: str | None = None,
     channel: str | None = None,
-    compare: Annotated[
-        Literal["previous", "year"] | None,
-        Query(description="also give every whole number for the period before, or a year earlier"),
-    ] = None,
+    compare: CompareQ = None,
 ) -> Story:
-    start, stop = parse_range(date_from, date_to)
-    if compare is not None and (start is None or stop is None):
-        raise BadRequestError("'compare' needs both 'from' and 'to' (a period to compare with)")
-    check_source(session, source)
-    check_channel(session, channel)
+    start, stop = _checked(session, date_from, date_to, source, channel, compare)
     return service.build_story(
         session,
         journey=journey,
@@ -52,4 +72,45 @@ def get_story(
         attrs=parse_attrs(request.query_params.multi_items()),
         asked_from=date_from,
         asked_to=date_to,
+        driver_min_answers=settings.driver_min_answers,
+    )
+
+
+@router.get(
+    "/stages/{key}",
+    response_model=StagePage,
+    response_model_by_alias=True,
+    summary="One stage: its figures, days, channel mix, drivers, quotes and a summary",
+    description=ATTR_DOC,
+)
+def get_stage(
+    request: Request,
+    session: SessionDep,
+    journey: JourneyDep,
+    settings: SettingsDep,
+    key: Annotated[str, Path(max_length=40)],
+    date_from: FromQ = None,
+    date_to: ToQ = None,
+    source: str | None = None,
+    channel: str | None = None,
+    compare: CompareQ = None,
+) -> StagePage:
+    if journey.get(key) is None:
+        raise NotFoundError(
+            f"no stage {key!r}; the journey's stages are: {', '.join(journey.keys)}"
+        )
+    start, stop = _checked(session, date_from, date_to, source, channel, compare)
+    return service.build_stage_page(
+        session,
+        journey=journey,
+        key=key,
+        date_from=start,
+        date_to=stop,
+        source=source,
+        channel=channel,
+        compare=compare,
+        attrs=parse_attrs(request.query_params.multi_items()),
+        asked_from=date_from,
+        asked_to=date_to,
+        driver_min_answers=settings.driver_min_answers,
     )

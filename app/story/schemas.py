@@ -53,6 +53,16 @@ class Phrase(BaseModel):
     )
 
 
+class Driver(BaseModel):
+    """How the NPS of the voices that say something compares with all voices'."""
+
+    phrase: str | None = Field(description="the top phrase; null: the whole stage")
+    answers: int = Field(description="NPS answers among those voices (at least the minimum)")
+    nps: int = Field(description="their NPS")
+    overall: int = Field(description="the NPS of all voices in the period")
+    impact: int = Field(description="nps - overall: negative where the phrase drags NPS down")
+
+
 class Quote(BaseModel):
     item_id: int
     text: str
@@ -100,9 +110,39 @@ class StageStory(BaseModel):
     csat: Csat | None
     ces: Ces | None
     channels: dict[str, int] = Field(description="voices per channel")
-    top_phrases: list[Phrase]
+    top_phrases: list[Phrase] = Field(
+        description="phrases most distinctive of this stage (class-based TF-IDF over the "
+        "stages); `count` is the whole number of voices saying each"
+    )
+    drivers: list[Driver] = Field(
+        description="the stage, then its top phrases, whose NPS differs from all voices' "
+        "(only with enough NPS answers)"
+    )
     quotes: list[Quote]
     compare: Comparison | None = None
+
+
+class DayFigures(BaseModel):
+    day: str
+    voices: int
+    negative: int
+    neutral: int
+    positive: int
+    nps_answers: int
+    promoters: int
+    detractors: int
+
+
+class StagePage(StageStory):
+    """One stage for a reader: the story's figures, the days, and a summary in words."""
+
+    date_from: str | None = Field(alias="from", description="as asked")
+    date_to: str | None = Field(alias="to", description="as asked")
+    summary: str = Field(description="the figures in one paragraph, written from the numbers")
+    daily: list[DayFigures]
+    more_quotes: list[Quote] = Field(description="further typical voices, by polarity")
+
+    model_config = {"populate_by_name": True}
 
 
 class Story(BaseModel):

@@ -29,11 +29,14 @@ from app.story.schemas import (
     Change,
     Comparison,
     Csat,
+    DayFigures,
+    Driver,
     Nps,
     Phrase,
     Quote,
     RatingSummary,
     SentimentMix,
+    StagePage,
     StageStory,
     Story,
 )
@@ -41,6 +44,7 @@ from nlp.journey import Journey
 
 TOP_PHRASES = 8
 QUOTE_SAMPLE = 51
+DRIVER_MIN_ANSWERS = 20
 
 
 def whole(value: float) -> int:
@@ -125,6 +129,11 @@ class Period:
         assert self.day_to is not None
         if how == "year":
             start, stop = _year_back(self.day_from), _year_back(self.day_to)
+        elif self.day_from.day == 1 and self.day_to.day == 1:  # whole calendar months
+            months = (self.day_to.year - self.day_from.year) * 12 + (
+                self.day_to.month - self.day_from.month
+            )
+            start, stop = _months_back(self.day_from, months), self.day_from
         else:
             length = self.day_to - self.day_from
             start, stop = self.day_from - length, self.day_from
@@ -133,6 +142,12 @@ class Period:
 
 def _next(day: date) -> date | None:
     return None if day == date.max else day + timedelta(days=1)
+
+
+def _months_back(day: date, months: int) -> date:
+    """The first of the month `months` before `day` (itself a first of the month)."""
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def _year_back(day: date) -> date:
@@ -205,6 +220,7 @@ def build_story(
     attrs: Mapping[str, Sequence[str]] | None = None,
     asked_from: str | None = None,
     asked_to: str | None = None,
+    driver_min_answers: int = DRIVER_MIN_ANSWERS,
 ) -> Story:
     period = Period.of(date_from, date_to, asked_from=asked_from, asked_to=asked_to)
     slice_ = Slice(period.day_from, period.day_to, source, channel)
@@ -219,7 +235,8 @@ def build_story(
         b_top, b_stages, _, _ = _numbers(journey, repository.reader(conn, earlier, attrs))
         before = (b_top, b_stages)
     rated = numbers.ratings()
-    themes = numbers.themes()
+    ranked = rank_phrases(numbers.themes())
+    overall = nps_of(top.metrics)
     stage_stories = []
     for order, stage in enumerate(journey.stages):
         figures = stages[stage.key]
@@ -244,7 +261,8 @@ def build_story(
                 csat=csat_of(m),
                 ces=ces_of(m),
                 channels={c: v["voices"] for c, v in sorted(by_stage.get(stage.key, {}).items())},
-                top_phrases=_phrases(themes.get(stage.key, {}), m.get("voices", 0)),
+                top_phrases=_phrases(ranked.get(stage.key, []), m.get("voices", 0)),
+                drivers=_drivers(m, ranked.get(stage.key, []), overall, driver_min_answers),
                 quotes=_quotes(session, slice_, stage.key, m, attrs),
                 compare=_comparison(figures, before[1][stage.key], before_period)
                 if before is not None and before_period is not None
@@ -268,22 +286,103 @@ def build_story(
     )
 
 
-def _phrases(forms: Mapping[str, Counter[str]], stage_voices: int) -> list[Phrase]:
+def _merge_forms(forms: Mapping[str, Counter[str]]) -> dict[str, tuple[str, Counter[str]]]:
     """Themes that differ only by inflection are one entry, shown in the form most
     voices used; each voice says a theme once (`app.readmodel.facts`), so counts add."""
     groups: dict[str, dict[str, Counter[str]]] = {}
     for form, counts in forms.items():
         groups.setdefault(theme_key(form), {})[form] = counts
-    merged: list[tuple[str, Counter[str]]] = []
-    for variants in groups.values():
+    merged: dict[str, tuple[str, Counter[str]]] = {}
+    for key, variants in groups.items():
         shown = min(variants, key=lambda f: (-variants[f]["voices"], len(f), f))
-        merged.append((shown, _sum(variants.values())))
-    merged.sort(key=lambda kv: (-kv[1]["voices"], kv[0]))
+        merged[key] = (shown, _sum(variants.values()))
+    return merged
+
+
+def rank_phrases(
+    by_stage: Mapping[str, Mapping[str, Counter[str]]],
+) -> dict[str, list[tuple[str, Counter[str]]]]:
+    """Each stage's phrases, most distinctive first: class-based TF-IDF over the
+    stages (as BERTopic weighs words per topic), so a word every stage repeats (the
+    brand, "service") leads none of them. tf = the phrase's voices in the stage over
+    all phrase voices there; idf = log(1 + mean phrase voices per stage / the
+    phrase's voices in every stage). With four or more stages talking, a phrase of
+    more than half of them is left out altogether."""
+    merged = {stage: _merge_forms(forms) for stage, forms in by_stage.items()}
+    everywhere: Counter[str] = Counter()
+    totals: dict[str, int] = {}
+    for stage, phrases in merged.items():
+        totals[stage] = sum(c["voices"] for _, c in phrases.values())
+        for key, (_, counts) in phrases.items():
+            everywhere[key] += counts["voices"]
+    present = [t for t in totals.values() if t]
+    average = sum(present) / len(present) if present else 0.0
+    spread: Counter[str] = Counter(key for phrases in merged.values() for key in phrases)
+    talking = sum(1 for phrases in merged.values() if phrases)
+    ranked: dict[str, list[tuple[str, Counter[str]]]] = {}
+    for stage, phrases in merged.items():
+        if talking >= 4:
+            # Said in more than half of the stages (the brand, "service"): a word of
+            # the whole journey, telling a reader nothing about any one stage.
+            phrases = {k: v for k, v in phrases.items() if spread[k] * 2 <= talking}
+        total = totals[stage] or 1
+
+        def weight(
+            key: str, total: int = total, phrases: dict[str, tuple[str, Counter[str]]] = phrases
+        ) -> float:
+            voices = phrases[key][1]["voices"]
+            return (voices / total) * math.log(1 + average / max(everywhere[key], 1))
+
+        order = sorted(phrases, key=lambda k: (-weight(k), -phrases[k][1]["voices"], phrases[k][0]))
+        ranked[stage] = [phrases[k] for k in order]
+    return ranked
+
+
+def _phrases(ranked: list[tuple[str, Counter[str]]], stage_voices: int) -> list[Phrase]:
     return [
         Phrase(phrase=phrase, count=counts["voices"], sentiment=mix_of(counts))
-        for phrase, counts in merged
+        for phrase, counts in ranked
         if counts["voices"] > 1 or stage_voices < 10
     ][:TOP_PHRASES]
+
+
+def _drivers(
+    stage_metrics: Mapping[str, int],
+    ranked: list[tuple[str, Counter[str]]],
+    overall: Nps | None,
+    min_answers: int,
+) -> list[Driver]:
+    """The stage's NPS, then each top phrase's, against all voices' NPS in the period;
+    nothing below `min_answers` NPS answers (a figure from a handful is noise)."""
+    if overall is None or overall.score is None:
+        return []
+    drivers: list[Driver] = []
+    stage_nps = nps_of(stage_metrics)
+    if stage_nps is not None and stage_nps.score is not None and stage_nps.answers >= min_answers:
+        drivers.append(
+            Driver(
+                phrase=None,
+                answers=stage_nps.answers,
+                nps=stage_nps.score,
+                overall=overall.score,
+                impact=stage_nps.score - overall.score,
+            )
+        )
+    for phrase, counts in ranked[:TOP_PHRASES]:
+        answers = counts["nps_answers"]
+        if answers < min_answers:
+            continue
+        score = whole(100 * (counts["promoters"] - counts["detractors"]) / answers)
+        drivers.append(
+            Driver(
+                phrase=phrase,
+                answers=answers,
+                nps=score,
+                overall=overall.score,
+                impact=score - overall.score,
+            )
+        )
+    return drivers
 
 
 def _quotes(
@@ -292,6 +391,7 @@ def _quotes(
     stage: str,
     m: Mapping[str, int],
     attrs: Mapping[str, Sequence[str]] | None,
+    per_label: int = 1,
 ) -> list[Quote]:
     """The most *typical* voice of each polarity present, not the most extreme: from
     a fixed sample of the stage's quotable voices of that polarity, the sentence
@@ -309,14 +409,163 @@ def _quotes(
         if not sample:
             continue
         middle = median(row.quote_score for row in sample)
-        best = min(sample, key=lambda row: (abs(row.quote_score - middle), row.quote_key))
-        quotes.append(
-            Quote(
-                item_id=best.item_id,
-                text=best.quote,
-                sentiment=label,
-                score=best.quote_score,
-                channel=best.channel,
+        nearest = sorted(sample, key=lambda row: (abs(row.quote_score - middle), row.quote_key))
+        distinct = list({row.quote: row for row in reversed(nearest)}.values())[::-1]
+        for best in distinct[:per_label]:
+            quotes.append(
+                Quote(
+                    item_id=best.item_id,
+                    text=best.quote,
+                    sentiment=label,
+                    score=best.quote_score,
+                    channel=best.channel,
+                )
             )
-        )
     return quotes
+
+
+def build_stage_page(
+    session: Session,
+    *,
+    journey: Journey,
+    key: str,
+    date_from: datetime | None,
+    date_to: datetime | None,
+    source: str | None = None,
+    channel: str | None = None,
+    compare: str | None = None,
+    attrs: Mapping[str, Sequence[str]] | None = None,
+    asked_from: str | None = None,
+    asked_to: str | None = None,
+    driver_min_answers: int = DRIVER_MIN_ANSWERS,
+) -> StagePage:
+    """One stage: the story's figures for it, its days, more quotes, and a summary."""
+    story = build_story(
+        session,
+        journey=journey,
+        date_from=date_from,
+        date_to=date_to,
+        source=source,
+        channel=channel,
+        compare=compare,
+        attrs=attrs,
+        asked_from=asked_from,
+        asked_to=asked_to,
+        driver_min_answers=driver_min_answers,
+    )
+    figures = next(stage for stage in story.stages if stage.key == key)
+    period = Period.of(date_from, date_to, asked_from=asked_from, asked_to=asked_to)
+    slice_ = Slice(period.day_from, period.day_to, source, channel)
+    numbers = repository.reader(session.connection(), slice_, attrs)
+    days = numbers.stage_days(key)
+    metrics = Counter(
+        voices=figures.voices,
+        negative=figures.sentiment.negative,
+        neutral=figures.sentiment.neutral,
+        positive=figures.sentiment.positive,
+    )
+    shown = {q.text for q in figures.quotes}
+    more = [
+        q
+        for q in _quotes(session, slice_, key, metrics, attrs, per_label=3)
+        if q.text not in shown
+    ]
+    return StagePage(
+        **figures.model_dump(),
+        date_from=asked_from,
+        date_to=asked_to,
+        summary=summarise(figures, period),
+        daily=[
+            DayFigures(
+                day=day.isoformat(),
+                voices=c["voices"],
+                negative=c["negative"],
+                neutral=c["neutral"],
+                positive=c["positive"],
+                nps_answers=c["nps_answers"],
+                promoters=c["promoters"],
+                detractors=c["detractors"],
+            )
+            for day, c in days.items()
+        ],
+        more_quotes=more,
+    )
+
+
+def _period_words(period: Period) -> str:
+    start, stop = period.day_from, period.day_to
+    if start is None and stop is None:
+        return "so far"
+    if start is not None and stop is not None:
+        last = stop - timedelta(days=1)
+        if (
+            start.day == 1
+            and last.month == start.month
+            and last.year == start.year
+            and (stop.day == 1)
+        ):
+            return f"in {start:%B %Y}"
+        if start == last:
+            return f"on {start.day} {start:%B %Y}"
+        if start.year == last.year:
+            return f"from {start.day} {start:%b} to {last.day} {last:%b %Y}"
+        return f"from {start.day} {start:%b %Y} to {last.day} {last:%b %Y}"
+    if start is not None:
+        return f"since {start.day} {start:%B %Y}"
+    assert stop is not None
+    last = stop - timedelta(days=1)
+    return f"up to {last.day} {last:%B %Y}"
+
+
+def _share(part: int, whole_: int) -> int:
+    return whole(100 * part / whole_) if whole_ else 0
+
+
+def summarise(stage: StageStory, period: Period) -> str:
+    """The stage's figures in a paragraph a leader reads in ten seconds, written by a
+    fixed template from the numbers (no model, no service: the same numbers give the
+    same words)."""
+    when = _period_words(period)
+    if not stage.voices:
+        return f"{stage.name}: no one spoke of this stage {when}."
+    who, count, compared = (
+        ("customers", stage.customers, "customers")
+        if stage.customers is not None
+        else ("voices", stage.voices, "voices")
+    )
+    verb = "spoke up" if who == "customers" else "were heard"
+    text = f"{stage.name}: {count:,} {who} {verb} {when}"
+    mix = stage.sentiment
+    negative = _share(mix.negative, stage.voices)
+    if stage.compare is not None:
+        change = getattr(stage.compare, compared).change
+        before_voices = stage.compare.voices.before or 0
+        if change is not None:
+            earlier = (
+                _period_words(
+                    Period(
+                        date.fromisoformat(stage.compare.date_from),
+                        date.fromisoformat(stage.compare.date_to) + timedelta(days=1),
+                    )
+                )
+                .replace("from ", "between ", 1)
+                .replace(" to ", " and ", 1)
+            )
+            if change:
+                more = "more" if change > 0 else "fewer"
+                text += f", {abs(change):,} {more} than {earlier}"
+            else:
+                text += f", as many as {earlier}"
+        before_negative = stage.compare.negative.before or 0
+        text += f"; {negative}% negative"
+        if before_voices:
+            text += f" ({_share(before_negative, before_voices)}% before)"
+    else:
+        text += f"; {negative}% negative, {_share(mix.positive, stage.voices)}% positive"
+    text += "."
+    if stage.nps is not None and stage.nps.score is not None:
+        text += f" NPS {stage.nps.score:+d} from {stage.nps.answers:,} answers."
+    said = [f"{p.phrase} ({p.count:,})" for p in stage.top_phrases[:3]]
+    if said:
+        text += f" Most said: {', '.join(said)}."
+    return text
