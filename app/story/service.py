@@ -466,9 +466,7 @@ def build_stage_page(
     )
     shown = {q.text for q in figures.quotes}
     more = [
-        q
-        for q in _quotes(session, slice_, key, metrics, attrs, per_label=3)
-        if q.text not in shown
+        q for q in _quotes(session, slice_, key, metrics, attrs, per_label=3) if q.text not in shown
     ]
     return StagePage(
         **figures.model_dump(),
