@@ -31,6 +31,8 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(connectors_cli, name="connectors")
 rollups_cli = typer.Typer(help="The read model's daily rollups.", no_args_is_help=True)
 cli.add_typer(rollups_cli, name="rollups")
+bi_cli = typer.Typer(help="Read-only access for BI tools (PostgreSQL).", no_args_is_help=True)
+cli.add_typer(bi_cli, name="bi")
 
 # The NLP commands (evaluate, annotate, train) live with the NLP package.
 cli.add_typer(nlp_cli, name="nlp", help="Evaluate, annotate and train the NLP pipeline.")
@@ -110,8 +112,23 @@ def _print_story(runtime: Runtime) -> None:
 
     with Session(runtime.engine) as session:
         story = build_story(session, journey=runtime.journey, date_from=None, date_to=None)
-    table = Table(title=f"The journey story: {story.voices} voices, {story.customers} customers")
-    for column in ("stage", "voices", "customers", "negative", "neutral", "positive", "top themes"):
+    title = f"The journey story: {story.voices} voices, {story.customers or 0} customers"
+    for label, metric in (("NPS", story.nps), ("CSAT", story.csat)):
+        if metric is not None and metric.score is not None:
+            title += f", {label} {metric.score} ({metric.answers} answers)"
+    if story.ces is not None and story.ces.mean is not None:
+        title += f", CES {story.ces.mean} ({story.ces.answers} answers)"
+    table = Table(title=title)
+    for column in (
+        "stage",
+        "voices",
+        "customers",
+        "negative",
+        "neutral",
+        "positive",
+        "NPS",
+        "top themes",
+    ):
         table.add_column(
             column, justify="right" if column not in ("stage", "top themes") else "left"
         )
@@ -119,10 +136,13 @@ def _print_story(runtime: Runtime) -> None:
         table.add_row(
             stage.name,
             str(stage.voices),
-            str(stage.customers),
+            str(stage.customers or 0),
             str(stage.sentiment.negative),
             str(stage.sentiment.neutral),
             str(stage.sentiment.positive),
+            f"{stage.nps.score:+d} ({stage.nps.answers})"
+            if stage.nps is not None and stage.nps.score is not None
+            else "",
             ", ".join(p.phrase for p in stage.top_phrases[:3]),
         )
     table.add_row("(no stage)", str(story.unassigned), "", "", "", "", "")
@@ -243,6 +263,37 @@ def reenrich(
     finally:
         runtime.close()
     console.print(f"{done:,} items re-enriched with {runtime.enricher.version}")
+
+
+@bi_cli.command("grant")
+def bi_grant(
+    role: Annotated[str, typer.Argument(help="the role to create or update, e.g. powerbi")],
+    password_env: Annotated[
+        str | None,
+        typer.Option(help="environment variable holding the role's password"),
+    ] = None,
+) -> None:
+    """PostgreSQL: a read-only role for BI tools (SELECT on lp_stage_daily, lp_items,
+    lp_segments only)."""
+    import os
+
+    from app.db import make_engine, upgrade_database
+    from app.feeds.roles import RoleError, grant_bi_role
+
+    password = os.environ.get(password_env) if password_env else None
+    if password_env and not password:
+        err_console.print(f"[red]{password_env} is not set[/red]")
+        raise typer.Exit(2)
+    engine = make_engine(_settings().database_url)
+    try:
+        upgrade_database(engine)
+        schema = grant_bi_role(engine, role, password=password)
+    except RoleError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    finally:
+        engine.dispose()
+    console.print(f"role {role} may read {schema}.lp_stage_daily, lp_items and lp_segments")
 
 
 def _bar() -> Progress:

@@ -162,3 +162,41 @@ def test_bad_feed_requests_are_4xx(
     response = client.get(path, params=params)
     assert response.status_code == status, response.text
     assert response.json()["detail"]
+
+
+def test_bi_role_reads_the_views_and_nothing_else(runtime: Runtime, client: TestClient) -> None:
+    import uuid
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import ProgrammingError
+
+    from app.db import make_engine
+    from app.feeds.roles import RoleError, grant_bi_role
+
+    engine = runtime.engine
+    if engine.dialect.name != "postgresql":
+        with pytest.raises(RoleError, match="feeds"):
+            grant_bi_role(engine, "powerbi", password=None)
+        return
+    role = f"lp_bi_{uuid.uuid4().hex[:8]}"
+    schema = grant_bi_role(engine, role, password="s3cret'; DROP TABLE items; --")
+    url = engine.url.set(username=role, password=None)
+    reader = make_engine(
+        url.render_as_string(hide_password=False),
+        connect_args={"options": f"-csearch_path={schema}"},
+    )
+    try:
+        with reader.connect() as conn:
+            voices = conn.execute(text("SELECT SUM(voices) FROM lp_stage_daily")).scalar_one()
+            items = conn.execute(text("SELECT COUNT(*) FROM lp_items")).scalar_one()
+            conn.execute(text("SELECT COUNT(*) FROM lp_segments")).scalar_one()
+        feed = rows_csv(client)
+        assert voices == sum(int(r["voices"]) for r in feed)
+        assert items == len(client.get("/api/v1/items", params={"limit": 500}).json()["items"])
+        with reader.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
+            conn.execute(text("SELECT COUNT(*) FROM items"))
+    finally:
+        reader.dispose()
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
