@@ -420,7 +420,7 @@ def _quarantine(
     if not rows:
         return
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(QUARANTINE).values(list(rows.values()))
+    statement = dialect.insert(QUARANTINE)
     statement = statement.on_conflict_do_update(
         index_elements=["source_id", "digest"],
         set_={
@@ -429,7 +429,7 @@ def _quarantine(
             "run_id": statement.excluded.run_id,
         },
     )
-    session.execute(statement)
+    session.execute(statement, list(rows.values()))
 
 
 _KEPT_ON_UPDATE = frozenset({"source_id", "external_id", "ingested_at"})
