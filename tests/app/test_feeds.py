@@ -200,3 +200,14 @@ def test_bi_role_reads_the_views_and_nothing_else(runtime: Runtime, client: Test
         with engine.begin() as conn:
             conn.execute(text(f"DROP OWNED BY {role}"))
             conn.execute(text(f"DROP ROLE {role}"))
+
+
+def test_every_feed_column_is_documented() -> None:
+    from pathlib import Path
+
+    from app.feeds.repository import ITEM_COLUMNS, SEGMENT_COLUMNS, stage_daily_columns
+    from app.scales import Scales
+
+    doc = (Path(__file__).parents[2] / "docs" / "feeds.md").read_text(encoding="utf-8")
+    for column in [*stage_daily_columns(Scales()), *ITEM_COLUMNS, *SEGMENT_COLUMNS]:
+        assert f"| `{column.name}` | {column.type} |" in doc, column.name
