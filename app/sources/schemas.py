@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import PurePath
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -11,16 +12,23 @@ SECRET_WORDS = ("token", "secret", "password", "key", "auth", "credential")
 
 
 def redact_config(config: dict[str, Any]) -> dict[str, Any]:
-    """Connector secrets never leave the service: mask any key that looks like one."""
+    """Connector secrets never leave the service: mask any key that looks like one.
+    Nor do the host's paths: an absolute `path` is shown as its last part only."""
     out: dict[str, Any] = {}
     for key, value in config.items():
         if any(word in key.lower() for word in SECRET_WORDS):
             out[key] = "***"
+        elif key == "path" and isinstance(value, str) and _absolute(value):
+            out[key] = ".../" + PurePath(value.replace("\\", "/")).name
         elif isinstance(value, dict):
             out[key] = redact_config(value)
         else:
             out[key] = value
     return out
+
+
+def _absolute(path: str) -> bool:
+    return path.startswith(("/", "~", "\\")) or (len(path) > 2 and path[1:3] in (":/", ":\\"))
 
 
 class SourcePublic(BaseModel):

@@ -478,3 +478,33 @@ def test_bad_query_input_is_a_400_never_a_500(
     response = client.get(path, params=params)
     assert response.status_code == 400, response.text
     assert response.json()["detail"]
+
+
+# ---------------------------------------------------------------- 15. unmapped hint values
+
+
+def test_hint_values_the_config_does_not_map_are_counted(
+    engine: Engine, enricher: Enricher, journey: Journey
+) -> None:
+    add_source(engine)
+    records = [
+        anon(1, "Engineer was on time.", stage_hint="onboard", hint_value="Installation"),
+        anon(2, "Moved house, all fine.", hint_value="Home move"),  # unmapped
+        anon(3, "Fine.", hint_value="Other"),  # unmapped
+        anon(4, "Fine again."),  # no hint looked up at all
+    ]
+    result = sync(engine, enricher, journey, [(records, [])])
+    assert (result.inserted, result.unmapped_hints, result.ignored_hints) == (4, 2, 0)
+    with Session(engine) as session:
+        run = session.exec(select(SyncRun)).one()
+    assert run.unmapped_hints == 2
+
+
+def test_no_host_path_in_a_sources_config_answer() -> None:
+    from app.sources.schemas import redact_config
+
+    shown = redact_config(
+        {"path": "/srv/exports/calls", "api_token": "x", "inner": {"path": "C:\\data\\a.csv"}}
+    )
+    assert shown == {"path": ".../calls", "api_token": "***", "inner": {"path": ".../a.csv"}}
+    assert redact_config({"path": "calls/notes.csv"}) == {"path": "calls/notes.csv"}
