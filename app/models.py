@@ -327,7 +327,7 @@ class DailyCustomer(SQLModel, table=True):
     customers for any period and filter are an exact count over these rows."""
 
     __tablename__ = "daily_customers"
-    __table_args__ = (Index("ix_daily_customers_stage_day", "stage", "day"),)
+    __table_args__ = (Index("ix_daily_customers_stage_day", "stage", "day", "customer"),)
 
     day: date = Field(sa_column=Column(Date, primary_key=True))
     stage: str = Field(primary_key=True, max_length=40)  # ITEM_LEVEL: any stage

@@ -63,17 +63,9 @@ def format_from_accept(accept: str | None) -> Format | None:
     return None
 
 
-def _text(value: Any, kind: ColumnType) -> Any:
-    if value is None:
-        return ""
-    if kind == "json":
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    if isinstance(value, datetime | date):
-        return value.isoformat().replace("+00:00", "Z")
-    return value
-
-
-def _json_value(value: Any) -> Any:
+def _json_value(value: Any, kind: ColumnType) -> Any:
+    if kind == "json" and isinstance(value, str):
+        return json.loads(value)
     if isinstance(value, datetime | date):
         return value.isoformat().replace("+00:00", "Z")
     return value
@@ -101,13 +93,35 @@ def _chunks(rows: Iterable[Sequence[Any]]) -> Iterator[list[Sequence[Any]]]:
         yield chunk
 
 
+def _moment(value: Any) -> Any:
+    return value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime | date) else value
+
+
+def _json_text(value: Any) -> Any:
+    """JSON columns arrive as their stored text (`RawJson`) or as values."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
 def _csv(rows: Iterable[Sequence[Any]], columns: Sequence[Column]) -> Iterator[bytes]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer)  # writes None as an empty cell
     writer.writerow([c.name for c in columns])
-    kinds = [c.type for c in columns]
+    # Only dates and JSON need converting; a per-cell dispatch cost more than the rest.
+    convert = [
+        (i, _moment if c.type in ("date", "datetime") else _json_text)
+        for i, c in enumerate(columns)
+        if c.type in ("date", "datetime", "json")
+    ]
     for chunk in _chunks(rows):
-        writer.writerows([_text(v, k) for v, k in zip(row, kinds, strict=True)] for row in chunk)
+        out = []
+        for row in chunk:
+            cells = list(row)
+            for i, fn in convert:
+                cells[i] = fn(cells[i])
+            out.append(cells)
+        writer.writerows(out)
         yield buffer.getvalue().encode("utf-8")
         buffer.seek(0)
         buffer.truncate()
@@ -118,10 +132,11 @@ def _csv(rows: Iterable[Sequence[Any]], columns: Sequence[Column]) -> Iterator[b
 
 def _ndjson(rows: Iterable[Sequence[Any]], columns: Sequence[Column]) -> Iterator[bytes]:
     names = [c.name for c in columns]
+    kinds = [c.type for c in columns]
     for chunk in _chunks(rows):
         lines = [
             json.dumps(
-                {n: _json_value(v) for n, v in zip(names, row, strict=True)},
+                {n: _json_value(v, k) for n, v, k in zip(names, row, kinds, strict=True)},
                 ensure_ascii=False,
                 separators=(",", ":"),
             )
@@ -159,7 +174,7 @@ def _parquet(rows: Iterable[Sequence[Any]], columns: Sequence[Column]) -> Iterat
             for i, column in enumerate(columns):
                 values = [row[i] for row in chunk]
                 if column.type == "json":
-                    values = [None if v is None else _text(v, "json") for v in values]
+                    values = [_json_text(v) for v in values]
                 arrays.append(pa.array(values, type=_ARROW[column.type]))
             writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
             piece = sink.take()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, exists, func, select
+from sqlalchemy import Table, Text, and_, exists, func, select, type_coerce
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel
@@ -215,56 +215,61 @@ def _item_where(items: Table, f: FeedFilters) -> list[ColumnElement[bool]]:
 
 
 def item_rows(engine: Engine, f: FeedFilters) -> Iterator[Sequence[Any]]:
-    """Every matching item, in id order, a chunk per short read (no long transaction)."""
+    """Every matching item, in id order, a chunk per short read (no long transaction).
+    Only the contract's columns are read: the JSON columns nobody asked for (evidence,
+    redactions) would cost more to decode than the rest of the row."""
     items, facts = _t("items"), _t("voice_facts")
+    columns = [
+        items.c.id,
+        items.c.source_id,
+        items.c.external_id,
+        items.c.channel,
+        items.c.occurred_at,
+        items.c.author_ref,
+        items.c.rating,
+        items.c.rating_scale,
+        items.c.sentiment_score,
+        items.c.sentiment_label,
+        items.c.stage,
+        items.c.stage_confidence,
+        type_coerce(items.c.themes, Text),  # the stored JSON text: no decode, no re-encode
+        type_coerce(items.c.attributes, Text),
+        items.c.text,
+        items.c.nlp_version,
+        items.c.ingested_at,
+        items.c.updated_at,
+    ]
     after = 0
     while True:
         with engine.connect() as conn:
-            rows = (
-                conn.execute(
-                    select(items)
-                    .where(items.c.id > after, *_item_where(items, f))
-                    .order_by(items.c.id)
-                    .limit(CHUNK)
-                )
-                .mappings()
-                .all()
-            )
+            rows = conn.execute(
+                select(*columns)
+                .where(items.c.id > after, *_item_where(items, f))
+                .order_by(items.c.id)
+                .limit(CHUNK)
+            ).all()
             if not rows:
                 return
-            ids = [r["id"] for r in rows]
+            first, last = rows[0][0], rows[-1][0]
             stages: dict[int, list[str]] = defaultdict(list)
             for item_id, stage in conn.execute(
                 select(facts.c.item_id, facts.c.stage)
-                .where(facts.c.item_id.in_(ids))
+                .where(facts.c.item_id >= first, facts.c.item_id <= last)
                 .order_by(facts.c.item_id, facts.c.id)
             ):
                 stages[item_id].append(stage)
         for r in rows:
-            occurred = r["occurred_at"]
+            occurred = r[4]
             yield (
-                r["id"],
-                r["source_id"],
-                r["external_id"],
-                r["channel"],
-                occurred,
+                *r[:5],
                 occurred.date(),
-                r["author_ref"],
-                r["rating"],
-                r["rating_scale"],
-                r["sentiment_score"],
-                r["sentiment_label"],
-                r["stage"],
-                r["stage_confidence"],
-                stages.get(r["id"], []),
-                list(r["themes"] or []),
-                dict(r["attributes"] or {}),
-                r["text"],
-                r["nlp_version"],
-                r["ingested_at"],
-                r["updated_at"],
+                *r[5:12],
+                stages.get(r[0], []),
+                r[12] or "[]",
+                r[13] or "{}",
+                *r[14:],
             )
-        after = int(ids[-1])
+        after = int(last)
 
 
 def segment_rows(engine: Engine, f: FeedFilters) -> Iterator[Sequence[Any]]:

@@ -29,7 +29,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("day", "stage", "channel", "source_id", "customer"),
     )
     with op.batch_alter_table("daily_customers", schema=None) as batch_op:
-        batch_op.create_index("ix_daily_customers_stage_day", ["stage", "day"], unique=False)
+        batch_op.create_index(
+            "ix_daily_customers_stage_day", ["stage", "day", "customer"], unique=False
+        )
 
     op.create_table(
         "item_daily",
