@@ -9,7 +9,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from app.db_types import UTCDateTime, utcnow
@@ -217,7 +227,15 @@ class VoiceFact(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("item_id", "stage", name="uq_voice_facts_item_stage"),
         Index("ix_voice_facts_stage_day", "stage", "day"),
-        Index("ix_voice_facts_quotes", "stage", "label", "quote_key"),
+        Index(
+            "ix_voice_facts_quotes",
+            "stage",
+            "label",
+            "quote_key",
+            "day",
+            sqlite_where=text("quote IS NOT NULL"),
+            postgresql_where=text("quote IS NOT NULL"),
+        ),
         Index("ix_voice_facts_day", "day"),
     )
 

@@ -7,6 +7,7 @@ stored version added. `record` adds what the new version says.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from app.readmodel.facts import Fact, ItemRecord, SentenceRecord, facts_for
-from app.readmodel.rollups import KEYS, Deltas
+from app.readmodel.rollups import KEYS, Deltas, execute_many
 
 ITEMS: Table = SQLModel.metadata.tables["items"]
 SEGMENTS: Table = SQLModel.metadata.tables["segments"]
@@ -39,7 +40,10 @@ def record(
             rows.append(fact.row())
         deltas.item(item, [f.stage for f in facts])
     if rows:
-        conn.execute(insert(FACTS), rows)
+        for row in rows:  # JSON columns as text: the driver call below skips type processing
+            row["themes"] = json.dumps(row["themes"], ensure_ascii=False)
+            row["attributes"] = json.dumps(row["attributes"], ensure_ascii=False, default=str)
+        execute_many(conn, insert(FACTS), rows)
     return len(rows)
 
 

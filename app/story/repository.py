@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Date, Table, func, literal_column, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel
@@ -156,6 +156,16 @@ def quote_candidates(
     """A fixed pseudo-random sample of the voices of one polarity in a stage that
     have a sentence to quote (`quote_key` order: the same on every request)."""
     table = _table("voice_facts")
+    day: Any = table.c.day
+    if conn.dialect.name == "sqlite":
+        # `+day` keeps SQLite's planner off the (stage, day) index: it would read every
+        # voice of the stage in the period and sort them, where the quotes index gives
+        # the sample in order (measured 58 -> 3 ms for nine samples at 200k items).
+        day = literal_column("+voice_facts.day", Date)
+    period = Slice(source=where.source, channel=where.channel)
+    days = [day >= where.day_from] if where.day_from is not None else []
+    if where.day_to is not None:
+        days.append(day < where.day_to)
     query = (
         select(
             table.c.item_id, table.c.quote, table.c.quote_score, table.c.channel, table.c.quote_key
@@ -164,7 +174,8 @@ def quote_candidates(
             table.c.stage == stage,
             table.c.label == label,
             table.c.quote.is_not(None),
-            *where.where(table),
+            *days,
+            *period.where(table),
             *attribute_clauses(table.c.attributes, attrs or {}, conn.dialect.name),
         )
         .order_by(table.c.quote_key)

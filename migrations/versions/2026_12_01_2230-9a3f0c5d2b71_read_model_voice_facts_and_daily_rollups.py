@@ -135,7 +135,11 @@ def upgrade() -> None:
     with op.batch_alter_table("voice_facts", schema=None) as batch_op:
         batch_op.create_index("ix_voice_facts_day", ["day"], unique=False)
         batch_op.create_index(
-            "ix_voice_facts_quotes", ["stage", "label", "quote_key"], unique=False
+            "ix_voice_facts_quotes",
+            ["stage", "label", "quote_key", "day"],
+            unique=False,
+            sqlite_where=sa.text("quote IS NOT NULL"),
+            postgresql_where=sa.text("quote IS NOT NULL"),
         )
         batch_op.create_index("ix_voice_facts_stage_day", ["stage", "day"], unique=False)
 
