@@ -33,6 +33,7 @@ from spacy.tokens import Doc
 from spacy.util import SimpleFrozenList, ensure_path
 from vaderSentiment import vaderSentiment as _vader
 
+from nlp import thresholds as T
 from nlp.docview import doc_view, run_batched
 from nlp.enrichment import SentimentLabel
 from nlp.lemma import light_lemma
@@ -149,8 +150,8 @@ class CustomerSentiment:
         lexicon_path: str,
         model_weight: float,
         weights_path: str,
-        short_answer_words: int = 8,
-        faint_factor: float = 0.3,
+        short_answer_words: int = T.SHORT_ANSWER_WORDS,
+        faint_factor: float = T.FAINT_FACTOR,
     ) -> None:
         self.name = name
         self.short_answer_words = short_answer_words
@@ -502,22 +503,22 @@ class CustomerSentiment:
 
 @Language.factory(
     "lp_sentiment",
-    # Thresholds chosen on the tune splits (airline tune, 5-fold CV on the VADER, UCI
-    # and clothing non-test rows): 0.45 / -0.1. PIPELINE_CONFIG sets its own values.
+    # Every number from nlp.thresholds (chosen on the tune splits), as in PIPELINE_CONFIG.
     default_config={
-        "positive_threshold": 0.45,
-        "negative_threshold": -0.1,
-        "question_factor": 0.3,
-        "contrast_before": 0.5,
-        "contrast_after": 1.5,
-        "negation_valence": -0.5,
+        "positive_threshold": T.POSITIVE_THRESHOLD,
+        "negative_threshold": T.NEGATIVE_THRESHOLD,
+        "question_factor": T.QUESTION_FACTOR,
+        "contrast_before": T.CONTRAST_BEFORE,
+        "contrast_after": T.CONTRAST_AFTER,
+        "negation_valence": T.NEGATION_VALENCE,
         "lexicon_path": "",
-        "model_weight": 1.0,
+        "model_weight": T.MODEL_WEIGHT,
         "weights_path": "",
-        "short_answer_words": 8,
-        "faint_factor": 0.3,
+        "short_answer_words": T.SHORT_ANSWER_WORDS,
+        "faint_factor": T.FAINT_FACTOR,
     },
-    assigns=["doc._.lp"],
+    requires=["doc._.lp_segments"],
+    assigns=["doc._.lp", "doc._.lp_sentiment"],
 )
 def make_sentiment(
     nlp: Language,

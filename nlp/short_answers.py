@@ -21,10 +21,10 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
+from nlp.thresholds import SHORT_ANSWER_WORDS
+
 ShortKind = Literal["non_answer", "score", "faint", ""]
 
-SHORT_ANSWER_WORDS = 8
-"""Answers of at most this many words are read as short answers."""
 
 NON_ANSWERS = frozenset(
     {
