@@ -52,10 +52,6 @@ class Errors:
         "pipe {pipe!r} is not a {expected}: the pipeline was built from another config; "
         "build it with nlp.pipeline.build_nlp (or save that pipeline with nlp.to_disk)"
     )
-    E021 = (
-        "journey reference {ref!r} is not registered in this process; pass the journey to "
-        "nlp.pipeline.build_nlp(journey, ...) (it registers it) or set journey_path instead"
-    )
     E022 = (
         "components of this pipeline read what no earlier component writes: {problems}. "
         "Put the components in the order lp_segmenter, lp_sentiment, lp_journey_stage, "

@@ -36,6 +36,7 @@ from vaderSentiment import vaderSentiment as _vader
 from nlp import thresholds as T
 from nlp.docview import doc_view, run_batched
 from nlp.enrichment import SentimentLabel
+from nlp.errors import Errors, PipelineError
 from nlp.lemma import light_lemma
 from nlp.short_answers import short_answer_kind
 from nlp.word_weights import (
@@ -109,7 +110,7 @@ def read_lexicon(path: Path) -> dict[str, float]:
             continue
         phrase, sep, value = line.rpartition("\t")
         if not sep or not phrase.strip():
-            raise ValueError(f"{path}:{number}: expected 'phrase<TAB>valence', got {line!r}")
+            raise PipelineError(Errors.E023, path=path, line=number, text=line)
         entries[phrase.strip().lower()] = float(value)
     return entries
 
