@@ -199,6 +199,24 @@ _REQUEST_FILLERS = "please|pls|plz|just|also|kindly|quickly|to|me|us|you|with|on
 """Words allowed between a request frame and the action ("help me *to* cancel")."""
 
 _REQUEST_WINDOW = 50
+
+
+def frame_words(frames: Sequence[str]) -> frozenset[str] | None:
+    """Every word written in the request frames, plus the fillers: the word right
+    before an action in any frame match is one of them (a frame ends in a word it
+    spells out). None, so no gate, when a frame matches words it does not spell
+    (`\\w`, `\\S`, `.`)."""
+    words: set[str] = set(_REQUEST_FILLERS.split("|"))
+    for frame in frames:
+        if re.search(r"\\[wWSdD]|(?<!\\)\.", frame):
+            return None
+        plain = re.sub(r"\\.", " ", frame.lower())
+        words.update(re.findall(r"[a-z0-9']+", plain))
+        # "problems?", "don'?t": the word without its optional last letter too
+        words.update(w[:-1] for w in re.findall(r"([a-z0-9']+)\?", plain) if len(w) > 1)
+    return frozenset(words)
+
+
 """Characters before a candidate action searched for a request frame."""
 
 _EMPTY = StageEvidence()
@@ -437,6 +455,7 @@ class JourneyStageMatcher:
             if tuple(light_lemma(t.lower_) for t in self._make_doc(written)) == action
             for form in inflections(self._make_doc(written)[0].lower_) | {written.split()[0]}
         )
+        self._frame_words = frame_words(journey.request_frames)
         rank = {key: i for i, key in enumerate(journey.keys)}
         self._example_words = {
             lemma: tuple(sorted(stages, key=rank.__getitem__))
@@ -571,6 +590,7 @@ class JourneyStageMatcher:
         idx = view.idx
         n = len(idx)
         requests = self._requests
+        before = self._frame_words
         lemma = light_lemma
         for i, word in enumerate(lower):
             if word not in forms:
@@ -583,6 +603,14 @@ class JourneyStageMatcher:
                 stages = requests.get((first,))
             if not stages:
                 continue
+            if before is not None:
+                # The word before the action must be a frame's (or a filler): most
+                # candidates ("the use of", "my order") stop here, before any regex.
+                j = i - 1
+                while j >= 0 and lower[j].isspace():
+                    j -= 1
+                if j < 0 or lower[j] not in before:
+                    continue
             begin = idx[i]
             window = max(0, begin - _REQUEST_WINDOW)
             m = pattern.search(text, window, begin)
