@@ -385,8 +385,9 @@ class CustomerSentiment:
         (`nlp.short_answers`): 0 for a non-answer or a typed score, `faint_factor`
         for faint praise or complaint, else 1."""
         limit = self.short_answer_words
-        # tokens include punctuation: a cheap bound before counting words
-        if limit <= 0 or len(lower) > 2 * limit + 4:
+        # tokens include punctuation: a cheap bound before counting words (8 words
+        # and up to 6 marks or emoji; the short-answer set has at most 4)
+        if limit <= 0 or len(lower) > limit + 6:
             return 1.0
         kind = short_answer_kind(lower, max_words=limit)
         if not kind:
