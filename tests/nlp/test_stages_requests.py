@@ -103,3 +103,24 @@ def test_a_frame_with_a_wildcard_turns_the_gate_off() -> None:
     words = frame_words([r"(?:problems?|issues?) with", "i need to"])
     assert words is not None
     assert {"problem", "problems", "issue", "with", "to", "please"} <= words
+
+
+@pytest.mark.parametrize(
+    ("text", "stage"),
+    [
+        # what is asked for is a copy of the invoice: the noun decides, not "get a"
+        ("how do I get a copy of my invoice as a PDF?", "billing"),
+        ("I don't recognise this payment on my statement", "billing"),
+        ("My payment was declined twice at the till", "use"),
+    ],
+)
+def test_money_cues_need_the_money_word(enricher: PipelineEnricher, text: str, stage: str) -> None:
+    assert enricher.enrich(text).stage.stage == stage
+
+
+def test_money_cues_stay_off_other_text(enricher: PipelineEnricher) -> None:
+    postcode = enricher.enrich("Postcode not recognised by the coverage checker.")
+    assert postcode.stage.stage != "billing"  # not a charge
+    offer = enricher.enrich("Offered a discount, declined.")  # an offer turned down
+    assert not any("declined" in words for words in offer.stage.evidence)
+    assert offer.stage.stage != "use"
