@@ -155,3 +155,14 @@ def doc_view(doc: Doc, *, segmented: bool = True) -> DocView:
 
 if not Doc.has_extension("lp"):
     Doc.set_extension("lp", getter=doc_view)
+# What each component writes, as the attributes its factory declares (`assigns` /
+# `requires`), so spaCy's `nlp.analyze_pipes()` can check the order of the pipes.
+_PARTS: dict[str, Callable[[Doc], object]] = {
+    "lp_segments": lambda doc: doc_view(doc).segments,
+    "lp_sentiment": lambda doc: (doc_view(doc).segment_sentiment, doc_view(doc).sentiment),
+    "lp_stages": lambda doc: doc_view(doc).segment_stages,
+    "lp_themes": lambda doc: doc_view(doc).themes,
+}
+for _name, _getter in _PARTS.items():
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, getter=_getter)

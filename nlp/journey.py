@@ -12,8 +12,10 @@ code base may hard-code a stage key.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,13 +23,11 @@ from typing import Any
 import yaml
 
 from nlp.enrichment import UNASSIGNED
+from nlp.errors import Errors
+from nlp.errors import JourneyError as JourneyError  # re-exported: its old home
 
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _WORD_RE = re.compile(r"^\S+$")
-
-
-class JourneyError(ValueError):
-    """The journey file cannot be used; the message says which field to fix."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,7 @@ def _strings(raw: Any, where: str) -> tuple[str, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list) or not all(isinstance(x, str) and x.strip() for x in raw):
-        raise JourneyError(f"{where} must be a list of non-empty strings")
+        raise JourneyError(Errors.E008, where=where)
     return tuple(x.strip() for x in raw)
 
 
@@ -98,7 +98,7 @@ def _requests(raw: Any, where: str) -> tuple[str, ...]:
     actions = tuple(x.lower() for x in _strings(raw, where))
     for action in actions:
         if not 1 <= len(action.split()) <= 2:
-            raise JourneyError(f"{where}: {action!r} must be one or two words (an action)")
+            raise JourneyError(Errors.E011, where=where, action=action)
     return actions
 
 
@@ -108,9 +108,7 @@ def _extended(data: dict[str, Any], source: str) -> dict[str, Any]:
     (or change `complaint_stage`) without copying and then maintaining every stage."""
     base_name = data["extends"]
     if base_name != "default":
-        raise JourneyError(
-            f"{source}: extends can only name 'default', the shipped journey (got {base_name!r})"
-        )
+        raise JourneyError(Errors.E012, source=source, base=base_name)
     base = yaml.safe_load(default_journey_path().read_text(encoding="utf-8"))
     merged = {**base, **{key: value for key, value in data.items() if key != "extends"}}
     if "name" not in data:
@@ -121,41 +119,39 @@ def _extended(data: dict[str, Any], source: str) -> dict[str, Any]:
 def parse_journey(data: Any, *, source: str = "<journey>") -> Journey:
     """Validate a parsed YAML document into a `Journey`, naming the bad field on error."""
     if not isinstance(data, dict):
-        raise JourneyError(f"{source}: the top level must be a mapping with 'stages'")
+        raise JourneyError(Errors.E001, source=source)
     if "extends" in data:
         data = _extended(data, source)
     raw_stages = data.get("stages")
     if not isinstance(raw_stages, list) or not raw_stages:
-        raise JourneyError(f"{source}: 'stages' must be a non-empty list")
+        raise JourneyError(Errors.E002, source=source)
     stages: list[Stage] = []
     seen: set[str] = set()
     for i, raw in enumerate(raw_stages):
         where = f"{source}: stages[{i}]"
         if not isinstance(raw, dict):
-            raise JourneyError(f"{where} must be a mapping")
+            raise JourneyError(Errors.E016, where=where)
         key = raw.get("key")
         if not isinstance(key, str) or not _KEY_RE.match(key):
-            raise JourneyError(
-                f"{where}.key must be lower-case letters, digits or '_' (got {key!r})"
-            )
+            raise JourneyError(Errors.E003, where=where, key=key)
         if key == UNASSIGNED:
-            raise JourneyError(f"{where}.key '{UNASSIGNED}' is reserved for text with no stage")
+            raise JourneyError(Errors.E004, where=where, key=UNASSIGNED)
         if key in seen:
-            raise JourneyError(f"{where}.key {key!r} appears twice")
+            raise JourneyError(Errors.E005, where=where, key=key)
         seen.add(key)
         name = raw.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise JourneyError(f"{where}.name is required")
+            raise JourneyError(Errors.E006, where=where)
         description = raw.get("description", "")
         if not isinstance(description, str):
-            raise JourneyError(f"{where}.description must be text")
+            raise JourneyError(Errors.E015, where=where)
         patterns = _strings(raw.get("patterns"), f"{where}.patterns")
         for pattern in patterns:
             try:
                 re.compile(pattern)
             except re.error as exc:
                 raise JourneyError(
-                    f"{where}.patterns: {pattern!r} is not a valid regex: {exc}"
+                    Errors.E007, where=f"{where}.patterns", pattern=pattern, error=exc
                 ) from exc
         stages.append(
             Stage(
@@ -170,22 +166,18 @@ def parse_journey(data: Any, *, source: str = "<journey>") -> Journey:
         )
     complaint_stage = data.get("complaint_stage")
     if complaint_stage is not None and complaint_stage not in seen:
-        raise JourneyError(
-            f"{source}: complaint_stage must be one of the stage keys (got {complaint_stage!r})"
-        )
+        raise JourneyError(Errors.E009, source=source, keys=sorted(seen), stage=complaint_stage)
     never_themes = _strings(data.get("never_themes"), f"{source}: never_themes")
     for word in never_themes:
         if not _WORD_RE.match(word):
-            raise JourneyError(
-                f"{source}: never_themes holds single words without spaces (got {word!r})"
-            )
+            raise JourneyError(Errors.E010, source=source, word=word)
     request_frames = _strings(data.get("request_frames"), f"{source}: request_frames")
     for frame in request_frames:
         try:
             re.compile(frame)
         except re.error as exc:
             raise JourneyError(
-                f"{source}: request_frames: {frame!r} is not a valid regex: {exc}"
+                Errors.E007, where=f"{source}: request_frames", pattern=frame, error=exc
             ) from exc
     name = data.get("name", "journey")
     return Journey(
@@ -203,9 +195,38 @@ def load_journey(path: Path | None = None) -> Journey:
     try:
         text = target.read_text(encoding="utf-8")
     except OSError as exc:
-        raise JourneyError(f"cannot read journey file {target}: {exc}") from exc
+        raise JourneyError(Errors.E013, path=target, error=exc) from exc
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise JourneyError(f"{target} is not valid YAML: {exc}") from exc
+        raise JourneyError(Errors.E014, path=target, error=exc) from exc
     return parse_journey(data, source=str(target))
+
+
+_REFERENCES: dict[str, Journey] = {}
+
+
+def journey_digest(journey: Journey) -> str:
+    """A short digest of everything in `journey` (part of the pipeline's `version`)."""
+    data = json.dumps(asdict(journey), sort_keys=True).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()[:10]
+
+
+def register_journey(journey: Journey) -> str:
+    """A reference the pipeline config can name (`journey_ref`) for `journey`, an
+    object that may exist only in memory: the components resolve it when they are
+    built, so the journey enters the pipeline through its config."""
+    ref = f"j{journey_digest(journey)}"
+    _REFERENCES[ref] = journey
+    return ref
+
+
+def resolve_journey(*, ref: str = "", path: str = "") -> tuple[Journey, bool]:
+    """The journey a component's config names, and whether the config named one:
+    `ref` (from `register_journey`, in this process), else the YAML at `path`, else
+    the shipped default (False: a saved pipeline then restores its own journey)."""
+    if ref and ref in _REFERENCES:
+        return _REFERENCES[ref], True
+    if path:
+        return load_journey(Path(path)), True
+    return load_journey(), False

@@ -29,6 +29,7 @@ from spacy.tokens import Doc
 from thinc.api import Config
 
 import nlp.factories  # noqa: F401  (registers the components and the tokenizer)
+from nlp import thresholds as T
 from nlp.docview import DocView, doc_view
 from nlp.enrichment import (
     UNASSIGNED,
@@ -38,7 +39,8 @@ from nlp.enrichment import (
     Sentiment,
     StageDecision,
 )
-from nlp.journey import Journey
+from nlp.errors import Errors, PipelineError
+from nlp.journey import Journey, register_journey
 from nlp.sentiment import CustomerSentiment, SegmentScore
 from nlp.stages import NO_EVIDENCE, JourneyStageMatcher, journey_to_data, pool
 from nlp.themes import ThemeExtractor
@@ -48,9 +50,10 @@ from nlp.training.blend import SENTIMENT_MODEL_PIPE, STAGE_MODEL_PIPE
 PIPELINE_VERSION = "1.0.0"
 """Bump when pipeline code changes what it outputs for the same text."""
 
-DEFAULT_STAGE_THRESHOLD = 0.3
+DEFAULT_STAGE_THRESHOLD = T.STAGE_THRESHOLD
+"""The stage threshold `build_enricher` uses unless told otherwise (`nlp.thresholds`)."""
 
-PIPELINE_CONFIG = """
+PIPELINE_CONFIG = f"""
 [nlp]
 lang = "en"
 pipeline = ["lp_segmenter", "lp_sentiment", "lp_journey_stage", "lp_themes"]
@@ -68,25 +71,26 @@ min_tokens = 3
 
 [components.lp_sentiment]
 factory = "lp_sentiment"
-positive_threshold = 0.45
-negative_threshold = -0.1
-question_factor = 0.3
-contrast_before = 0.5
-contrast_after = 1.5
-negation_valence = -0.5
+positive_threshold = {T.POSITIVE_THRESHOLD}
+negative_threshold = {T.NEGATIVE_THRESHOLD}
+question_factor = {T.QUESTION_FACTOR}
+contrast_before = {T.CONTRAST_BEFORE}
+contrast_after = {T.CONTRAST_AFTER}
+negation_valence = {T.NEGATION_VALENCE}
 lexicon_path = ""
-model_weight = 1.0
+model_weight = {T.MODEL_WEIGHT}
 weights_path = ""
-short_answer_words = 8
-faint_factor = 0.3
+short_answer_words = {T.SHORT_ANSWER_WORDS}
+faint_factor = {T.FAINT_FACTOR}
 
 [components.lp_journey_stage]
 factory = "lp_journey_stage"
-threshold = 0.3
-phrase_weight = 1.0
-phrase_length_bonus = 0.5
-pattern_weight = 1.5
-example_weight = 0.0
+threshold = {T.STAGE_THRESHOLD}
+phrase_weight = {T.PHRASE_WEIGHT}
+phrase_length_bonus = {T.PHRASE_LENGTH_BONUS}
+pattern_weight = {T.PATTERN_WEIGHT}
+example_weight = {T.EXAMPLE_WEIGHT}
+request_weight = {T.REQUEST_WEIGHT}
 journey_path = ""
 
 [components.lp_themes]
@@ -95,6 +99,7 @@ max_themes = 8
 max_words = 3
 min_chars = 4
 """
+"""The spaCy config of the default pipeline; every tuned number from `nlp.thresholds`."""
 
 _NEUTRAL = Sentiment(0.0, "neutral")
 
@@ -103,11 +108,26 @@ STAGE_PIPE = "lp_journey_stage"
 THEMES_PIPE = "lp_themes"
 
 
-def pipeline_config(*, stage_threshold: float = DEFAULT_STAGE_THRESHOLD) -> Config:
-    """The spaCy config the pipeline is built from, with the stage threshold set."""
+def pipeline_config(
+    *, stage_threshold: float = DEFAULT_STAGE_THRESHOLD, journey_ref: str = ""
+) -> Config:
+    """The spaCy config the pipeline is built from, with the stage threshold and the
+    journey (`nlp.journey.register_journey`; "" is the shipped default) set."""
     config = Config().from_str(PIPELINE_CONFIG)
     config["components"][STAGE_PIPE]["threshold"] = stage_threshold
+    config["components"][STAGE_PIPE]["journey_ref"] = journey_ref
+    config["components"][THEMES_PIPE]["journey_ref"] = journey_ref
     return config
+
+
+def check_pipeline(nlp: Language) -> None:
+    """spaCy's `analyze_pipes` on what each component `requires` and `assigns`: a pipe
+    that reads what no earlier pipe writes is an error (E022), not wrong answers."""
+    analysis = nlp.analyze_pipes() or {}
+    problems = {name: found for name, found in analysis.get("problems", {}).items() if found}
+    if problems:
+        shown = "; ".join(f"{name} needs {', '.join(found)}" for name, found in problems.items())
+        raise PipelineError(Errors.E022, problems=shown)
 
 
 def build_nlp(
@@ -119,21 +139,24 @@ def build_nlp(
     """The spaCy pipeline: from `model_dir` (saved with `nlp.to_disk`) or the config.
 
     The `journey` given here always wins over one saved in `model_dir`."""
+    ref = register_journey(journey)
     if model_dir is not None:
-        nlp = spacy.load(model_dir)
-    else:
-        nlp = spacy.util.load_model_from_config(
-            pipeline_config(stage_threshold=stage_threshold), auto_fill=True
+        # The saved config is overridden, so the journey given here wins over the saved one.
+        nlp = spacy.load(
+            model_dir,
+            config={
+                f"components.{STAGE_PIPE}.journey_ref": ref,
+                f"components.{STAGE_PIPE}.threshold": stage_threshold,
+                f"components.{THEMES_PIPE}.journey_ref": ref,
+            },
         )
-    stage = nlp.get_pipe(STAGE_PIPE)
-    if not isinstance(stage, JourneyStageMatcher):
-        raise TypeError(f"pipe {STAGE_PIPE!r} is not a JourneyStageMatcher")
-    stage.threshold = stage_threshold
-    stage.set_journey(journey)
-    themes = nlp.get_pipe(THEMES_PIPE)
-    if not isinstance(themes, ThemeExtractor):
-        raise TypeError(f"pipe {THEMES_PIPE!r} is not a ThemeExtractor")
-    themes.set_never(journey.never_themes)
+    else:
+        config = pipeline_config(stage_threshold=stage_threshold, journey_ref=ref)
+        nlp = spacy.util.load_model_from_config(config, auto_fill=True)
+    for pipe, expected in ((STAGE_PIPE, JourneyStageMatcher), (THEMES_PIPE, ThemeExtractor)):
+        if not isinstance(nlp.get_pipe(pipe), expected):
+            raise PipelineError(Errors.E020, pipe=pipe, expected=expected.__name__)
+    check_pipeline(nlp)
     return nlp
 
 
@@ -181,7 +204,9 @@ class PipelineEnricher:
         if not isinstance(sentiment, CustomerSentiment) or not isinstance(
             stage, JourneyStageMatcher
         ):
-            raise TypeError("the pipeline lacks the lp_sentiment / lp_journey_stage pipes")
+            raise PipelineError(
+                Errors.E020, pipe=f"{SENTIMENT_PIPE} / {STAGE_PIPE}", expected="Listening Path pipe"
+            )
         self._sentiment = sentiment
         self._stage = stage
         self._keys = frozenset(journey.keys)

@@ -128,7 +128,7 @@ class Segmenter:
         "contrast_words": ["but", "however"],
         "min_tokens": 3,
     },
-    assigns=["token.is_sent_start", "doc._.lp"],
+    assigns=["token.is_sent_start", "doc._.lp", "doc._.lp_segments"],
 )
 def make_segmenter(
     nlp: Language,  # noqa: ARG001  (spaCy passes it to every factory)

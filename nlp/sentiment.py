@@ -33,8 +33,10 @@ from spacy.tokens import Doc
 from spacy.util import SimpleFrozenList, ensure_path
 from vaderSentiment import vaderSentiment as _vader
 
+from nlp import thresholds as T
 from nlp.docview import doc_view, run_batched
 from nlp.enrichment import SentimentLabel
+from nlp.errors import Errors, PipelineError
 from nlp.lemma import light_lemma
 from nlp.short_answers import short_answer_kind
 from nlp.word_weights import (
@@ -108,7 +110,7 @@ def read_lexicon(path: Path) -> dict[str, float]:
             continue
         phrase, sep, value = line.rpartition("\t")
         if not sep or not phrase.strip():
-            raise ValueError(f"{path}:{number}: expected 'phrase<TAB>valence', got {line!r}")
+            raise PipelineError(Errors.E023, path=path, line=number, text=line)
         entries[phrase.strip().lower()] = float(value)
     return entries
 
@@ -149,8 +151,8 @@ class CustomerSentiment:
         lexicon_path: str,
         model_weight: float,
         weights_path: str,
-        short_answer_words: int = 8,
-        faint_factor: float = 0.3,
+        short_answer_words: int = T.SHORT_ANSWER_WORDS,
+        faint_factor: float = T.FAINT_FACTOR,
     ) -> None:
         self.name = name
         self.short_answer_words = short_answer_words
@@ -383,8 +385,9 @@ class CustomerSentiment:
         (`nlp.short_answers`): 0 for a non-answer or a typed score, `faint_factor`
         for faint praise or complaint, else 1."""
         limit = self.short_answer_words
-        # tokens include punctuation: a cheap bound before counting words
-        if limit <= 0 or len(lower) > 2 * limit + 4:
+        # tokens include punctuation: a cheap bound before counting words (8 words
+        # and up to 6 marks or emoji; the short-answer set has at most 4)
+        if limit <= 0 or len(lower) > limit + 6:
             return 1.0
         kind = short_answer_kind(lower, max_words=limit)
         if not kind:
@@ -502,22 +505,22 @@ class CustomerSentiment:
 
 @Language.factory(
     "lp_sentiment",
-    # Thresholds chosen on the tune splits (airline tune, 5-fold CV on the VADER, UCI
-    # and clothing non-test rows): 0.45 / -0.1. PIPELINE_CONFIG sets its own values.
+    # Every number from nlp.thresholds (chosen on the tune splits), as in PIPELINE_CONFIG.
     default_config={
-        "positive_threshold": 0.45,
-        "negative_threshold": -0.1,
-        "question_factor": 0.3,
-        "contrast_before": 0.5,
-        "contrast_after": 1.5,
-        "negation_valence": -0.5,
+        "positive_threshold": T.POSITIVE_THRESHOLD,
+        "negative_threshold": T.NEGATIVE_THRESHOLD,
+        "question_factor": T.QUESTION_FACTOR,
+        "contrast_before": T.CONTRAST_BEFORE,
+        "contrast_after": T.CONTRAST_AFTER,
+        "negation_valence": T.NEGATION_VALENCE,
         "lexicon_path": "",
-        "model_weight": 1.0,
+        "model_weight": T.MODEL_WEIGHT,
         "weights_path": "",
-        "short_answer_words": 8,
-        "faint_factor": 0.3,
+        "short_answer_words": T.SHORT_ANSWER_WORDS,
+        "faint_factor": T.FAINT_FACTOR,
     },
-    assigns=["doc._.lp"],
+    requires=["doc._.lp_segments"],
+    assigns=["doc._.lp", "doc._.lp_sentiment"],
 )
 def make_sentiment(
     nlp: Language,

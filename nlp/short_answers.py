@@ -21,10 +21,10 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
+from nlp.thresholds import SHORT_ANSWER_WORDS
+
 ShortKind = Literal["non_answer", "score", "faint", ""]
 
-SHORT_ANSWER_WORDS = 8
-"""Answers of at most this many words are read as short answers."""
 
 NON_ANSWERS = frozenset(
     {
@@ -166,11 +166,13 @@ def short_answer_kind(lower: Sequence[str], *, max_words: int = SHORT_ANSWER_WOR
         typed = " ".join(w for w in lower if not (len(w) == 1 and w in ".!?,;:-"))
         if _SCORE_RE.match(typed):
             return "score"
-    if not _INTENSE.isdisjoint(lower) or "!" in content or any("!" in w for w in lower):
+    joined = " ".join(lower)
+    if _FAINT_WORDS.isdisjoint(words) and not _FAINT_PHRASE_RE.search(joined):
         return ""
-    if not _FAINT_WORDS.isdisjoint(words) or _FAINT_PHRASE_RE.search(" ".join(lower)):
-        return "faint"
-    return ""
+    # an intensifier or "!" makes a hedged answer strong ("Really happy so far!")
+    if not _INTENSE.isdisjoint(lower) or "!" in joined:
+        return ""
+    return "faint"
 
 
 __all__ = ["NON_ANSWERS", "SHORT_ANSWER_WORDS", "ShortKind", "short_answer_kind"]

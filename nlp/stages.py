@@ -63,9 +63,10 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 from spacy.util import SimpleFrozenList, ensure_path
 
+from nlp import thresholds as T
 from nlp.docview import DocView, doc_view, run_batched
 from nlp.enrichment import UNASSIGNED, StageDecision
-from nlp.journey import Journey, load_journey, parse_journey
+from nlp.journey import Journey, parse_journey, resolve_journey
 from nlp.lemma import inflections, light_lemma
 
 _MAX_VARIANTS = 256
@@ -198,6 +199,24 @@ _REQUEST_FILLERS = "please|pls|plz|just|also|kindly|quickly|to|me|us|you|with|on
 """Words allowed between a request frame and the action ("help me *to* cancel")."""
 
 _REQUEST_WINDOW = 50
+
+
+def frame_words(frames: Sequence[str]) -> frozenset[str] | None:
+    """Every word written in the request frames, plus the fillers: the word right
+    before an action in any frame match is one of them (a frame ends in a word it
+    spells out). None, so no gate, when a frame matches words it does not spell
+    (`\\w`, `\\S`, `.`)."""
+    words: set[str] = set(_REQUEST_FILLERS.split("|"))
+    for frame in frames:
+        if re.search(r"\\[wWSdD]|(?<!\\)\.", frame):
+            return None
+        plain = re.sub(r"\\.", " ", frame.lower())
+        words.update(re.findall(r"[a-z0-9']+", plain))
+        # "problems?", "don'?t": the word without its optional last letter too
+        words.update(w[:-1] for w in re.findall(r"([a-z0-9']+)\?", plain) if len(w) > 1)
+    return frozenset(words)
+
+
 """Characters before a candidate action searched for a request frame."""
 
 _EMPTY = StageEvidence()
@@ -331,9 +350,10 @@ class JourneyStageMatcher:
         pattern_weight: float,
         example_weight: float,
         journey_path: str,
-        complaint_weight: float = 0.5,
-        complaint_below: float = -0.1,
-        request_weight: float = 2.0,
+        journey_ref: str = "",
+        complaint_weight: float = T.COMPLAINT_WEIGHT,
+        complaint_below: float = T.COMPLAINT_BELOW,
+        request_weight: float = T.REQUEST_WEIGHT,
     ) -> None:
         self.name = name
         self.vocab = nlp.vocab
@@ -349,7 +369,9 @@ class JourneyStageMatcher:
         self._request_re: re.Pattern[str] | None = None
         self._requests: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._action_forms: frozenset[str] = frozenset()
-        self.journey: Journey = load_journey(Path(journey_path) if journey_path else None)
+        # The journey comes from the config: an in-process reference (build_nlp), a
+        # path, or the default (then a saved pipeline restores its own in from_disk).
+        self.journey, self._configured = resolve_journey(ref=journey_ref, path=journey_path)
         self.matcher = PhraseMatcher(self.vocab, attr="LOWER")
         self._patterns: list[tuple[str, re.Pattern[str], tuple[str, ...] | None]] = []
         self._example_words: dict[str, tuple[str, ...]] = {}
@@ -433,6 +455,7 @@ class JourneyStageMatcher:
             if tuple(light_lemma(t.lower_) for t in self._make_doc(written)) == action
             for form in inflections(self._make_doc(written)[0].lower_) | {written.split()[0]}
         )
+        self._frame_words = frame_words(journey.request_frames)
         rank = {key: i for i, key in enumerate(journey.keys)}
         self._example_words = {
             lemma: tuple(sorted(stages, key=rank.__getitem__))
@@ -567,6 +590,7 @@ class JourneyStageMatcher:
         idx = view.idx
         n = len(idx)
         requests = self._requests
+        before = self._frame_words
         lemma = light_lemma
         for i, word in enumerate(lower):
             if word not in forms:
@@ -579,6 +603,14 @@ class JourneyStageMatcher:
                 stages = requests.get((first,))
             if not stages:
                 continue
+            if before is not None:
+                # The word before the action must be a frame's (or a filler): most
+                # candidates ("the use of", "my order") stop here, before any regex.
+                j = i - 1
+                while j >= 0 and lower[j].isspace():
+                    j -= 1
+                if j < 0 or lower[j] not in before:
+                    continue
             begin = idx[i]
             window = max(0, begin - _REQUEST_WINDOW)
             m = pattern.search(text, window, begin)
@@ -613,6 +645,8 @@ class JourneyStageMatcher:
         *,
         exclude: Iterable[str] = SimpleFrozenList(),  # noqa: ARG002
     ) -> JourneyStageMatcher:
+        if self._configured:
+            return self  # the config named the journey: it wins over the saved one
         source = ensure_path(path) / "journey.json"
         data = json.loads(source.read_text(encoding="utf-8"))
         self.set_journey(parse_journey(data, source=str(source)))
@@ -622,17 +656,20 @@ class JourneyStageMatcher:
 @Language.factory(
     "lp_journey_stage",
     default_config={
-        "threshold": 0.3,
-        "phrase_weight": 1.0,
-        "phrase_length_bonus": 0.5,
-        "pattern_weight": 1.5,
-        "example_weight": 0.0,
+        "threshold": T.STAGE_THRESHOLD,
+        "phrase_weight": T.PHRASE_WEIGHT,
+        "phrase_length_bonus": T.PHRASE_LENGTH_BONUS,
+        "pattern_weight": T.PATTERN_WEIGHT,
+        "example_weight": T.EXAMPLE_WEIGHT,
         "journey_path": "",
-        "complaint_weight": 0.5,
-        "complaint_below": -0.1,
-        "request_weight": 2.0,
+        "journey_ref": "",
+        "complaint_weight": T.COMPLAINT_WEIGHT,
+        "complaint_below": T.COMPLAINT_BELOW,
+        "request_weight": T.REQUEST_WEIGHT,
     },
-    assigns=["doc._.lp"],
+    # the complaint default reads the item's sentiment
+    requires=["doc._.lp_segments", "doc._.lp_sentiment"],
+    assigns=["doc._.lp", "doc._.lp_stages"],
 )
 def make_journey_stage(
     nlp: Language,
@@ -643,6 +680,7 @@ def make_journey_stage(
     pattern_weight: float,
     example_weight: float,
     journey_path: str,
+    journey_ref: str,
     complaint_weight: float,
     complaint_below: float,
     request_weight: float,
@@ -656,6 +694,7 @@ def make_journey_stage(
         pattern_weight=pattern_weight,
         example_weight=example_weight,
         journey_path=journey_path,
+        journey_ref=journey_ref,
         complaint_weight=complaint_weight,
         complaint_below=complaint_below,
         request_weight=request_weight,

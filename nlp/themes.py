@@ -11,13 +11,17 @@ in order of first appearance, without duplicates, at most `max_themes`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import SimpleFrozenList, ensure_path
 
 from nlp.docview import doc_view, run_batched
+from nlp.journey import resolve_journey
 from nlp.lemma import singular
 from nlp.sentiment import vader_lexicon
 
@@ -85,7 +89,16 @@ _PARTICIPLE_MODIFIERS = frozenset(
 class ThemeExtractor:
     """spaCy component: `doc._.lp.themes` (tuple of key phrases)."""
 
-    def __init__(self, name: str, *, max_themes: int, max_words: int, min_chars: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        max_themes: int,
+        max_words: int,
+        min_chars: int,
+        journey_path: str = "",
+        journey_ref: str = "",
+    ) -> None:
         self.name = name
         self.max_themes = max_themes
         self.max_words = max_words
@@ -95,6 +108,9 @@ class ThemeExtractor:
         self._content: dict[str, bool] = {}  # word -> may be part of a theme (memo)
         self._phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._never: frozenset[str] = frozenset()
+        # The journey's never_themes, from the config (see JourneyStageMatcher).
+        journey, self._configured = resolve_journey(ref=journey_ref, path=journey_path)
+        self.set_never(journey.never_themes)
 
     def set_never(self, words: Iterable[str]) -> None:
         """Words the journey says are never a theme (a company's own names): they
@@ -189,11 +205,35 @@ class ThemeExtractor:
         doc_view(doc).themes = self.themes(doc)
         return doc
 
+    # -- serialisation: the never_themes a saved pipeline was built with --------------
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = SimpleFrozenList()) -> None:  # noqa: ARG002
+        target = ensure_path(path)
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "never_themes.json").write_text(json.dumps(sorted(self._never)), "utf-8")
+
+    def from_disk(
+        self,
+        path: str | Path,
+        *,
+        exclude: Iterable[str] = SimpleFrozenList(),  # noqa: ARG002
+    ) -> ThemeExtractor:
+        source = ensure_path(path) / "never_themes.json"
+        if not self._configured and source.exists():  # the config's journey wins
+            self.set_never(json.loads(source.read_text("utf-8")))
+        return self
+
 
 @Language.factory(
     "lp_themes",
-    default_config={"max_themes": 8, "max_words": 3, "min_chars": 4},
-    assigns=["doc._.lp"],
+    default_config={
+        "max_themes": 8,
+        "max_words": 3,
+        "min_chars": 4,
+        "journey_path": "",
+        "journey_ref": "",
+    },
+    requires=["doc._.lp_segments"],
+    assigns=["doc._.lp", "doc._.lp_themes"],
 )
 def make_themes(
     nlp: Language,  # noqa: ARG001  (spaCy passes it to every factory)
@@ -201,5 +241,14 @@ def make_themes(
     max_themes: int,
     max_words: int,
     min_chars: int,
+    journey_path: str,
+    journey_ref: str,
 ) -> ThemeExtractor:
-    return ThemeExtractor(name, max_themes=max_themes, max_words=max_words, min_chars=min_chars)
+    return ThemeExtractor(
+        name,
+        max_themes=max_themes,
+        max_words=max_words,
+        min_chars=min_chars,
+        journey_path=journey_path,
+        journey_ref=journey_ref,
+    )

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple, get_args
 
 from nlp.enrichment import SentimentLabel
+from nlp.errors import DatasetError as DatasetError  # re-exported: its old home
 
 Split = Literal["test", "tune", "all"]
 SPLITS: tuple[str, ...] = get_args(Split)
@@ -65,10 +66,6 @@ STAGE_NAME_TO_KEY: Mapping[str, str] = {
 """Stage names of the mapping proposal -> keys of the shipped default journey."""
 
 UNMAPPED = "(unmapped)"
-
-
-class DatasetError(ValueError):
-    """An evaluation file cannot be read; the message names the file, line and fix."""
 
 
 class Example(NamedTuple):

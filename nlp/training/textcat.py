@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from nlp.errors import TrainingError as TrainingError  # re-exported: its old home
 from nlp.evaluation.datasets import SENTIMENT_LABELS, Example
 from nlp.journey import Journey
 from nlp.training.blend import META_KEY, few_label_weight
@@ -44,10 +45,6 @@ MIN_ROWS_FOR_DEV = 50
 """A held-out dev set (`dev_share` of each class) is only taken when every class has
 this many rows; with fewer (K-shot training) the dev set is the training set itself
 and the loop simply runs `epochs` epochs, keeping the last model."""
-
-
-class TrainingError(ValueError):
-    """The training data cannot be used; the message says what to fix."""
 
 
 @dataclass(frozen=True, slots=True)

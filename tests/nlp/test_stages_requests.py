@@ -72,3 +72,55 @@ def test_a_bad_request_frame_is_named() -> None:
     data = {"request_frames": ["(can i"], "stages": [{"key": "a", "name": "A"}]}
     with pytest.raises(JourneyError, match="request_frames"):
         parse_journey(data)
+
+
+def test_the_frame_word_gate_changes_no_decision(default_journey: Journey) -> None:
+    """The gate (the word before an action must be a frame's) only skips regex work."""
+    texts = [
+        "How do I cancel my order?",
+        "can you please help me to set up the app",
+        "I need assistance to speak to an agent",
+        "problems with cancelling purchase 123",
+        "i'm trying to book a table for two",
+        "The use of the app is simple. I cancel nothing.",
+        "my order was cancelled and I want to complain",
+        "is it possible to reset my pin?",
+        "issue with sign up on the website",
+    ]
+    gated = build_enricher(default_journey)
+    plain = build_enricher(default_journey)
+    stage = plain.nlp.get_pipe("lp_journey_stage")
+    assert stage._frame_words is not None
+    stage._frame_words = None
+    for text in texts:
+        assert gated.enrich(text) == plain.enrich(text), text
+
+
+def test_a_frame_with_a_wildcard_turns_the_gate_off() -> None:
+    from nlp.stages import frame_words
+
+    assert frame_words([r"how \w+ i"]) is None
+    words = frame_words([r"(?:problems?|issues?) with", "i need to"])
+    assert words is not None
+    assert {"problem", "problems", "issue", "with", "to", "please"} <= words
+
+
+@pytest.mark.parametrize(
+    ("text", "stage"),
+    [
+        # what is asked for is a copy of the invoice: the noun decides, not "get a"
+        ("how do I get a copy of my invoice as a PDF?", "billing"),
+        ("I don't recognise this payment on my statement", "billing"),
+        ("My payment was declined twice at the till", "use"),
+    ],
+)
+def test_money_cues_need_the_money_word(enricher: PipelineEnricher, text: str, stage: str) -> None:
+    assert enricher.enrich(text).stage.stage == stage
+
+
+def test_money_cues_stay_off_other_text(enricher: PipelineEnricher) -> None:
+    postcode = enricher.enrich("Postcode not recognised by the coverage checker.")
+    assert postcode.stage.stage != "billing"  # not a charge
+    offer = enricher.enrich("Offered a discount, declined.")  # an offer turned down
+    assert not any("declined" in words for words in offer.stage.evidence)
+    assert offer.stage.stage != "use"
