@@ -10,7 +10,6 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
 from app.deps import JourneyDep, RuntimeDep, SessionDep
-from app.errors import BadRequestError
 from app.feeds import repository
 from app.feeds.formats import MEDIA_TYPES, Format, format_from_accept, stream
 from app.params import check_channel, check_source, check_stage, parse_moment, parse_range
@@ -67,59 +66,27 @@ def _response(chunks: Iterator[bytes], fmt: Format, name: str) -> StreamingRespo
     )
 
 
-def _stage_daily(
-    session: SessionDep,
-    journey: JourneyDep,
-    runtime: RuntimeDep,
-    fmt: Format,
-    date_from: str | None,
-    date_to: str | None,
-    source: str | None,
-    channel: str | None,
-    stage: str | None,
-    updated_since: str | None,
-) -> StreamingResponse:
-    f = _filters(session, journey, date_from, date_to, source, channel, stage, updated_since)
-    scales = runtime.policy.scales
-    rows = repository.stage_daily_rows(runtime.engine, f, scales)
-    columns = repository.stage_daily_columns(scales)
-    return _response(stream(rows, columns, fmt), fmt, "stage-daily")
-
-
 STAGE_DAILY_DOC = (
     "One row per day x stage x channel x source: voices, distinct customers, sentiment "
-    "counts and sum, NPS/CSAT/CES counts, rating answers and sums per scale. Whole UTC days."
+    "counts and sum, NPS/CSAT/CES counts, rating answers and sums per scale. Whole UTC days. "
+    "The format is the suffix (.csv, .ndjson, .parquet), else the Accept header "
+    "(text/csv, application/x-ndjson, application/vnd.apache.parquet), else CSV."
 )
+ITEMS_DOC = (
+    "One row per item (or per sentence with grain=segment), in id order, streamed. "
+    "Format as for the stage-daily feed."
+)
+GrainQ = Annotated[Literal["item", "segment"], Query(description="item or segment")]
 
 
+# One function per feed, at two paths: with a format suffix, and without (Accept decides).
 @router.get("/stage-daily.{fmt}", summary="Journey-stage daily feed", description=STAGE_DAILY_DOC)
-def stage_daily_with_suffix(
-    session: SessionDep,
-    journey: JourneyDep,
-    runtime: RuntimeDep,
-    fmt: FeedFormat,
-    date_from: FromQ = None,
-    date_to: ToQ = None,
-    source: str | None = None,
-    channel: str | None = None,
-    stage: str | None = None,
-    updated_since: UpdatedQ = None,
-) -> StreamingResponse:
-    return _stage_daily(
-        session, journey, runtime, fmt, date_from, date_to, source, channel, stage, updated_since
-    )
-
-
-@router.get(
-    "/stage-daily",
-    summary="Journey-stage daily feed (format from Accept: text/csv, application/x-ndjson, "
-    "application/vnd.apache.parquet)",
-    description=STAGE_DAILY_DOC,
-)
+@router.get("/stage-daily", summary="Journey-stage daily feed", description=STAGE_DAILY_DOC)
 def stage_daily(
     session: SessionDep,
     journey: JourneyDep,
     runtime: RuntimeDep,
+    fmt: FeedFormat | None = None,
     accept: AcceptH = None,
     date_from: FromQ = None,
     date_to: ToQ = None,
@@ -128,81 +95,21 @@ def stage_daily(
     stage: str | None = None,
     updated_since: UpdatedQ = None,
 ) -> StreamingResponse:
-    return _stage_daily(
-        session,
-        journey,
-        runtime,
-        _format(None, accept),
-        date_from,
-        date_to,
-        source,
-        channel,
-        stage,
-        updated_since,
-    )
-
-
-def _items(
-    session: SessionDep,
-    journey: JourneyDep,
-    runtime: RuntimeDep,
-    fmt: Format,
-    grain: str,
-    date_from: str | None,
-    date_to: str | None,
-    source: str | None,
-    channel: str | None,
-    stage: str | None,
-    updated_since: str | None,
-) -> StreamingResponse:
+    chosen = _format(fmt, accept)
     f = _filters(session, journey, date_from, date_to, source, channel, stage, updated_since)
-    if grain == "segment":
-        rows = repository.segment_rows(runtime.engine, f)
-        return _response(stream(rows, repository.SEGMENT_COLUMNS, fmt), fmt, "segments")
-    if grain != "item":
-        raise BadRequestError("'grain' is 'item' (one row per item) or 'segment' (per sentence)")
-    items = repository.item_rows(runtime.engine, f)
-    return _response(stream(items, repository.ITEM_COLUMNS, fmt), fmt, "items")
-
-
-ITEMS_DOC = "One row per item (or per sentence with grain=segment), in id order, streamed."
-GrainQ = Annotated[Literal["item", "segment"], Query(description="item or segment")]
+    scales = runtime.policy.scales
+    rows = repository.stage_daily_rows(runtime.engine, f, scales)
+    columns = repository.stage_daily_columns(scales)
+    return _response(stream(rows, columns, chosen), chosen, "stage-daily")
 
 
 @router.get("/items.{fmt}", summary="Items feed", description=ITEMS_DOC)
-def items_with_suffix(
-    session: SessionDep,
-    journey: JourneyDep,
-    runtime: RuntimeDep,
-    fmt: FeedFormat,
-    grain: GrainQ = "item",
-    date_from: FromQ = None,
-    date_to: ToQ = None,
-    source: str | None = None,
-    channel: str | None = None,
-    stage: str | None = None,
-    updated_since: UpdatedQ = None,
-) -> StreamingResponse:
-    return _items(
-        session,
-        journey,
-        runtime,
-        fmt,
-        grain,
-        date_from,
-        date_to,
-        source,
-        channel,
-        stage,
-        updated_since,
-    )
-
-
-@router.get("/items", summary="Items feed (format from Accept)", description=ITEMS_DOC)
+@router.get("/items", summary="Items feed", description=ITEMS_DOC)
 def items(
     session: SessionDep,
     journey: JourneyDep,
     runtime: RuntimeDep,
+    fmt: FeedFormat | None = None,
     accept: AcceptH = None,
     grain: GrainQ = "item",
     date_from: FromQ = None,
@@ -212,16 +119,10 @@ def items(
     stage: str | None = None,
     updated_since: UpdatedQ = None,
 ) -> StreamingResponse:
-    return _items(
-        session,
-        journey,
-        runtime,
-        _format(None, accept),
-        grain,
-        date_from,
-        date_to,
-        source,
-        channel,
-        stage,
-        updated_since,
-    )
+    chosen = _format(fmt, accept)
+    f = _filters(session, journey, date_from, date_to, source, channel, stage, updated_since)
+    if grain == "segment":
+        segments = repository.segment_rows(runtime.engine, f)
+        return _response(stream(segments, repository.SEGMENT_COLUMNS, chosen), chosen, "segments")
+    rows = repository.item_rows(runtime.engine, f)
+    return _response(stream(rows, repository.ITEM_COLUMNS, chosen), chosen, "items")

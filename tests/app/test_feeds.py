@@ -7,37 +7,13 @@ import io
 import json
 import random
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import Engine
 
-from app.main import create_app
-from app.runtime import Runtime, build_runtime
-from app.settings import Settings
-from tests.conftest import FIXTURES
-
-
-@pytest.fixture
-def runtime(engine: Engine) -> Runtime:
-    settings = Settings(
-        database_url=str(engine.url),
-        sources_file=FIXTURES / "app" / "sources.yaml",
-        scheduler_enabled=False,
-    )
-    rt = build_runtime(settings, engine=engine)
-    for source_id in rt.sources:
-        assert rt.sync(source_id).status == "succeeded"
-    return rt
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime=runtime, start_scheduler=False)) as test_client:
-        yield test_client
+from app.runtime import Runtime
 
 
 def rows_csv(client: TestClient, **params: str) -> list[dict[str, str]]:
