@@ -151,6 +151,10 @@ class Segment(SQLModel, table=True):
     stage_confidence: float
     stage_method: str = Field(max_length=32)
     stage_evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    themes: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False, server_default="[]"),
+    )
 
 
 class QuarantinedRecord(SQLModel, table=True):

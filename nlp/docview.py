@@ -42,6 +42,7 @@ class DocView:
     sentiment: SegmentScore | None = None
     segment_stages: list[StageEvidence] = field(default_factory=list)
     themes: tuple[str, ...] = ()
+    segment_themes: list[tuple[str, ...]] = field(default_factory=list)
     lemma_list: list[str] | None = None
 
     @property
@@ -147,6 +148,7 @@ def doc_view(doc: Doc, *, segmented: bool = True) -> DocView:
         None,
         [],
         (),
+        [],
         None,
     )
     data[_KEY] = view

@@ -46,6 +46,7 @@ class SegmentEnrichment:
     """One sentence (or sentence group) of an item, with its own stage and sentiment.
 
     `start`/`end` are character offsets into `Enrichment.text` (the redacted text).
+    `themes` are the item's themes that this segment's own words say.
     """
 
     index: int
@@ -54,6 +55,7 @@ class SegmentEnrichment:
     text: str
     sentiment: Sentiment
     stage: StageDecision
+    themes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -297,6 +297,7 @@ class PipelineEnricher:
         # its decision is reused instead of pooling (`pool` would copy it unchanged).
         with_evidence = 0
         evidence_decision = NO_EVIDENCE
+        segment_themes = view.segment_themes or [() for _ in view.segments]
         for index, ((first, last), score, found) in enumerate(
             zip(view.segments, view.segment_sentiment, view.segment_stages, strict=True)
         ):
@@ -319,7 +320,9 @@ class PipelineEnricher:
                     decision = fallback
             sentiment = model_sentiment if single and model_sentiment else sentiment_of(score)
             segments.append(
-                SegmentEnrichment(index, start, end, text[start:end], sentiment, decision)
+                SegmentEnrichment(
+                    index, start, end, text[start:end], sentiment, decision, segment_themes[index]
+                )
             )
         if model_sentiment is not None:
             item_sentiment = model_sentiment
@@ -357,7 +360,13 @@ class PipelineEnricher:
         text = view.text
         sentiment_of = self._sentiment_of
         segment = SegmentEnrichment(
-            0, start, end, text[start:end], sentiment_of(view.segment_sentiment[0]), decision
+            0,
+            start,
+            end,
+            text[start:end],
+            sentiment_of(view.segment_sentiment[0]),
+            decision,
+            view.segment_themes[0] if view.segment_themes else (),
         )
         item = view.sentiment
         return Enrichment(

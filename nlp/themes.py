@@ -157,6 +157,13 @@ class ThemeExtractor:
 
     def themes(self, doc: Doc) -> tuple[str, ...]:
         """Key phrases of `doc`, in order of first appearance."""
+        return self.extract(doc)[0]
+
+    def extract(self, doc: Doc) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+        """Key phrases of `doc` (at most `max_themes`, in order of first appearance),
+        and for each segment the ones its own words give: a theme belongs to the
+        sentences that say it, so "setup was easy but the invoice was wrong" puts
+        "setup" in onboarding and "invoice" in billing."""
         view = doc_view(doc)
         lower = view.lower
         out: list[str] = []
@@ -164,7 +171,8 @@ class ThemeExtractor:
         content = self._content
         known = self._phrases
         runs: list[tuple[str, ...]] = []  # the runs of content words, in order
-        for start, end in view.segments:
+        run_segment: list[int] = []  # the segment each run lies in
+        for segment_index, (start, end) in enumerate(view.segments):
             run: list[str] = []
             for i in range(start, end):
                 word = lower[i]
@@ -182,27 +190,40 @@ class ThemeExtractor:
                     run.append(word)
                 elif run:
                     runs.append(tuple(run))
+                    run_segment.append(segment_index)
                     run = []
             if run:
                 runs.append(tuple(run))
-        for key in runs:
+                run_segment.append(segment_index)
+        said: list[tuple[int, str]] = []
+        for key, segment_index in zip(runs, run_segment, strict=True):
             phrases = known.get(key)
             if phrases is None:
                 phrases = self._run_phrases(list(key))
                 if len(known) < 100_000:
                     known[key] = phrases
             for phrase in phrases:
+                said.append((segment_index, phrase))
                 if phrase not in seen:
                     seen.add(phrase)
                     out.append(phrase)
-        return tuple(out[: self.max_themes])
+        kept = tuple(out[: self.max_themes])
+        per_segment: list[list[str]] = [[] for _ in view.segments]
+        if said:
+            allowed = set(kept)
+            for segment_index, phrase in said:
+                bucket = per_segment[segment_index]
+                if phrase in allowed and phrase not in bucket:
+                    bucket.append(phrase)
+        return kept, [tuple(b) for b in per_segment]
 
     def pipe(self, stream: Iterable[Doc], *, batch_size: int = 256) -> Iterator[Doc]:
         """`nlp.pipe` runs this component batch by batch (`nlp.docview.run_batched`)."""
         return run_batched(self, stream, batch_size)
 
     def __call__(self, doc: Doc) -> Doc:
-        doc_view(doc).themes = self.themes(doc)
+        view = doc_view(doc)
+        view.themes, view.segment_themes = self.extract(doc)
         return doc
 
     # -- serialisation: the never_themes a saved pipeline was built with --------------

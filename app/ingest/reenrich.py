@@ -109,6 +109,7 @@ def reenrich(
                             "stage_confidence": seg.stage.confidence,
                             "stage_method": seg.stage.method,
                             "stage_evidence": list(seg.stage.evidence),
+                            "themes": list(seg.themes),
                         }
                         for seg in e.segments
                     ]

@@ -483,6 +483,7 @@ def _segment_rows(write: _Write, source_id: str, enrichment: Enrichment) -> list
             "stage_confidence": seg.stage.confidence,
             "stage_method": seg.stage.method,
             "stage_evidence": list(seg.stage.evidence),
+            "themes": list(seg.themes),
         }
         for seg in enrichment.segments
     ]

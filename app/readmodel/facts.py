@@ -76,6 +76,7 @@ class SentenceRecord:
     label: str
     text: str
     own_evidence: bool  # the sentence names the stage itself (not only the source's hint)
+    themes: tuple[str, ...] = ()  # the themes the NLP found in this sentence
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> SentenceRecord:
@@ -85,6 +86,7 @@ class SentenceRecord:
             label=row["sentiment_label"],
             text=row["text"],
             own_evidence=row["stage_method"] != "hint",
+            themes=tuple(row.get("themes") or ()),
         )
 
 
@@ -178,6 +180,10 @@ def _quote(sentences: Sequence[SentenceRecord], label: str, score: float) -> Sen
 
 
 def facts_for(item: ItemRecord, sentences: Sequence[SentenceRecord]) -> list[Fact]:
+    # Items enriched before the NLP gave themes per sentence have none on their
+    # segments: their item themes are matched to a stage's sentences by their words
+    # (`reenrich` brings them up to date).
+    legacy = bool(item.themes) and not any(s.themes for s in sentences)
     by_stage: dict[str, list[SentenceRecord]] = {}
     for sentence in sentences:
         by_stage.setdefault(sentence.stage, []).append(sentence)
@@ -187,8 +193,11 @@ def facts_for(item: ItemRecord, sentences: Sequence[SentenceRecord]) -> list[Fac
         labels = [s.label for s in said]
         score = fmean(scores)
         label = voice_label(scores, labels)
-        text = " ".join(s.text for s in said)
-        themes = _one_form_each(t for t in item.themes if theme_in(t, text))
+        if legacy:
+            text = " ".join(s.text for s in said)
+            themes = _one_form_each(t for t in item.themes if theme_in(t, text))
+        else:
+            themes = _one_form_each(t for s in said for t in s.themes)
         quote = _quote(said, label, score)
         facts.append(
             Fact(

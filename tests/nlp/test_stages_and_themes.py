@@ -204,3 +204,18 @@ def test_offers_by_kind(enricher: PipelineEnricher, text: str, stage: str) -> No
 def test_offered_is_not_discovery(enricher: PipelineEnricher) -> None:
     """ "offered" is mostly a fix or compensation, not a customer finding out."""
     assert enricher.enrich("No ETA, no compensation offered.").stage.stage != "discover"
+
+
+def test_each_segment_carries_the_themes_its_own_words_say() -> None:
+    from nlp.journey import load_journey
+    from nlp.pipeline import build_enricher
+
+    enricher = build_enricher(load_journey())
+    result = enricher.enrich("Setup was easy but the invoice was wrong and the refund is late.")
+    by_stage = {s.stage.stage: s.themes for s in result.segments}
+    assert "setup" in by_stage["onboard"]
+    assert "invoice" in by_stage["billing"]
+    assert "invoice" not in by_stage["onboard"]
+    said = [t for s in result.segments for t in s.themes]
+    assert set(said) <= set(result.themes)
+    assert set(result.themes) <= set(said)
