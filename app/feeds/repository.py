@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 from app.feeds.formats import Column
 from app.models import RollupMetrics
 from app.scales import Scales
+from app.story.repository import Slice
 
 CHUNK = 5_000
 
@@ -70,15 +71,9 @@ def stage_daily_columns(scales: Scales) -> list[Column]:
 
 
 def _where(table: Table, f: FeedFilters, *, updated: bool = True) -> list[ColumnElement[bool]]:
-    clauses: list[ColumnElement[bool]] = []
-    if f.day_from is not None:
-        clauses.append(table.c.day >= f.day_from)
-    if f.day_to is not None:
-        clauses.append(table.c.day < f.day_to)
-    if f.source is not None:
-        clauses.append(table.c.source_id == f.source)
-    if f.channel is not None:
-        clauses.append(table.c.channel == f.channel)
+    """The story's slice of a rollup table (one definition: the same rows the story
+    sums), plus the feed's own stage and `updated_since` filters."""
+    clauses = Slice(f.day_from, f.day_to, f.source, f.channel).where(table)
     if f.stage is not None:
         clauses.append(table.c.stage == f.stage)
     if updated and f.updated_since is not None and "updated_at" in table.c:
