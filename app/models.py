@@ -357,3 +357,14 @@ class DailyCustomer(SQLModel, table=True):
     source_id: str = Field(primary_key=True, max_length=64)
     customer: str = Field(primary_key=True, max_length=256)
     voices: int = 0
+
+
+class StageCustomer(SQLModel, table=True):
+    """Which known customers ever spoke of a stage (`ITEM_LEVEL`: of anything): the
+    all-time distinct count is a count of rows, with no scan of the daily rows."""
+
+    __tablename__ = "stage_customers"
+
+    stage: str = Field(primary_key=True, max_length=40)
+    customer: str = Field(primary_key=True, max_length=256)
+    voices: int = 0

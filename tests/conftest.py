@@ -25,6 +25,7 @@ TABLES = (
     "stage_daily_ratings",
     "stage_daily_themes",
     "daily_customers",
+    "stage_customers",
     "run_duplicates",
     "segments",
     "quarantine",

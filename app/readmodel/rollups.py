@@ -29,6 +29,7 @@ ITEM_DAILY = "item_daily"
 RATINGS = "stage_daily_ratings"
 THEMES = "stage_daily_themes"
 CUSTOMERS = "daily_customers"
+ALL_TIME_CUSTOMERS = "stage_customers"
 
 KEYS: dict[str, tuple[str, ...]] = {
     STAGE_DAILY: ("day", "stage", "channel", "source_id"),
@@ -36,6 +37,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     RATINGS: ("day", "stage", "channel", "source_id", "scale"),
     THEMES: ("day", "stage", "channel", "source_id", "theme"),
     CUSTOMERS: ("day", "stage", "channel", "source_id", "customer"),
+    ALL_TIME_CUSTOMERS: ("stage", "customer"),
 }
 MAX_THEME_CHARS = 120
 
@@ -122,6 +124,7 @@ class Deltas:
             self._add(THEMES, (*cell, theme), theme_counts, sign)
         if item.customer:
             self._add(CUSTOMERS, (*cell, item.customer), Counter(voices=1), sign)
+            self._add(ALL_TIME_CUSTOMERS, (fact.stage, item.customer), Counter(voices=1), sign)
 
     def item(self, item: ItemRecord, stages: Iterable[str], sign: int = 1) -> None:
         """The item once, whatever its stages (`stages`: those of its facts)."""
@@ -137,6 +140,7 @@ class Deltas:
                 Counter(voices=1),
                 sign,
             )
+            self._add(ALL_TIME_CUSTOMERS, (ITEM_LEVEL, item.customer), Counter(voices=1), sign)
 
     def apply(self, conn: Connection) -> None:
         """One upsert per table (add the deltas to what is there), then drop the rows

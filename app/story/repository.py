@@ -107,6 +107,10 @@ def ratings(conn: Connection, where: Slice) -> dict[str, dict[str, tuple[int, in
 
 def customers(conn: Connection, where: Slice) -> dict[str, int]:
     """Exact distinct known customers per stage (`ITEM_LEVEL`: whatever the stage)."""
+    if where == Slice():  # all time, every source: one row per (stage, customer) kept
+        everyone = _table("stage_customers")
+        query = select(everyone.c.stage, func.count()).group_by(everyone.c.stage)
+        return {stage: int(n) for stage, n in conn.execute(query)}
     table = _table("daily_customers")
     query = (
         select(table.c.stage, func.count(func.distinct(table.c.customer)))

@@ -175,3 +175,40 @@ def test_reenrich_moves_stale_items_to_the_running_pipeline(
     rebuild(engine)
     assert snapshot(engine) == incremental
     assert reenrich(engine, enricher=other) == 0  # nothing left: resumable, idempotent
+
+
+def test_all_time_customers_match_the_daily_rows(
+    engine: Engine, enricher: Enricher, journey: Journey
+) -> None:
+    from datetime import date
+
+    from sqlmodel import Session
+
+    from app.story import repository
+    from app.story.repository import Slice
+
+    add_source(engine)
+    items = [record(n) for n in range(30)]
+    run_sync(
+        engine,
+        source_id="src",
+        connector=ListConnector([(items, [])]),
+        enricher=enricher,
+        journey=journey,
+    )
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE sources SET cursor = NULL"))
+    edited = [record(n, author_ref="someone-new") if n < 5 else record(n) for n in range(30)]
+    run_sync(
+        engine,
+        source_id="src",
+        connector=ListConnector([(edited, [])]),
+        enricher=enricher,
+        journey=journey,
+    )
+    with Session(engine) as session:
+        conn = session.connection()
+        kept = repository.customers(conn, Slice())
+        scanned = repository.customers(conn, Slice(date(1990, 1, 1), date(2100, 1, 1)))
+    assert kept == scanned
+    assert kept[""] == len({i.author_ref for i in edited if i.author_ref})
