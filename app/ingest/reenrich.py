@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from app.db_types import utcnow
+from app.ingest.rows import nlp_columns, segment_rows
 from app.readmodel.maintain import forget, record
 from app.readmodel.rollups import Deltas
 from nlp.enrichment import Enricher, EnrichRequest
@@ -80,40 +81,10 @@ def reenrich(
             changes: list[dict[str, Any]] = []
             segments: list[list[dict[str, Any]]] = []
             for row, e in zip(rows, enrichments, strict=True):
-                change = {
-                    "sentiment_score": e.sentiment.score,
-                    "sentiment_label": e.sentiment.label,
-                    "stage": e.stage.stage,
-                    "stage_confidence": e.stage.confidence,
-                    "stage_method": e.stage.method,
-                    "stage_evidence": list(e.stage.evidence),
-                    "themes": list(e.themes),
-                    "nlp_version": e.nlp_version[:64],
-                    "updated_at": now,
-                }
+                change = {**nlp_columns(e), "updated_at": now}
                 changes.append({"_id": row["id"], **change})
                 row.update(change)
-                segments.append(
-                    [
-                        {
-                            "item_id": row["id"],
-                            "idx": seg.index,
-                            "start": seg.start,
-                            "end": seg.end,
-                            "text": seg.text,
-                            "occurred_at": row["occurred_at"],
-                            "source_id": row["source_id"],
-                            "sentiment_score": seg.sentiment.score,
-                            "sentiment_label": seg.sentiment.label,
-                            "stage": seg.stage.stage,
-                            "stage_confidence": seg.stage.confidence,
-                            "stage_method": seg.stage.method,
-                            "stage_evidence": list(seg.stage.evidence),
-                            "themes": list(seg.themes),
-                        }
-                        for seg in e.segments
-                    ]
-                )
+                segments.append(segment_rows(row["id"], row["source_id"], row["occurred_at"], e))
             conn.execute(update(ITEMS).where(ITEMS.c.id == bindparam("_id")), changes)
             conn.execute(delete(SEGMENTS).where(SEGMENTS.c.item_id.in_(ids)))
             flat = [s for per_item in segments for s in per_item]

@@ -34,6 +34,7 @@ from app.db_types import utcnow
 from app.ingest.hashing import content_hash, quarantine_digest, record_hash
 from app.ingest.locks import SourceBusyError, source_lock
 from app.ingest.policy import MAX_EXTERNAL_ID_CHARS, IngestPolicy
+from app.ingest.rows import nlp_columns, segment_rows
 from app.ingest.sanitize import clean_item, clean_reject
 from app.models import Source, SyncRun
 from app.readmodel.maintain import forget, record
@@ -247,12 +248,14 @@ def _store_batch(
             for write, item_id in zip(inserts, inserted.scalars().all(), strict=True):
                 write.item_id = int(item_id)
         segments_by_write = [
-            _segment_rows(write, source_id, enrichment)
+            segment_rows(
+                write.item_id, source_id, write.item.occurred_at.astimezone(UTC), enrichment
+            )
             for write, enrichment in zip(writes, enrichments, strict=True)
         ]
-        segment_rows = [segment for rows_ in segments_by_write for segment in rows_]
-        if segment_rows:
-            session.execute(insert(SEGMENTS), segment_rows)
+        all_segments = [segment for rows_ in segments_by_write for segment in rows_]
+        if all_segments:
+            session.execute(insert(SEGMENTS), all_segments)
         for write, row in zip(writes, full_rows, strict=True):
             row["id"] = write.item_id
         record(conn, deltas, zip(full_rows, segments_by_write, strict=True))
@@ -451,42 +454,12 @@ def _item_row(
         "attributes": dict(item.attributes),
         "content_hash": write.content_hash,
         "record_hash": write.record_hash,
-        "sentiment_score": enrichment.sentiment.score,
-        "sentiment_label": enrichment.sentiment.label,
-        "stage": enrichment.stage.stage,
-        "stage_confidence": enrichment.stage.confidence,
-        "stage_method": enrichment.stage.method,
-        "stage_evidence": list(enrichment.stage.evidence),
+        **nlp_columns(enrichment),
         "stage_hint": write.hint,
-        "themes": list(enrichment.themes),
         "redactions": dict(enrichment.redactions),
-        "nlp_version": enrichment.nlp_version[:64],
         "ingested_at": now,
         "updated_at": now,
     }
-
-
-def _segment_rows(write: _Write, source_id: str, enrichment: Enrichment) -> list[dict[str, Any]]:
-    occurred_at = write.item.occurred_at.astimezone(UTC)
-    return [
-        {
-            "item_id": write.item_id,
-            "idx": seg.index,
-            "start": seg.start,
-            "end": seg.end,
-            "text": seg.text,
-            "occurred_at": occurred_at,
-            "source_id": source_id,
-            "sentiment_score": seg.sentiment.score,
-            "sentiment_label": seg.sentiment.label,
-            "stage": seg.stage.stage,
-            "stage_confidence": seg.stage.confidence,
-            "stage_method": seg.stage.method,
-            "stage_evidence": list(seg.stage.evidence),
-            "themes": list(seg.themes),
-        }
-        for seg in enrichment.segments
-    ]
 
 
 def _copy_counters(run: SyncRun, counters: _RunCounters) -> None:
