@@ -222,7 +222,45 @@ def build_story(
     asked_to: str | None = None,
     driver_min_answers: int = DRIVER_MIN_ANSWERS,
 ) -> Story:
-    period = Period.of(date_from, date_to, asked_from=asked_from, asked_to=asked_to)
+    return _story(
+        session,
+        journey=journey,
+        period=Period.of(date_from, date_to, asked_from=asked_from, asked_to=asked_to),
+        source=source,
+        channel=channel,
+        compare=compare,
+        attrs=attrs,
+        driver_min_answers=driver_min_answers,
+    )[0]
+
+
+@dataclass(frozen=True, slots=True)
+class _Told:
+    """A story and what it was told from, for a page that says more about one stage."""
+
+    story: Story
+    numbers: repository.RollupReader | repository.FactReader
+    more_quotes: list[Quote]  # the page stage's further typical voices
+
+
+QUOTES_PER_PAGE = 3
+
+
+def _story(
+    session: Session,
+    *,
+    journey: Journey,
+    period: Period,
+    source: str | None,
+    channel: str | None,
+    compare: str | None,
+    attrs: Mapping[str, Sequence[str]] | None,
+    driver_min_answers: int,
+    page_stage: str | None = None,
+) -> tuple[Story, _Told | None]:
+    """The story; with `page_stage`, also what its stage page needs (the readers are
+    built and the quotes sampled once, not again by the page)."""
+    asked_from, asked_to = period.asked_from, period.asked_to
     slice_ = Slice(period.day_from, period.day_to, source, channel)
     conn = session.connection()
     numbers = repository.reader(conn, slice_, attrs)
@@ -237,6 +275,11 @@ def build_story(
     rated = numbers.ratings()
     ranked = rank_phrases(numbers.themes())
     overall = nps_of(top.metrics)
+    page_groups: list[list[Quote]] = []
+    if page_stage is not None:  # sampled once: the story's quote, then the page's others
+        page_groups = _quote_groups(
+            session, slice_, page_stage, stages[page_stage].metrics, attrs, QUOTES_PER_PAGE
+        )
     stage_stories = []
     for order, stage in enumerate(journey.stages):
         figures = stages[stage.key]
@@ -263,13 +306,15 @@ def build_story(
                 channels={c: v["voices"] for c, v in sorted(by_stage.get(stage.key, {}).items())},
                 top_phrases=_phrases(ranked.get(stage.key, []), m.get("voices", 0)),
                 drivers=_drivers(m, ranked.get(stage.key, []), overall, driver_min_answers),
-                quotes=_quotes(session, slice_, stage.key, m, attrs),
+                quotes=[group[0] for group in page_groups]
+                if stage.key == page_stage
+                else _quotes(session, slice_, stage.key, m, attrs),
                 compare=_comparison(figures, before[1][stage.key], before_period)
                 if before is not None and before_period is not None
                 else None,
             )
         )
-    return Story(
+    story = Story(
         date_from=asked_from,
         date_to=asked_to,
         voices=top.metrics.get("voices", 0),
@@ -284,6 +329,12 @@ def build_story(
         if before is not None and before_period is not None
         else None,
     )
+    told = None
+    if page_stage is not None:
+        shown = {group[0].text for group in page_groups}
+        more = [q for group in page_groups for q in group[1:] if q.text not in shown]
+        told = _Told(story, numbers, more)
+    return story, told
 
 
 def _merge_forms(forms: Mapping[str, Counter[str]]) -> dict[str, tuple[str, Counter[str]]]:
@@ -391,16 +442,28 @@ def _quotes(
     stage: str,
     m: Mapping[str, int],
     attrs: Mapping[str, Sequence[str]] | None,
-    per_label: int = 1,
 ) -> list[Quote]:
     """The most *typical* voice of each polarity present, not the most extreme: from
     a fixed sample of the stage's quotable voices of that polarity, the sentence
     nearest the sample's median score."""
+    return [group[0] for group in _quote_groups(session, slice_, stage, m, attrs, 1)]
+
+
+def _quote_groups(
+    session: Session,
+    slice_: Slice,
+    stage: str,
+    m: Mapping[str, int],
+    attrs: Mapping[str, Sequence[str]] | None,
+    per_label: int,
+) -> list[list[Quote]]:
+    """Per polarity present (the commonest first), up to `per_label` distinct
+    sentences, nearest the sample's median first."""
     labels = sorted(
         (label for label in ("negative", "neutral", "positive") if m.get(label, 0)),
         key=lambda label: (-m.get(label, 0), label),
     )
-    quotes: list[Quote] = []
+    groups: list[list[Quote]] = []
     conn = session.connection()
     for label in labels[:3]:
         sample = repository.quote_candidates(
@@ -410,18 +473,22 @@ def _quotes(
             continue
         middle = median(row.quote_score for row in sample)
         nearest = sorted(sample, key=lambda row: (abs(row.quote_score - middle), row.quote_key))
-        distinct = list({row.quote: row for row in reversed(nearest)}.values())[::-1]
-        for best in distinct[:per_label]:
-            quotes.append(
-                Quote(
-                    item_id=best.item_id,
-                    text=best.quote,
-                    sentiment=label,
-                    score=best.quote_score,
-                    channel=best.channel,
+        group: list[Quote] = []
+        for row in nearest:
+            if len(group) == per_label:
+                break
+            if all(q.text != row.quote for q in group):
+                group.append(
+                    Quote(
+                        item_id=row.item_id,
+                        text=row.quote,
+                        sentiment=label,
+                        score=row.quote_score,
+                        channel=row.channel,
+                    )
                 )
-            )
-    return quotes
+        groups.append(group)
+    return groups
 
 
 def build_stage_page(
@@ -440,34 +507,22 @@ def build_stage_page(
     driver_min_answers: int = DRIVER_MIN_ANSWERS,
 ) -> StagePage:
     """One stage: the story's figures for it, its days, more quotes, and a summary."""
-    story = build_story(
+    period = Period.of(date_from, date_to, asked_from=asked_from, asked_to=asked_to)
+    _, told = _story(
         session,
         journey=journey,
-        date_from=date_from,
-        date_to=date_to,
+        period=period,
         source=source,
         channel=channel,
         compare=compare,
         attrs=attrs,
-        asked_from=asked_from,
-        asked_to=asked_to,
         driver_min_answers=driver_min_answers,
+        page_stage=key,
     )
-    figures = next(stage for stage in story.stages if stage.key == key)
-    period = Period.of(date_from, date_to, asked_from=asked_from, asked_to=asked_to)
-    slice_ = Slice(period.day_from, period.day_to, source, channel)
-    numbers = repository.reader(session.connection(), slice_, attrs)
-    days = numbers.stage_days(key)
-    metrics = Counter(
-        voices=figures.voices,
-        negative=figures.sentiment.negative,
-        neutral=figures.sentiment.neutral,
-        positive=figures.sentiment.positive,
-    )
-    shown = {q.text for q in figures.quotes}
-    more = [
-        q for q in _quotes(session, slice_, key, metrics, attrs, per_label=3) if q.text not in shown
-    ]
+    assert told is not None
+    figures = next(stage for stage in told.story.stages if stage.key == key)
+    days = told.numbers.stage_days(key)
+    more = told.more_quotes
     return StagePage(
         **figures.model_dump(),
         date_from=asked_from,
