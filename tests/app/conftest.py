@@ -12,7 +12,21 @@ from sqlalchemy.engine import Engine
 from app.main import create_app
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings
+from nlp.enrichment import Enricher
+from nlp.journey import Journey, load_journey
+from nlp.pipeline import build_enricher
 from tests.conftest import FIXTURES
+
+
+@pytest.fixture(scope="session")
+def journey() -> Journey:
+    return load_journey()
+
+
+@pytest.fixture(scope="session")
+def enricher(journey: Journey) -> Enricher:
+    """One pipeline for the whole session: building it costs seconds."""
+    return build_enricher(journey)
 
 
 @pytest.fixture

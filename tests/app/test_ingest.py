@@ -12,19 +12,8 @@ from app.ingest.service import run_sync
 from app.models import Item, QuarantinedRecord, Segment, Source, SyncRun
 from connectors.base import RejectedRecord
 from nlp.enrichment import Enricher
-from nlp.journey import Journey, load_journey
-from nlp.pipeline import build_enricher
+from nlp.journey import Journey
 from tests.app.helpers import FailingEnricher, ListConnector, add_source, raw
-
-
-@pytest.fixture(scope="session")
-def journey() -> Journey:
-    return load_journey()
-
-
-@pytest.fixture(scope="session")
-def enricher(journey: Journey) -> Enricher:
-    return build_enricher(journey)
 
 
 def count(engine: Engine, model: type) -> int:

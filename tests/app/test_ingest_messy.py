@@ -27,22 +27,11 @@ from app.scales import Scales, ScaleSpec
 from app.settings import Settings
 from connectors.base import RawItem, RejectedRecord
 from nlp.enrichment import Enricher
-from nlp.journey import Journey, load_journey
-from nlp.pipeline import build_enricher
+from nlp.journey import Journey
 from tests.app.helpers import ListConnector, add_source
 from tests.conftest import FIXTURES
 
 DAY = datetime(2026, 9, 1, 9, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def journey() -> Journey:
-    return load_journey()
-
-
-@pytest.fixture(scope="module")
-def enricher(journey: Journey) -> Enricher:
-    return build_enricher(journey)
 
 
 def anon(n: int, words: str, *, author: str | None = None, **extra: object) -> RawItem:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
@@ -31,16 +30,6 @@ TEXTS = [
     "The app crashes every evening.",
     "Renewal price went up without warning so I am leaving.",
 ]
-
-
-@pytest.fixture(scope="module")
-def journey() -> Journey:
-    return load_journey()
-
-
-@pytest.fixture(scope="module")
-def enricher(journey: Journey) -> Enricher:
-    return build_enricher(journey)
 
 
 def record(n: int, **changes: Any) -> RawItem:

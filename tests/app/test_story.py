@@ -7,19 +7,8 @@ from sqlmodel import Session
 from app.ingest.service import run_sync
 from app.story.service import build_story
 from nlp.enrichment import Enricher
-from nlp.journey import Journey, load_journey
-from nlp.pipeline import build_enricher
+from nlp.journey import Journey
 from tests.app.helpers import ListConnector, add_source, raw
-
-
-@pytest.fixture(scope="module")
-def journey() -> Journey:
-    return load_journey()
-
-
-@pytest.fixture(scope="module")
-def enricher(journey: Journey) -> Enricher:
-    return build_enricher(journey)
 
 
 def ingest(engine: Engine, enricher: Enricher, journey: Journey, *items: object) -> None:

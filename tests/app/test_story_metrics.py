@@ -16,8 +16,7 @@ from app.runtime import build_runtime
 from app.settings import Settings
 from connectors.base import RawItem
 from nlp.enrichment import Enricher
-from nlp.journey import Journey, load_journey
-from nlp.pipeline import build_enricher
+from nlp.journey import Journey
 from tests.app.helpers import ListConnector, add_source
 from tests.conftest import FIXTURES
 
@@ -32,16 +31,6 @@ ONBOARD = [
     "The company installation was quick and the engineer was lovely.",
     "Company setup took three attempts.",
 ]
-
-
-@pytest.fixture(scope="module")
-def journey() -> Journey:
-    return load_journey()
-
-
-@pytest.fixture(scope="module")
-def enricher(journey: Journey) -> Enricher:
-    return build_enricher(journey)
 
 
 def answers() -> list[RawItem]:
