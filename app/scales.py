@@ -105,6 +105,3 @@ class Scales:
                 "`scales:` in the sources file"
             )
         return scale.problem(value)
-
-    def admits(self, value: float | None, name: str | None) -> bool:
-        return value is not None and name is not None and self.problem(value, name) is None
