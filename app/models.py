@@ -127,13 +127,10 @@ class Segment(SQLModel, table=True):
     """A sentence of an item with its own stage and sentiment.
 
     `occurred_at` and `source_id` are copied from the item so the story can filter
-    segments by period and source without a join on every row."""
+    segments by period and source without a join on every row (the segment feed)."""
 
     __tablename__ = "segments"
-    __table_args__ = (
-        Index("ix_segments_stage_occurred", "stage", "occurred_at"),
-        Index("ix_segments_item", "item_id", "idx"),
-    )
+    __table_args__ = (Index("ix_segments_item", "item_id", "idx"),)
 
     id: int | None = Field(default=None, primary_key=True)
     item_id: int = Field(
@@ -230,7 +227,6 @@ class VoiceFact(SQLModel, table=True):
     __tablename__ = "voice_facts"
     __table_args__ = (
         UniqueConstraint("item_id", "stage", name="uq_voice_facts_item_stage"),
-        Index("ix_voice_facts_stage_day", "stage", "day"),
         Index(
             "ix_voice_facts_quotes",
             "stage",
@@ -240,7 +236,6 @@ class VoiceFact(SQLModel, table=True):
             sqlite_where=text("quote IS NOT NULL"),
             postgresql_where=text("quote IS NOT NULL"),
         ),
-        Index("ix_voice_facts_day", "day"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,19 +1,30 @@
 """Ingest throughput: sync + enrich + store of a generated corpus, SQLite and PostgreSQL.
 
     python bench/ingest.py --items 50000 [--postgres postgresql://postgres@127.0.0.1:5432/test]
+    python bench/ingest.py --items 50000 --against 91dc3fe --rounds 3
 
 Generates a survey export of N responses (one open answer each, composed from
 clauses about every journey stage, some with two stages), declares it as a
 `survey_file` source, and times `Runtime.sync` end to end on each backend.
 Enrichment alone is timed against bare vaderSentiment on the same texts in the
 same run, and reported as a ratio, since these machines are shared and noisy.
+
+`--against REV` measures a baseline in the same run: this bench and the bench of
+commit REV (checked out into a temporary git worktree, run on this interpreter
+with that checkout first on the path) alternate as child processes, `--rounds`
+times each, and the medians are compared per database.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
+import re
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -190,12 +201,63 @@ def enrichment_ratio(texts: list[str]) -> None:
     )
 
 
+RATE = re.compile(r"^(sqlite|postgresql)\s+\d+ items in .*=\s*(\d+) items/s", re.MULTILINE)
+
+
+def _child(checkout: Path, args: argparse.Namespace) -> dict[str, int]:
+    command = [sys.executable, str(checkout / "bench" / "ingest.py"), "--items", str(args.items)]
+    command += ["--skip-postgres"] if args.skip_postgres else ["--postgres", args.postgres]
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    done = subprocess.run(
+        command, cwd=checkout, env=env, capture_output=True, text=True, check=True
+    )
+    return {backend: int(rate) for backend, rate in RATE.findall(done.stdout)}
+
+
+def against(args: argparse.Namespace) -> None:
+    here = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "baseline"
+        subprocess.run(
+            ["git", "-C", str(here), "worktree", "add", "--detach", str(base), args.against],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            runs: dict[str, dict[str, list[int]]] = {"current": {}, args.against: {}}
+            for round_ in range(args.rounds):
+                for label, checkout in (("current", here), (args.against, base)):
+                    for backend, rate in _child(checkout, args).items():
+                        runs[label].setdefault(backend, []).append(rate)
+                        print(f"round {round_ + 1} {label:10s} {backend:10s} {rate:6d} items/s")
+        finally:
+            subprocess.run(
+                ["git", "-C", str(here), "worktree", "remove", "--force", str(base)],
+                check=False,
+                capture_output=True,
+            )
+    for backend, rates in runs["current"].items():
+        old = runs[args.against].get(backend)
+        if not old:
+            continue
+        now, then = statistics.median(rates), statistics.median(old)
+        print(
+            f"{backend:10s} median {now:6.0f} items/s vs {then:6.0f} at {args.against}: "
+            f"{now / then:.2f}x"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=50_000)
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--against", metavar="REV", help="also run the bench of commit REV")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    if args.against:
+        against(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         texts = generate(folder / "responses.csv", args.items)

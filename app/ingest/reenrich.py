@@ -16,13 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from app.db_types import utcnow
 from app.ingest.rows import nlp_columns, segment_rows
-from app.readmodel.maintain import forget, record
+from app.readmodel.maintain import forget, insert_segments, record
 from app.readmodel.rollups import Deltas
 from nlp.enrichment import Enricher, EnrichRequest
 
@@ -88,8 +88,7 @@ def reenrich(
             conn.execute(update(ITEMS).where(ITEMS.c.id == bindparam("_id")), changes)
             conn.execute(delete(SEGMENTS).where(SEGMENTS.c.item_id.in_(ids)))
             flat = [s for per_item in segments for s in per_item]
-            if flat:
-                conn.execute(insert(SEGMENTS), flat)
+            insert_segments(conn, flat)
             record(conn, deltas, zip(rows, segments, strict=True))
             deltas.apply(conn)
         done += len(rows)

@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
+from app.bulk import insert_returning_ids
 from app.db_types import utcnow
 from app.ingest.hashing import content_hash, quarantine_digest, record_hash
 from app.ingest.locks import SourceBusyError, source_lock
@@ -37,7 +38,7 @@ from app.ingest.policy import MAX_EXTERNAL_ID_CHARS, IngestPolicy
 from app.ingest.rows import nlp_columns, segment_rows
 from app.ingest.sanitize import clean_item, clean_reject
 from app.models import Source, SyncRun
-from app.readmodel.maintain import forget, record
+from app.readmodel.maintain import forget, insert_segments, record
 from app.readmodel.rollups import Deltas
 from connectors.base import Batch, Connector, RawItem, RejectedRecord
 from connectors.errors import ConfigError, ConnectorError, FatalError, RetriableError
@@ -242,11 +243,9 @@ def _store_batch(
                 delete(SEGMENTS).where(SEGMENTS.c.item_id.in_([w.item_id for w in updates]))
             )
         if new_rows:
-            inserted = session.execute(
-                insert(ITEMS).returning(ITEMS.c.id, sort_by_parameter_order=True), new_rows
-            )
-            for write, item_id in zip(inserts, inserted.scalars().all(), strict=True):
-                write.item_id = int(item_id)
+            ids = insert_returning_ids(conn, ITEMS, new_rows, key=("source_id", "external_id"))
+            for write, item_id in zip(inserts, ids, strict=True):
+                write.item_id = item_id
         segments_by_write = [
             segment_rows(
                 write.item_id, source_id, write.item.occurred_at.astimezone(UTC), enrichment
@@ -254,8 +253,7 @@ def _store_batch(
             for write, enrichment in zip(writes, enrichments, strict=True)
         ]
         all_segments = [segment for rows_ in segments_by_write for segment in rows_]
-        if all_segments:
-            session.execute(insert(SEGMENTS), all_segments)
+        insert_segments(conn, all_segments)
         for write, row in zip(writes, full_rows, strict=True):
             row["id"] = write.item_id
         record(conn, deltas, zip(full_rows, segments_by_write, strict=True))

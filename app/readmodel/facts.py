@@ -44,10 +44,7 @@ class ItemRecord:
     score: float
     label: str
     themes: Sequence[str]
-
-    @property
-    def day(self) -> date:
-        return self.occurred_at.astimezone(UTC).date()
+    day: date  # the UTC day of `occurred_at`: the rollups' day
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> ItemRecord:
@@ -64,6 +61,7 @@ class ItemRecord:
             score=float(row["sentiment_score"]),
             label=row["sentiment_label"],
             themes=list(row["themes"] or []),
+            day=row["occurred_at"].astimezone(UTC).date(),
         )
 
 
@@ -118,7 +116,7 @@ class Fact:
             "rating": item.rating,
             "rating_scale": item.rating_scale,
             "themes": list(self.themes),
-            "attributes": dict(item.attributes),
+            "attributes": item.attributes,
             "quote": self.quote,
             "quote_score": self.quote_score,
             "quote_key": quote_key(item.id, self.stage),

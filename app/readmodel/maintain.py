@@ -7,17 +7,17 @@ stored version added. `record` adds what the new version says.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
+from app.bulk import insert_rows
 from app.readmodel.facts import Fact, ItemRecord, SentenceRecord, facts_for
-from app.readmodel.rollups import KEYS, Deltas, execute_many
+from app.readmodel.rollups import KEYS, Deltas
 
 ITEMS: Table = SQLModel.metadata.tables["items"]
 SEGMENTS: Table = SQLModel.metadata.tables["segments"]
@@ -40,11 +40,12 @@ def record(
             rows.append(fact.row())
         deltas.item(item, [f.stage for f in facts])
     if rows:
-        for row in rows:  # JSON columns as text: the driver call below skips type processing
-            row["themes"] = json.dumps(row["themes"], ensure_ascii=False)
-            row["attributes"] = json.dumps(row["attributes"], ensure_ascii=False, default=str)
-        execute_many(conn, insert(FACTS), rows)
+        insert_rows(conn, FACTS, rows)
     return len(rows)
+
+
+def insert_segments(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    insert_rows(conn, SEGMENTS, rows)
 
 
 def forget(conn: Connection, deltas: Deltas, item_ids: Sequence[int]) -> None:

@@ -8,9 +8,9 @@ leaves exactly nothing behind, and rollups kept incrementally equal a rebuild.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
-from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, and_, delete, or_
@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
+from app.bulk import execute_rows
 from app.db_types import utcnow
 from app.models import ITEM_LEVEL
 from app.readmodel.facts import Fact, ItemRecord
@@ -46,6 +47,7 @@ def milli(value: float) -> int:
     return round(value * 1000)
 
 
+@lru_cache(maxsize=4096)
 def _countable(rating: float | None, scale: str | None) -> bool:
     """Only a score on its scale counts (ingest refuses the others; rows stored
     before it did must not break the sums)."""
@@ -62,34 +64,92 @@ def nps_class(rating: float) -> str:
     return "promoters" if rating >= 9 else "passives" if rating >= 7 else "detractors"
 
 
-def _metrics(label: str, score: float, rating: float | None, scale: str | None) -> Counter[str]:
-    counts: Counter[str] = Counter({"voices": 1, label: 1, "sentiment_milli": milli(score)})
+METRICS: tuple[str, ...] = (
+    "voices",
+    "negative",
+    "neutral",
+    "positive",
+    "sentiment_milli",
+    "nps_answers",
+    "promoters",
+    "passives",
+    "detractors",
+    "csat_answers",
+    "csat_satisfied",
+    "ces_answers",
+    "ces_milli",
+)
+"""The value columns of `stage_daily`, in the order a delta vector holds them."""
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    STAGE_DAILY: METRICS,
+    ITEM_DAILY: (*METRICS, "unassigned"),
+    RATINGS: ("answers", "total_milli"),
+    THEMES: (
+        "voices",
+        "negative",
+        "neutral",
+        "positive",
+        "sentiment_milli",
+        "nps_answers",
+        "promoters",
+        "detractors",
+    ),
+    CUSTOMERS: ("voices",),
+    ALL_TIME_CUSTOMERS: ("voices",),
+}
+_AT = {name: i for i, name in enumerate(METRICS)}
+_THEME_PICK = tuple(_AT[name] for name in COLUMNS[THEMES])
+_ONE = (1,)
+_LABELS = frozenset({"negative", "neutral", "positive"})
+
+
+def _metrics(label: str, score: float, rating: float | None, scale: str | None) -> list[int]:
+    """A voice as a vector over `METRICS`."""
+    vector = [0] * len(METRICS)
+    vector[0] = 1
+    if label in _LABELS:
+        vector[_AT[label]] = 1
+    vector[4] = milli(score)
     if _countable(rating, scale):
         assert rating is not None
         if scale == "nps_0_10":
-            counts["nps_answers"] += 1
-            counts[nps_class(rating)] += 1
+            vector[5] = 1
+            vector[_AT[nps_class(rating)]] = 1
         elif scale == "csat_1_5":
-            counts["csat_answers"] += 1
-            counts["csat_satisfied"] += rating >= 4
+            vector[9] = 1
+            vector[10] = int(rating >= 4)
         elif scale == "ces_1_7":
-            counts["ces_answers"] += 1
-            counts["ces_milli"] += milli(rating)
-    return counts
+            vector[11] = 1
+            vector[12] = milli(rating)
+    return vector
 
 
 class Deltas:
-    """What a batch adds to and takes from each rollup table, by row key."""
+    """What a batch adds to and takes from each rollup table, by row key: one
+    integer vector per row, over the table's `COLUMNS` (a Counter per row cost
+    more than the database writes)."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, dict[tuple[Any, ...], Counter[str]]] = {
-            table: defaultdict(Counter) for table in KEYS
-        }
+        self.rows: dict[str, dict[tuple[Any, ...], list[int]]] = {table: {} for table in KEYS}
 
-    def _add(self, table: str, key: tuple[Any, ...], counts: Counter[str], sign: int) -> None:
-        target = self.rows[table][key]
-        for column, value in counts.items():
-            target[column] += sign * value
+    def _add(self, table: str, key: tuple[Any, ...], vector: Sequence[int], sign: int) -> None:
+        rows = self.rows[table]
+        target = rows.get(key)
+        if target is None:
+            rows[key] = list(vector) if sign == 1 else [-v for v in vector]
+        elif sign == 1:
+            rows[key] = [a + b for a, b in zip(target, vector, strict=True)]
+        else:
+            rows[key] = [a - b for a, b in zip(target, vector, strict=True)]
+
+    def counters(self, table: str) -> dict[tuple[Any, ...], Counter[str]]:
+        """The rows of one table as named counts (for readers that sum them)."""
+        names = COLUMNS[table]
+        return {
+            key: Counter(dict(zip(names, vector, strict=True)))
+            for key, vector in self.rows[table].items()
+        }
 
     def fact(self, fact: Fact, sign: int = 1) -> None:
         item = fact.item
@@ -99,67 +159,44 @@ class Deltas:
         if _countable(item.rating, item.rating_scale):
             assert item.rating is not None
             assert item.rating_scale is not None
-            self._add(
-                RATINGS,
-                (*cell, item.rating_scale),
-                Counter(answers=1, total_milli=milli(item.rating)),
-                sign,
-            )
-        theme_counts = Counter(
-            {
-                key: metrics[key]
-                for key in (
-                    "voices",
-                    "negative",
-                    "neutral",
-                    "positive",
-                    "sentiment_milli",
-                    "nps_answers",
-                    "promoters",
-                    "detractors",
-                )
-            }
-        )
-        for theme in dict.fromkeys(t[:MAX_THEME_CHARS] for t in fact.themes):
-            self._add(THEMES, (*cell, theme), theme_counts, sign)
+            self._add(RATINGS, (*cell, item.rating_scale), (1, milli(item.rating)), sign)
+        if fact.themes:
+            theme_vector = [metrics[i] for i in _THEME_PICK]
+            for theme in dict.fromkeys(t[:MAX_THEME_CHARS] for t in fact.themes):
+                self._add(THEMES, (*cell, theme), theme_vector, sign)
         if item.customer:
-            self._add(CUSTOMERS, (*cell, item.customer), Counter(voices=1), sign)
-            self._add(ALL_TIME_CUSTOMERS, (fact.stage, item.customer), Counter(voices=1), sign)
+            self._add(CUSTOMERS, (*cell, item.customer), _ONE, sign)
+            self._add(ALL_TIME_CUSTOMERS, (fact.stage, item.customer), _ONE, sign)
 
     def item(self, item: ItemRecord, stages: Iterable[str], sign: int = 1) -> None:
         """The item once, whatever its stages (`stages`: those of its facts)."""
         cell = (item.day, item.channel, item.source_id)
         metrics = _metrics(item.label, item.score, item.rating, item.rating_scale)
-        if not any(stage != UNASSIGNED for stage in stages):
-            metrics["unassigned"] = 1
+        metrics.append(int(not any(stage != UNASSIGNED for stage in stages)))
         self._add(ITEM_DAILY, cell, metrics, sign)
         if item.customer:
             self._add(
                 CUSTOMERS,
                 (item.day, ITEM_LEVEL, item.channel, item.source_id, item.customer),
-                Counter(voices=1),
+                _ONE,
                 sign,
             )
-            self._add(ALL_TIME_CUSTOMERS, (ITEM_LEVEL, item.customer), Counter(voices=1), sign)
+            self._add(ALL_TIME_CUSTOMERS, (ITEM_LEVEL, item.customer), _ONE, sign)
 
     def apply(self, conn: Connection) -> None:
         """One upsert per table (add the deltas to what is there), then drop the rows
         no voice is left in, so a rollup holds exactly the rows a rebuild would."""
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        now = utcnow()
         for name, rows in self.rows.items():
-            keys = KEYS[name]
-            changed = {k: c for k, c in rows.items() if any(c.values())}
+            changed = {k: v for k, v in rows.items() if any(v)}
             if not changed:
                 continue
+            keys, columns = KEYS[name], COLUMNS[name]
             table: Table = SQLModel.metadata.tables[name]
-            columns = [
-                c.name for c in table.columns if c.name not in keys and c.name != "updated_at"
-            ]
-            stamp = {"updated_at": utcnow()} if "updated_at" in table.c else {}
-            values = [
-                {**dict(zip(keys, key, strict=True)), **{c: counts[c] for c in columns}, **stamp}
-                for key, counts in changed.items()
-            ]
+            stamped = "updated_at" in table.c
+            names = [*keys, *columns, *(["updated_at"] if stamped else [])]
+            stamp = (now,) if stamped else ()
             # One statement, many parameter sets: compiled once and cached, where a
             # multi-row VALUES clause is compiled anew for every batch (measured: the
             # compile cost more than the NLP).
@@ -168,13 +205,15 @@ class Deltas:
                 index_elements=list(keys),
                 set_={
                     **{c: table.c[c] + statement.excluded[c] for c in columns},
-                    **{c: statement.excluded[c] for c in stamp},
+                    **({"updated_at": statement.excluded.updated_at} if stamped else {}),
                 },
             )
-            execute_many(conn, statement, values)
-            emptied = [
-                key for key, counts in changed.items() if any(v < 0 for v in counts.values())
-            ]
+            execute_rows(
+                conn, statement, names, [(*key, *vector, *stamp) for key, vector in changed.items()]
+            )
+            # A row is left empty only where its count went down (column 0 counts
+            # voices or answers; a sentiment sum below zero empties nothing).
+            emptied = [key for key, vector in changed.items() if vector[0] < 0]
             if emptied:
                 _drop_empty(conn, table, keys, emptied)
 
@@ -189,29 +228,3 @@ def _drop_empty(
             *(and_(*(table.c[k] == v for k, v in zip(keys, key, strict=True))) for key in chunk)
         )
         conn.execute(delete(table).where(match, table.c[count_column] <= 0))
-
-
-def execute_many(conn: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
-    """Run one compiled statement over many rows straight through the driver: the
-    read model writes several rows per item, and SQLAlchemy's per-row parameter
-    processing cost more than the database (these columns need no type processing:
-    integers, strings, dates)."""
-    if not rows:
-        return
-    compiled = statement.compile(dialect=conn.dialect, column_keys=list(rows[0]))
-    if conn.dialect.name == "sqlite":
-        # As SQLAlchemy's SQLite types store them: dates ISO, datetimes naive UTC text.
-        rows = [{k: _sqlite_value(v) for k, v in row.items()} for row in rows]
-    if compiled.positional:
-        order = compiled.positiontup or []
-        conn.exec_driver_sql(compiled.string, [tuple(row[k] for k in order) for row in rows])
-    else:
-        conn.exec_driver_sql(compiled.string, rows)
-
-
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value

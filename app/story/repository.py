@@ -243,7 +243,7 @@ class FactReader:
             for item_id, item in records.items():
                 deltas.item(item, stages.get(item_id, []))
             after = int(rows[-1]["id"])
-        self._rows = deltas.rows
+        self._rows = {table: deltas.counters(table) for table in deltas.rows}
 
     def stage_metrics(self) -> dict[str, dict[str, Counter[str]]]:
         out: dict[str, dict[str, Counter[str]]] = defaultdict(dict)

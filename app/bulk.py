@@ -1,0 +1,130 @@
+"""Bulk writes straight through the database driver.
+
+Ingest writes about a dozen rows per item (the item, its sentences, its voice
+facts, rollup upserts). SQLAlchemy's per-row parameter processing, and on SQLite
+its row-at-a-time `INSERT ... RETURNING`, cost more than the NLP (bench/ingest.py),
+so these rows go through one compiled statement and the driver's `executemany`,
+with the few conversions the column types would have made done here, once per
+column rather than once per value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, Table, insert, select, tuple_
+from sqlalchemy.engine import Connection
+
+from app.db_types import UTCDateTime
+
+
+def execute_rows(
+    conn: Connection,
+    statement: Any,
+    names: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    *,
+    dated: Sequence[int] | None = None,
+) -> None:
+    """Run one statement over many rows, each holding the values of `names` in order.
+
+    Values must already be what the driver takes: on SQLite, dates and datetimes are
+    turned into the text SQLAlchemy's types store (ISO dates, naive UTC datetimes), at
+    the positions `dated` (by default, those holding a date in the first row)."""
+    if not rows:
+        return
+    compiled = statement.compile(dialect=conn.dialect, column_keys=list(names))
+    if conn.dialect.name == "sqlite":
+        if dated is None:
+            dated = [i for i, v in enumerate(rows[0]) if isinstance(v, date)]
+        if dated:
+            seen: dict[Any, Any] = {None: None}  # rows share days and stamps
+            rows = [_sqlite_dates(row, dated, seen) for row in rows]
+    if compiled.positional:
+        at = {name: i for i, name in enumerate(names)}
+        order = [at[name] for name in compiled.positiontup or []]
+        if order != list(range(len(names))):
+            rows = [tuple(row[i] for i in order) for row in rows]
+        conn.exec_driver_sql(compiled.string, rows)
+    else:
+        conn.exec_driver_sql(compiled.string, [dict(zip(names, row, strict=True)) for row in rows])
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows (all with the same keys) into `table`: JSON columns are encoded
+    here, aware datetimes checked as `UTCDateTime` would."""
+    if not rows:
+        return
+    names = list(rows[0])
+    json_at = [i for i, name in enumerate(names) if isinstance(table.c[name].type, JSON)]
+    utc_at = [i for i, name in enumerate(names) if isinstance(table.c[name].type, UTCDateTime)]
+    dated = [
+        i
+        for i, name in enumerate(names)
+        if isinstance(table.c[name].type, (Date, DateTime, UTCDateTime))
+    ]
+    values: list[tuple[Any, ...]] = []
+    for row in rows:
+        value = [row[name] for name in names]
+        for i in json_at:
+            value[i] = json_text(value[i])
+        for i in utc_at:
+            value[i] = _utc(value[i])
+        values.append(tuple(value))
+    execute_rows(conn, insert(table), names, values, dated=dated)
+
+
+def insert_returning_ids(
+    conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], *, key: Sequence[str]
+) -> list[int]:
+    """`insert_rows`, then the new rows' ids in the order of `rows`, found by `key`
+    (the columns of a unique constraint every row fills)."""
+    insert_rows(conn, table, rows)
+    ids: dict[tuple[Any, ...], int] = {}
+    keys = [tuple(row[k] for k in key) for row in rows]
+    columns = [table.c[k] for k in key]
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        for found in conn.execute(select(table.c.id, *columns).where(tuple_(*columns).in_(chunk))):
+            ids[tuple(found[1:])] = int(found[0])
+    return [ids[k] for k in keys]
+
+
+def json_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not value and isinstance(value, (list, dict, tuple)):
+        return "[]" if not isinstance(value, dict) else "{}"
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: every stored datetime must be aware")
+    return value.astimezone(UTC)
+
+
+def _sqlite_dates(
+    row: tuple[Any, ...], dated: Sequence[int], seen: dict[Any, Any]
+) -> tuple[Any, ...]:
+    values = list(row)
+    for i in dated:
+        value = values[i]
+        text = seen.get(value)
+        if text is None:
+            text = seen[value] = _sqlite_value(value)
+        values[i] = text
+    return tuple(values)
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
