@@ -61,7 +61,7 @@ def get_story(
     compare: CompareQ = None,
 ) -> Story:
     start, stop = _checked(session, date_from, date_to, source, channel, compare)
-    return service.build_story(
+    story = service.build_story(
         session,
         journey=journey,
         date_from=start,
@@ -74,6 +74,7 @@ def get_story(
         asked_to=date_to,
         driver_min_answers=settings.driver_min_answers,
     )
+    return Story.model_validate(story, from_attributes=True)
 
 
 @router.get(
@@ -100,7 +101,7 @@ def get_stage(
             f"no stage {key!r}; the journey's stages are: {', '.join(journey.keys)}"
         )
     start, stop = _checked(session, date_from, date_to, source, channel, compare)
-    return service.build_stage_page(
+    page = service.build_stage_page(
         session,
         journey=journey,
         key=key,
@@ -114,3 +115,4 @@ def get_stage(
         asked_to=date_to,
         driver_min_answers=settings.driver_min_answers,
     )
+    return StagePage.model_validate(page, from_attributes=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 
@@ -24,7 +24,7 @@ from app.models import ITEM_LEVEL
 from app.readmodel.facts import theme_key
 from app.story import repository
 from app.story.repository import Slice
-from app.story.schemas import (
+from app.story.domain import (
     Ces,
     Change,
     Comparison,
@@ -524,7 +524,7 @@ def build_stage_page(
     days = told.numbers.stage_days(key)
     more = told.more_quotes
     return StagePage(
-        **figures.model_dump(),
+        **{f.name: getattr(figures, f.name) for f in fields(figures)},
         date_from=asked_from,
         date_to=asked_to,
         summary=summarise(figures, period),

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.ingest.service import run_sync
+from app.story.domain import Story
 from app.story.service import build_story
 from nlp.enrichment import Enricher
 from nlp.journey import Journey
@@ -23,8 +26,8 @@ def ingest(engine: Engine, enricher: Enricher, journey: Journey, *items: object)
     assert result.status == "succeeded"
 
 
-def stage(story: object, key: str) -> dict[str, object]:
-    return next(s for s in story.model_dump()["stages"] if s["key"] == key)  # type: ignore[attr-defined]
+def stage(story: Story, key: str) -> dict[str, object]:
+    return next(asdict(s) for s in story.stages if s.key == key)
 
 
 def test_two_stage_item_counts_once_in_each(
