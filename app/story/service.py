@@ -23,7 +23,6 @@ from sqlmodel import Session
 from app.models import ITEM_LEVEL
 from app.readmodel.facts import theme_key
 from app.story import repository
-from app.story.repository import Slice
 from app.story.domain import (
     Ces,
     Change,
@@ -40,6 +39,7 @@ from app.story.domain import (
     StageStory,
     Story,
 )
+from app.story.repository import Slice
 from nlp.journey import Journey
 
 TOP_PHRASES = 8
