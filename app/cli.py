@@ -14,7 +14,8 @@ from rich.table import Table
 from sqlmodel import Session
 
 from app.errors import AppError
-from app.ingest.service import BatchProgress, SyncResult
+from app.ingest.service import SyncResult
+from app.jobs import BatchCommitted, Event, Listener
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings
 from app.sources.config import SourcesFileError
@@ -77,15 +78,17 @@ def _sync_all(runtime: Runtime, source_ids: list[str]) -> bool:
         for source_id in source_ids:
             task = progress.add_task(source_id, total=None, status="starting")
 
-            def on_batch(p: BatchProgress, task: TaskID = task) -> None:
-                progress.update(
-                    task,
-                    status=f"{p.fetched} read, {p.inserted} new, {p.duplicates} dup, "
-                    f"{p.rejected} rejected",
-                )
+            def on_batch(event: Event, task: TaskID = task) -> None:
+                if isinstance(event, BatchCommitted) and event.sync is not None:
+                    p = event.sync
+                    progress.update(
+                        task,
+                        status=f"{p.fetched} read, {p.inserted} new, {p.duplicates} dup, "
+                        f"{p.rejected} rejected",
+                    )
 
             try:
-                result = runtime.sync(source_id, trigger="cli", on_batch=on_batch)
+                result = runtime.jobs.sync(source_id, trigger="cli", listener=on_batch)
             except AppError as exc:
                 progress.update(task, status=f"[red]{exc.message}", total=1, completed=1)
                 ok = False
@@ -221,20 +224,23 @@ def db_upgrade() -> None:
     console.print(f"database at head: {engine.url.render_as_string(hide_password=True)}")
 
 
+def _bar_listener(progress: Progress, task: TaskID) -> Listener:
+    def listener(event: Event) -> None:
+        if isinstance(event, BatchCommitted):
+            status = f"{event.done:,} items"
+            progress.update(task, completed=event.done, total=event.total, status=status)
+
+    return listener
+
+
 @rollups_cli.command("rebuild")
 def rollups_rebuild() -> None:
     """Rebuild the read model (voice facts, daily rollups) from the stored items."""
-    from app.readmodel.maintain import rebuild
-
     runtime = _runtime(_settings(scheduler_enabled=False))
     try:
         with _bar() as progress:
             task = progress.add_task("rebuild", total=None, status="")
-
-            def on_chunk(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total, status=f"{done:,} items")
-
-            items = rebuild(runtime.engine, on_chunk=on_chunk)
+            items = runtime.jobs.rebuild(listener=_bar_listener(progress, task))
     finally:
         runtime.close()
     console.print(f"read model rebuilt from {items:,} items")
@@ -246,20 +252,11 @@ def reenrich(
 ) -> None:
     """Re-run the NLP over stored items of another pipeline version (a journey edit
     changes it): segments and read model replaced, batch by batch, resumable."""
-    from app.ingest.reenrich import ReenrichProgress
-    from app.ingest.reenrich import reenrich as run_reenrich
-
     runtime = _runtime(_settings(scheduler_enabled=False))
     try:
         with _bar() as progress:
             task = progress.add_task("re-enrich", total=None, status="")
-
-            def on_batch(p: ReenrichProgress) -> None:
-                progress.update(task, completed=p.done, total=p.total, status=f"{p.done:,} items")
-
-            done = run_reenrich(
-                runtime.engine, enricher=runtime.enricher, source_id=source, on_batch=on_batch
-            )
+            done = runtime.jobs.reenrich(source_id=source, listener=_bar_listener(progress, task))
     finally:
         runtime.close()
     console.print(f"{done:,} items re-enriched with {runtime.enricher.version}")

@@ -10,25 +10,22 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.db import make_engine, upgrade_database
-from app.errors import ConflictError, NotFoundError
-from app.ingest.locks import SourceBusyError
 from app.ingest.policy import IngestPolicy
-from app.ingest.service import BatchProgress, SyncResult, close_all_interrupted_runs, run_sync
-from app.readmodel.maintain import read_model_missing, rebuild
+from app.ingest.service import close_all_interrupted_runs
+from app.jobs import Events, Jobs
+from app.readmodel.maintain import read_model_missing
 from app.settings import Settings
 from app.sources.config import SourceSpec, load_sources_file
 from app.sources.service import register_sources
-from connectors.registry import get_connector_class
 from nlp.enrichment import Enricher, Enrichment, EnrichRequest
 from nlp.journey import Journey, load_journey
 from nlp.pipeline import build_enricher
@@ -67,45 +64,22 @@ class LockedEnricher:
 
 @dataclass
 class Runtime:
+    """What one process wires together once; the work itself is done by `jobs`."""
+
     settings: Settings
     engine: Engine
     journey: Journey
     enricher: Enricher
     sources: dict[str, SourceSpec]
-    base_dir: Path
     policy: IngestPolicy
+    events: Events
+    jobs: Jobs
     scheduler: SourceScheduler | None = None
-
-    def sync(
-        self,
-        source_id: str,
-        *,
-        trigger: str = "manual",
-        on_batch: Callable[[BatchProgress], None] | None = None,
-    ) -> SyncResult:
-        spec = self.sources.get(source_id)
-        if spec is None:
-            known = ", ".join(sorted(self.sources)) or "none"
-            raise NotFoundError(f"no declared source {source_id!r} (declared: {known})")
-        connector = get_connector_class(spec.kind).from_mapping(spec.config, base_dir=self.base_dir)
-        try:
-            return run_sync(
-                self.engine,
-                source_id=source_id,
-                connector=connector,
-                enricher=self.enricher,
-                journey=self.journey,
-                policy=self.policy,
-                trigger=trigger,
-                on_batch=on_batch,
-            )
-        except SourceBusyError as exc:
-            raise ConflictError(str(exc)) from exc
 
     def start_scheduler(self) -> SourceScheduler:
         from app.scheduler import SourceScheduler
 
-        self.scheduler = SourceScheduler(self)
+        self.scheduler = SourceScheduler(self.jobs)
         self.scheduler.start()
         return self.scheduler
 
@@ -121,7 +95,7 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None) -> Runtim
     upgrade_database(engine)
     # Cheap validation first: a typo in sources.yaml or the journey fails before the NLP loads.
     declared = load_sources_file(settings.resolved_sources_file())
-    specs, base_dir = declared.sources, declared.base_dir
+    specs = declared.sources
     journey = load_journey(settings.resolved_journey_file())
     enricher = LockedEnricher(
         build_enricher(
@@ -131,10 +105,26 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None) -> Runtim
     with Session(engine) as session:
         register_sources(session, specs=specs)
     close_all_interrupted_runs(engine)
+    policy = IngestPolicy(
+        scales=declared.scales,
+        occurred_after=settings.occurred_after,
+        future_tolerance=timedelta(days=settings.future_tolerance_days),
+    )
+    sources = {spec.id: spec for spec in specs}
+    events = Events()
+    jobs = Jobs(
+        engine=engine,
+        enricher=enricher,
+        journey=journey,
+        policy=policy,
+        sources=sources,
+        base_dir=declared.base_dir,
+        events=events,
+    )
     if read_model_missing(engine):
         # An upgrade from before the read model: build it once from the stored items.
         log.info("building the read model from the stored items (first start after upgrade)")
-        rebuild(engine)
+        jobs.rebuild()
     # The pipeline's tables (lexicons, phrase matchers, caches) live as long as the
     # process: frozen, they drop out of every full collection, which then scans only
     # the batch being enriched (a full collection 73 -> 14 ms; enrichment +5-10%,
@@ -145,11 +135,8 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None) -> Runtim
         engine=engine,
         journey=journey,
         enricher=enricher,
-        sources={spec.id: spec for spec in specs},
-        base_dir=base_dir,
-        policy=IngestPolicy(
-            scales=declared.scales,
-            occurred_after=settings.occurred_after,
-            future_tolerance=timedelta(days=settings.future_tolerance_days),
-        ),
+        sources=sources,
+        policy=policy,
+        events=events,
+        jobs=jobs,
     )

@@ -20,20 +20,20 @@ from apscheduler.triggers.interval import IntervalTrigger
 from app.errors import AppError
 
 if TYPE_CHECKING:
-    from app.runtime import Runtime
+    from app.jobs import Jobs
 
 log = logging.getLogger(__name__)
 
 
 class SourceScheduler:
-    def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
+    def __init__(self, jobs: Jobs) -> None:
+        self._jobs = jobs
         self._scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=2)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
             timezone=UTC,
         )
-        for spec in runtime.sources.values():
+        for spec in jobs.sources.values():
             if not spec.enabled:
                 continue
             if spec.schedule.cron is not None:
@@ -58,7 +58,7 @@ class SourceScheduler:
 
     def _run(self, source_id: str) -> None:
         try:
-            result = self._runtime.sync(source_id, trigger="schedule")
+            result = self._jobs.sync(source_id, trigger="schedule")
         except AppError as exc:
             log.warning("scheduled sync of %s skipped: %s", source_id, exc.message)
             return

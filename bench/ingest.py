@@ -157,12 +157,12 @@ def run_backend(label: str, url: str, sources: Path, n: int) -> float:
         settings = Settings(database_url=url, sources_file=sources, scheduler_enabled=False)
         runtime = build_runtime(settings, engine=engine)
         started = time.perf_counter()
-        result = runtime.sync("bench-survey", trigger="bench")
+        result = runtime.jobs.sync("bench-survey", trigger="bench")
         elapsed = time.perf_counter() - started
         assert result.status == "succeeded", result.error
         assert result.inserted == n, (result.inserted, n)
         again = time.perf_counter()
-        rerun = runtime.sync("bench-survey", trigger="bench")
+        rerun = runtime.jobs.sync("bench-survey", trigger="bench")
         rerun_s = time.perf_counter() - again
         print(
             f"{label:10s} {n} items in {elapsed:6.1f} s = {n / elapsed:7.0f} items/s "

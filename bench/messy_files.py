@@ -291,7 +291,7 @@ def run(url: str, label: str) -> int:
                 for step_no, (change, expected) in enumerate(steps, start=1):
                     if change is not None:
                         change(root / f"case{n}")
-                    result = runtime.sync(f"case-{n}", trigger="bench")
+                    result = runtime.jobs.sync(f"case-{n}", trigger="bench")
                     with Session(engine) as session:
                         stored = session.exec(
                             select(func.count())

@@ -122,7 +122,7 @@ def run(label: str, url: str, folder: Path, port: int) -> None:
         settings = Settings(database_url=url, sources_file=sources, scheduler_enabled=False)
         runtime = build_runtime(settings, engine=engine)
         started = time.perf_counter()
-        result = runtime.sync("bench-survey", trigger="bench")
+        result = runtime.jobs.sync("bench-survey", trigger="bench")
         load_s = time.perf_counter() - started
         assert result.status == "succeeded", result.error
         runtime.close()

@@ -129,7 +129,7 @@ def list_run_duplicates(
 )
 async def sync_source(session: SessionDep, runtime: RuntimeDep, source_id: str) -> SyncRunPublic:
     service.get_source(session, source_id=source_id)
-    result = await run_in_threadpool(runtime.sync, source_id, trigger="api")
+    result = await run_in_threadpool(runtime.jobs.sync, source_id, trigger="api")
     run = session.get(SyncRun, result.run_id)
     assert run is not None
     session.refresh(run)

@@ -38,7 +38,7 @@ def runtime(engine: Engine) -> Runtime:
     )
     rt = build_runtime(settings, engine=engine)
     for source_id in rt.sources:
-        assert rt.sync(source_id).status == "succeeded"
+        assert rt.jobs.sync(source_id).status == "succeeded"
     return rt
 
 

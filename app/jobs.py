@@ -1,0 +1,161 @@
+"""The work a running Listening Path does, run one way: syncs, read-model rebuilds
+and re-enrichment (and, next, alert evaluation), each publishing an event after
+every batch it commits.
+
+Whoever starts a job (the scheduler, the API, a CLI command, a benchmark) goes
+through `Jobs`, so a sync from the CLI and a scheduled one build the same
+connector, take the same lock and tell the same listeners. Listeners are how
+other parts follow the data without being called by ingest: a progress bar, and
+(next issue) the early-warning detectors re-reading the days a batch touched. A
+listener's failure is logged and never fails the job: the batch is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy.engine import Engine
+
+from app.errors import ConflictError, NotFoundError
+from app.ingest.locks import SourceBusyError
+from app.ingest.policy import IngestPolicy
+from app.ingest.reenrich import ReenrichProgress, reenrich
+from app.ingest.service import BatchProgress, SyncResult, run_sync
+from app.readmodel.maintain import rebuild
+from app.sources.config import SourceSpec
+from connectors.registry import get_connector_class
+from nlp.enrichment import Enricher
+from nlp.journey import Journey
+
+log = logging.getLogger(__name__)
+
+JobKind = Literal["sync", "rebuild", "reenrich"]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchCommitted:
+    """A job committed one more batch: the items and the read model now say more."""
+
+    job: JobKind
+    source_id: str | None  # the source synced, or the one re-enriched (None: all)
+    done: int  # items handled so far in this job (read, for a sync)
+    total: int | None  # items the job will handle, where known beforehand
+    sync: BatchProgress | None = None  # a sync's running counts
+
+
+@dataclass(frozen=True, slots=True)
+class JobFinished:
+    job: JobKind
+    source_id: str | None
+    ok: bool
+    done: int
+    error: str | None = None
+
+
+Event = BatchCommitted | JobFinished
+Listener = Callable[[Event], None]
+
+
+class Events:
+    """Listeners of every job's events, for the life of the process."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Add a listener; returns the call that removes it."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def publish(self, event: Event, also: Listener | None = None) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in [*listeners, *([also] if also is not None else [])]:
+            try:
+                listener(event)
+            except Exception:  # a listener must never undo or stop committed work
+                log.exception("listener %r failed on %s", listener, type(event).__name__)
+
+
+@dataclass
+class Jobs:
+    """Runs each kind of job with what it needs; `listener` on a call hears that
+    job's events as well as the process-wide `events`."""
+
+    engine: Engine
+    enricher: Enricher
+    journey: Journey
+    policy: IngestPolicy
+    sources: dict[str, SourceSpec]
+    base_dir: Path
+    events: Events
+
+    def sync(
+        self, source_id: str, *, trigger: str = "manual", listener: Listener | None = None
+    ) -> SyncResult:
+        """Sync one declared source to the end of what it has.
+
+        Raises `NotFoundError` for an undeclared source and `ConflictError` when it
+        is syncing already (another thread, process or replica)."""
+        spec = self.sources.get(source_id)
+        if spec is None:
+            known = ", ".join(sorted(self.sources)) or "none"
+            raise NotFoundError(f"no declared source {source_id!r} (declared: {known})")
+        connector = get_connector_class(spec.kind).from_mapping(spec.config, base_dir=self.base_dir)
+
+        def on_batch(progress: BatchProgress) -> None:
+            event = BatchCommitted("sync", source_id, progress.fetched, None, progress)
+            self.events.publish(event, listener)
+
+        try:
+            result = run_sync(
+                self.engine,
+                source_id=source_id,
+                connector=connector,
+                enricher=self.enricher,
+                journey=self.journey,
+                policy=self.policy,
+                trigger=trigger,
+                on_batch=on_batch,
+            )
+        except SourceBusyError as exc:
+            raise ConflictError(str(exc)) from exc
+        finished = JobFinished(
+            "sync", source_id, result.status == "succeeded", result.fetched, result.error
+        )
+        self.events.publish(finished, listener)
+        return result
+
+    def rebuild(self, *, listener: Listener | None = None) -> int:
+        """Rebuild the read model from the stored items; returns the items read."""
+
+        def on_chunk(done: int, total: int) -> None:
+            self.events.publish(BatchCommitted("rebuild", None, done, total), listener)
+
+        done = rebuild(self.engine, on_chunk=on_chunk)
+        self.events.publish(JobFinished("rebuild", None, True, done), listener)
+        return done
+
+    def reenrich(self, *, source_id: str | None = None, listener: Listener | None = None) -> int:
+        """Re-enrich the items stored under another pipeline version; returns how many."""
+
+        def on_batch(progress: ReenrichProgress) -> None:
+            event = BatchCommitted("reenrich", source_id, progress.done, progress.total)
+            self.events.publish(event, listener)
+
+        done = reenrich(self.engine, enricher=self.enricher, source_id=source_id, on_batch=on_batch)
+        self.events.publish(JobFinished("reenrich", source_id, True, done), listener)
+        return done
