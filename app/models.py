@@ -49,7 +49,33 @@ class Source(SQLModel, table=True):
     )
 
 
-class SyncRun(SQLModel, table=True):
+class SyncRunBase(SQLModel):
+    """What a run says of itself: stored in `sync_runs`, shown by the API."""
+
+    trigger: str = Field(default="manual", max_length=16)
+    status: str = Field(default="running", max_length=16)
+    started_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    fetched: int = Field(
+        default=0, description="records read: inserted + updated + duplicates + rejected"
+    )
+    inserted: int = 0
+    updated: int = Field(
+        default=0, description="records already stored whose content changed at the source"
+    )
+    duplicates: int = 0
+    rejected: int = 0
+    ignored_hints: int = Field(default=0, description="stage hints naming no stage of the journey")
+    unmapped_hints: int = Field(
+        default=0, description="hint values (touchpoint, reason, tag) not mapped"
+    )
+    nul_replaced: int = Field(default=0, description="records whose NUL characters were replaced")
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class SyncRun(SyncRunBase, table=True):
     __tablename__ = "sync_runs"
     __table_args__ = (Index("ix_sync_runs_source_started", "source_id", "started_at"),)
 
@@ -57,24 +83,9 @@ class SyncRun(SQLModel, table=True):
     source_id: str = Field(
         sa_column=Column(ForeignKey("sources.id", ondelete="CASCADE"), nullable=False)
     )
-    trigger: str = Field(default="manual", max_length=16)
-    status: str = Field(default="running", max_length=16)
-    started_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
-    )
-    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
-    fetched: int = 0
-    inserted: int = 0
-    updated: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    ignored_hints: int = 0
-    unmapped_hints: int = 0
-    nul_replaced: int = 0
     reject_reasons: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
-    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Item(SQLModel, table=True):
@@ -154,7 +165,27 @@ class Segment(SQLModel, table=True):
     )
 
 
-class QuarantinedRecord(SQLModel, table=True):
+class QuarantineBase(SQLModel):
+    """What is kept of a record that could not be ingested, and shown of it."""
+
+    run_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("sync_runs.id", ondelete="SET NULL"), nullable=True),
+    )
+    external_id: str | None = Field(default=None, max_length=512)
+    location: str | None = Field(default=None, max_length=512)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    excerpt: str = Field(sa_column=Column(Text, nullable=False))
+    times_seen: int = Field(default=1, description="runs that met this same reject")
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    last_seen_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
+class QuarantinedRecord(QuarantineBase, table=True):
     """A record that could not be ingested, kept with the reason so nothing is lost.
 
     Stored once per `(source, location, reason, excerpt)` (`digest`): a file that
@@ -171,25 +202,19 @@ class QuarantinedRecord(SQLModel, table=True):
     source_id: str = Field(
         sa_column=Column(ForeignKey("sources.id", ondelete="CASCADE"), nullable=False)
     )
-    run_id: int | None = Field(
-        default=None,
-        sa_column=Column(Integer, ForeignKey("sync_runs.id", ondelete="SET NULL"), nullable=True),
-    )
-    external_id: str | None = Field(default=None, max_length=512)
-    location: str | None = Field(default=None, max_length=512)
-    reason: str = Field(sa_column=Column(Text, nullable=False))
-    excerpt: str = Field(sa_column=Column(Text, nullable=False))
     digest: str = Field(max_length=64)
-    times_seen: int = 1
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
-    )
-    last_seen_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+
+
+class DuplicateBase(SQLModel):
+    external_id: str = Field(max_length=512, description="the record counted as a duplicate")
+    matched_item_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("items.id", ondelete="SET NULL"), nullable=True),
+        description="the stored item it matched",
     )
 
 
-class RunDuplicate(SQLModel, table=True):
+class RunDuplicate(DuplicateBase, table=True):
     """A record a run counted as a duplicate, with the stored item it matched: a
     duplicate is a claim ("this was already here"), so it can be checked."""
 
@@ -201,12 +226,7 @@ class RunDuplicate(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("sync_runs.id", ondelete="CASCADE"), nullable=False)
     )
     source_id: str = Field(max_length=64)
-    external_id: str = Field(max_length=512)
     rule: str = Field(max_length=16)  # "external_id" | "content"
-    matched_item_id: int | None = Field(
-        default=None,
-        sa_column=Column(Integer, ForeignKey("items.id", ondelete="SET NULL"), nullable=True),
-    )
 
 
 # --------------------------------------------------------------------------- read model

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from app.models import DuplicateBase, QuarantineBase, SyncRunBase
+
 SECRET_WORDS = ("token", "secret", "password", "key", "auth", "credential")
 
 
@@ -50,35 +52,21 @@ class RejectReasonPublic(BaseModel):
     count: int = Field(description="rejects of this kind in the run")
 
 
-class SyncRunPublic(BaseModel):
+class SyncRunPublic(SyncRunBase):
     id: int
     source: str
-    trigger: str
-    status: str
     started_at: datetime
-    finished_at: datetime | None
-    fetched: int = Field(description="records read: inserted + updated + duplicates + rejected")
-    inserted: int
-    updated: int = Field(description="records already stored whose content changed at the source")
-    duplicates: int
-    rejected: int
-    ignored_hints: int = Field(description="stage hints naming no stage of the journey")
-    unmapped_hints: int = Field(description="hint values (touchpoint, reason, tag) not mapped")
-    nul_replaced: int = Field(description="records whose NUL characters were replaced")
     reject_reasons: list[RejectReasonPublic] = Field(
         description="the commonest kinds of reject, most frequent first"
     )
-    error: str | None
 
 
-class DuplicatePublic(BaseModel):
+class DuplicatePublic(DuplicateBase):
     id: int
-    external_id: str = Field(description="the record counted as a duplicate")
     rule: Literal["external_id", "content"] = Field(
         description="external_id: this record is stored already; content: its known author "
         "said the same words on the same day in this source"
     )
-    matched_item_id: int | None = Field(description="the stored item it matched")
 
 
 class SyncRunDetail(SyncRunPublic):
@@ -95,14 +83,6 @@ class DuplicatePage(BaseModel):
     next: str | None
 
 
-class QuarantinePublic(BaseModel):
+class QuarantinePublic(QuarantineBase):
     id: int
     source: str
-    run_id: int | None
-    external_id: str | None
-    location: str | None
-    reason: str
-    excerpt: str
-    times_seen: int = Field(description="runs that met this same reject")
-    created_at: datetime
-    last_seen_at: datetime
