@@ -175,6 +175,10 @@ def _parquet(rows: Iterable[Sequence[Any]], columns: Sequence[Column]) -> Iterat
                 values = [row[i] for row in chunk]
                 if column.type == "json":
                     values = [_json_text(v) for v in values]
+                if column.type in ("date", "datetime") and any(isinstance(v, str) for v in values):
+                    # ISO text from the database (app.feeds.repository.iso_text)
+                    arrays.append(pa.array(values, type=pa.string()).cast(_ARROW[column.type]))
+                    continue
                 arrays.append(pa.array(values, type=_ARROW[column.type]))
             writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
             piece = sink.take()

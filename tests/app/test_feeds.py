@@ -7,7 +7,7 @@ import io
 import json
 import random
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pyarrow.parquet as pq
 import pytest
@@ -119,6 +119,38 @@ def test_items_feed_streams_every_item_and_its_segments(client: TestClient) -> N
     assert all("billing" in json.loads(s) for s in table.column("stages").to_pylist())
     later = client.get("/api/v1/feeds/items.csv", params={"updated_since": "2999-01-01"})
     assert list(csv.DictReader(io.StringIO(later.text))) == []
+
+
+def test_items_feed_times_are_the_stored_moments_in_iso_8601(client: TestClient) -> None:
+    """The database writes the feed's times as text; they must read back as the very
+    moments the API gives (with and without fractions of a second), in every format."""
+    listed = {
+        i["id"]: i for i in client.get("/api/v1/items", params={"limit": 500}).json()["items"]
+    }
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/v1/feeds/items.csv").text)))
+    assert rows
+    for row in rows:
+        item = listed[int(row["id"])]
+        when = datetime.fromisoformat(row["occurred_at"])
+        assert when == datetime.fromisoformat(item["occurred_at"])
+        assert row["occurred_at"] == when.isoformat().replace("+00:00", "Z")
+        assert row["day"] == when.date().isoformat()
+        stamped = datetime.fromisoformat(row["updated_at"])
+        assert stamped.tzinfo is not None
+        assert row["updated_at"] == stamped.isoformat().replace("+00:00", "Z")
+    assert any("." in r["updated_at"] for r in rows)  # ingest stamps carry microseconds
+    assert any("." not in r["occurred_at"] for r in rows)  # the fixtures' whole seconds
+    table = pq.read_table(io.BytesIO(client.get("/api/v1/feeds/items.parquet").content))
+    assert str(table.schema.field("occurred_at").type) == "timestamp[us, tz=UTC]"
+    by_id = dict(
+        zip(table.column("id").to_pylist(), table.column("updated_at").to_pylist(), strict=True)
+    )
+    for row in rows:
+        assert by_id[int(row["id"])] == datetime.fromisoformat(row["updated_at"])
+    seg = client.get("/api/v1/feeds/items.ndjson", params={"grain": "segment"}).text
+    for line in seg.splitlines():
+        segment = json.loads(line)
+        assert segment["day"] == segment["occurred_at"][:10]
 
 
 @pytest.mark.parametrize(
