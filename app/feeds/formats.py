@@ -104,6 +104,10 @@ def _json_text(value: Any) -> Any:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
+def _is_text(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
 def _csv(rows: Iterable[Sequence[Any]], columns: Sequence[Column]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # writes None as an empty cell
@@ -115,12 +119,18 @@ def _csv(rows: Iterable[Sequence[Any]], columns: Sequence[Column]) -> Iterator[b
         if c.type in ("date", "datetime", "json")
     ]
     for chunk in _chunks(rows):
-        out = []
-        for row in chunk:
-            cells = list(row)
-            for i, fn in convert:
-                cells[i] = fn(cells[i])
-            out.append(cells)
+        # Columns that arrive as text already (ISO times and JSON from the database)
+        # are written as they are.
+        todo = [(i, fn) for i, fn in convert if any(not _is_text(row[i]) for row in chunk)]
+        if todo:
+            out: list[Sequence[Any]] = []
+            for row in chunk:
+                cells = list(row)
+                for i, fn in todo:
+                    cells[i] = fn(cells[i])
+                out.append(cells)
+        else:
+            out = chunk
         writer.writerows(out)
         yield buffer.getvalue().encode("utf-8")
         buffer.seek(0)
