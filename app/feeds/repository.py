@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -16,8 +16,10 @@ from sqlmodel import SQLModel
 
 from app.feeds.formats import Column
 from app.models import RollupMetrics
+from app.readmodel.attributes import attribute_clauses
+from app.readmodel.rollups import COLUMNS, CUSTOMERS, RATINGS, STAGE_DAILY
 from app.scales import Scales
-from app.story.repository import Slice
+from app.story.repository import Slice, filtered_deltas
 
 CHUNK = 5_000
 
@@ -36,6 +38,7 @@ class FeedFilters:
     channel: str | None = None
     stage: str | None = None
     updated_since: datetime | None = None
+    attrs: Mapping[str, Sequence[str]] = field(default_factory=dict)  # attr.NAME=VALUE
 
 
 # ----------------------------------------------------------------- stage-daily
@@ -83,6 +86,9 @@ def _where(table: Table, f: FeedFilters, *, updated: bool = True) -> list[Column
 
 
 def stage_daily_rows(engine: Engine, f: FeedFilters, scales: Scales) -> Iterator[list[Any]]:
+    if f.attrs:
+        yield from _filtered_stage_daily(engine, f, scales)
+        return
     daily, customers, ratings = _t("stage_daily"), _t("daily_customers"), _t("stage_daily_ratings")
     key = (daily.c.day, daily.c.stage, daily.c.channel, daily.c.source_id)
     names = scales.names()
@@ -138,12 +144,61 @@ def stage_daily_rows(engine: Engine, f: FeedFilters, scales: Scales) -> Iterator
                 counts["ces_answers"],
                 counts["ces_milli"] / 1000,
             ]
-            per_scale = rated.get(cell, {})
-            for name in names:
-                answers, total = per_scale.get(name, (0, 0))
-                out.extend((answers, total / 1000))
+            out.extend(_per_scale(rated.get(cell, {}), names))
             out.append(row[-1])
             yield out
+
+
+def _per_scale(rated: Mapping[str, tuple[int, int]], names: Sequence[str]) -> list[Any]:
+    out: list[Any] = []
+    for name in names:
+        answers, total = rated.get(name, (0, 0))
+        out.extend((answers, total / 1000))
+    return out
+
+
+def _filtered_stage_daily(engine: Engine, f: FeedFilters, scales: Scales) -> Iterator[list[Any]]:
+    """The rows for voices filtered on item attributes, made from their facts by the
+    code that makes the rollups (`filtered_deltas`): the story with the same filter
+    sums to the same numbers."""
+    with engine.connect() as conn:
+        deltas, changed = filtered_deltas(
+            conn, Slice(f.day_from, f.day_to, f.source, f.channel), f.attrs
+        )
+    distinct: Counter[tuple[Any, ...]] = Counter(key[:4] for key in deltas.rows[CUSTOMERS])
+    rated: dict[tuple[Any, ...], dict[str, tuple[int, int]]] = defaultdict(dict)
+    for key, (answers, total) in deltas.rows[RATINGS].items():
+        rated[key[:4]][key[4]] = (answers, total)
+    names = scales.names()
+    at = {name: i for i, name in enumerate(COLUMNS[STAGE_DAILY])}
+    for cell in sorted(deltas.rows[STAGE_DAILY]):
+        day, stage = cell[0], cell[1]
+        if f.stage is not None and stage != f.stage:
+            continue
+        stamp = changed.get(cell)
+        if f.updated_since is not None and (stamp is None or stamp < f.updated_since):
+            continue
+        v = deltas.rows[STAGE_DAILY][cell]
+        yield [
+            day,
+            *cell[1:],
+            v[at["voices"]],
+            distinct.get(cell, 0),
+            v[at["negative"]],
+            v[at["neutral"]],
+            v[at["positive"]],
+            v[at["sentiment_milli"]] / 1000,
+            v[at["nps_answers"]],
+            v[at["promoters"]],
+            v[at["passives"]],
+            v[at["detractors"]],
+            v[at["csat_answers"]],
+            v[at["csat_satisfied"]],
+            v[at["ces_answers"]],
+            v[at["ces_milli"]] / 1000,
+            *_per_scale(rated.get(cell, {}), names),
+            stamp,
+        ]
 
 
 # ----------------------------------------------------------------- items and segments
@@ -190,7 +245,7 @@ SEGMENT_COLUMNS = [
 ]
 
 
-def _item_where(items: Table, f: FeedFilters) -> list[ColumnElement[bool]]:
+def _item_where(items: Table, f: FeedFilters, dialect: str) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
     if f.moment_from is not None:
         clauses.append(items.c.occurred_at >= f.moment_from)
@@ -207,6 +262,8 @@ def _item_where(items: Table, f: FeedFilters) -> list[ColumnElement[bool]]:
         clauses.append(
             exists().where(and_(facts.c.item_id == items.c.id, facts.c.stage == f.stage))
         )
+    if f.attrs:
+        clauses.extend(attribute_clauses(items.c.attributes, f.attrs, dialect))
     return clauses
 
 
@@ -273,7 +330,7 @@ def item_rows(engine: Engine, f: FeedFilters) -> Iterator[Sequence[Any]]:
         with engine.connect() as conn:
             rows = conn.execute(
                 select(*columns)
-                .where(items.c.id > after, *_item_where(items, f))
+                .where(items.c.id > after, *_item_where(items, f, dialect))
                 .order_by(items.c.id)
                 .limit(CHUNK)
             ).all()
@@ -300,7 +357,7 @@ def segment_rows(engine: Engine, f: FeedFilters) -> Iterator[Sequence[Any]]:
     items, segments = _t("items"), _t("segments")
     dialect = engine.dialect.name
     after = 0
-    item_filter = _item_where(items, f)
+    item_filter = _item_where(items, f, dialect)
     while True:
         with engine.connect() as conn:
             query = (

@@ -6,13 +6,20 @@ from collections.abc import Iterator
 from datetime import UTC
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.deps import JourneyDep, RuntimeDep, SessionDep
 from app.feeds import repository
 from app.feeds.formats import MEDIA_TYPES, Format, format_from_accept, stream
-from app.params import check_channel, check_source, check_stage, parse_moment, parse_range
+from app.params import (
+    check_channel,
+    check_source,
+    check_stage,
+    parse_attrs,
+    parse_moment,
+    parse_range,
+)
 from app.story.service import Period
 
 router = APIRouter(prefix="/api/v1/feeds", tags=["feeds"])
@@ -40,6 +47,7 @@ def _filters(
     channel: str | None,
     stage: str | None,
     updated_since: str | None,
+    request: Request,
 ) -> repository.FeedFilters:
     start, stop = parse_range(date_from, date_to)
     check_source(session, source)
@@ -55,6 +63,7 @@ def _filters(
         channel=channel,
         stage=check_stage(journey, stage),
         updated_since=since.astimezone(UTC) if since is not None else None,
+        attrs=parse_attrs(request.query_params.multi_items()),
     )
 
 
@@ -70,7 +79,8 @@ STAGE_DAILY_DOC = (
     "One row per day x stage x channel x source: voices, distinct customers, sentiment "
     "counts and sum, NPS/CSAT/CES counts, rating answers and sums per scale. Whole UTC days. "
     "The format is the suffix (.csv, .ndjson, .parquet), else the Accept header "
-    "(text/csv, application/x-ndjson, application/vnd.apache.parquet), else CSV."
+    "(text/csv, application/x-ndjson, application/vnd.apache.parquet), else CSV. "
+    "`attr.NAME=VALUE` filters on item attributes as on the story (repeatable)."
 )
 ITEMS_DOC = (
     "One row per item (or per sentence with grain=segment), in id order, streamed. "
@@ -83,6 +93,7 @@ GrainQ = Annotated[Literal["item", "segment"], Query(description="item or segmen
 @router.get("/stage-daily.{fmt}", summary="Journey-stage daily feed", description=STAGE_DAILY_DOC)
 @router.get("/stage-daily", summary="Journey-stage daily feed", description=STAGE_DAILY_DOC)
 def stage_daily(
+    request: Request,
     session: SessionDep,
     journey: JourneyDep,
     runtime: RuntimeDep,
@@ -96,7 +107,9 @@ def stage_daily(
     updated_since: UpdatedQ = None,
 ) -> StreamingResponse:
     chosen = _format(fmt, accept)
-    f = _filters(session, journey, date_from, date_to, source, channel, stage, updated_since)
+    f = _filters(
+        session, journey, date_from, date_to, source, channel, stage, updated_since, request
+    )
     scales = runtime.policy.scales
     rows = repository.stage_daily_rows(runtime.engine, f, scales)
     columns = repository.stage_daily_columns(scales)
@@ -106,6 +119,7 @@ def stage_daily(
 @router.get("/items.{fmt}", summary="Items feed", description=ITEMS_DOC)
 @router.get("/items", summary="Items feed", description=ITEMS_DOC)
 def items(
+    request: Request,
     session: SessionDep,
     journey: JourneyDep,
     runtime: RuntimeDep,
@@ -120,7 +134,9 @@ def items(
     updated_since: UpdatedQ = None,
 ) -> StreamingResponse:
     chosen = _format(fmt, accept)
-    f = _filters(session, journey, date_from, date_to, source, channel, stage, updated_since)
+    f = _filters(
+        session, journey, date_from, date_to, source, channel, stage, updated_since, request
+    )
     if grain == "segment":
         segments = repository.segment_rows(runtime.engine, f)
         return _response(stream(segments, repository.SEGMENT_COLUMNS, chosen), chosen, "segments")

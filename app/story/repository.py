@@ -15,6 +15,8 @@ from sqlmodel import SQLModel
 
 from app.models import ITEM_LEVEL, RollupMetrics
 from app.readmodel.attributes import attribute_clauses
+from app.readmodel.facts import Fact, ItemRecord
+from app.readmodel.rollups import Deltas
 
 METRICS = tuple(RollupMetrics.model_fields)
 
@@ -191,58 +193,63 @@ def quote_candidates(
 __all__ = ["ITEM_LEVEL", "METRICS", "Slice"]
 
 
+def filtered_deltas(
+    conn: Connection, where: Slice, attrs: Mapping[str, Sequence[str]]
+) -> tuple[Deltas, dict[tuple[Any, ...], datetime]]:
+    """What the voices of the items matching `attrs` in `where` add to each rollup
+    row (rollups do not keep attributes), and when each `stage_daily` cell's newest
+    voice last changed. Summed through `Deltas`, the very code that writes the
+    rollups, so a filtered number is made exactly as an unfiltered one."""
+    items, facts = _table("items"), _table("voice_facts")
+    deltas = Deltas()
+    changed: dict[tuple[Any, ...], datetime] = {}
+    clauses = attribute_clauses(items.c.attributes, attrs, conn.dialect.name)
+    if where.source is not None:
+        clauses.append(items.c.source_id == where.source)
+    if where.channel is not None:
+        clauses.append(items.c.channel == where.channel)
+    if where.day_from is not None:
+        clauses.append(items.c.occurred_at >= _midnight(where.day_from))
+    if where.day_to is not None:
+        clauses.append(items.c.occurred_at < _midnight(where.day_to))
+    after = 0
+    while True:
+        rows = [
+            dict(r)
+            for r in conn.execute(
+                select(items).where(items.c.id > after, *clauses).order_by(items.c.id).limit(2_000)
+            ).mappings()
+        ]
+        if not rows:
+            break
+        records = {int(r["id"]): ItemRecord.from_row(r) for r in rows}
+        updated = {int(r["id"]): r["updated_at"] for r in rows}
+        stages: dict[int, list[str]] = defaultdict(list)
+        for row in conn.execute(
+            select(
+                facts.c.item_id, facts.c.stage, facts.c.score, facts.c.label, facts.c.themes
+            ).where(facts.c.item_id.in_(list(records)))
+        ):
+            item = records[int(row.item_id)]
+            fact = Fact(item, row.stage, float(row.score), row.label, tuple(row.themes), None, None)
+            deltas.fact(fact)
+            stages[item.id].append(row.stage)
+            cell = (item.day, row.stage, item.channel, item.source_id)
+            stamp = updated[item.id]
+            if cell not in changed or changed[cell] < stamp:
+                changed[cell] = stamp
+        for item_id, item in records.items():
+            deltas.item(item, stages.get(item_id, []))
+        after = int(rows[-1]["id"])
+    return deltas, changed
+
+
 class FactReader:
     """The same sums as the rollup queries above, for voices filtered on item
-    attributes (which rollups do not keep): the matching items and their voice facts
-    are read once and summed through `Deltas`, the very code that writes the
-    rollups, so a filtered number is made exactly as an unfiltered one."""
+    attributes (`filtered_deltas`)."""
 
     def __init__(self, conn: Connection, where: Slice, attrs: Mapping[str, Sequence[str]]) -> None:
-        from app.readmodel.attributes import attribute_clauses
-        from app.readmodel.facts import Fact, ItemRecord
-        from app.readmodel.rollups import Deltas
-
-        items, facts = _table("items"), _table("voice_facts")
-        deltas = Deltas()
-        clauses = attribute_clauses(items.c.attributes, attrs, conn.dialect.name)
-        if where.source is not None:
-            clauses.append(items.c.source_id == where.source)
-        if where.channel is not None:
-            clauses.append(items.c.channel == where.channel)
-        if where.day_from is not None:
-            clauses.append(items.c.occurred_at >= _midnight(where.day_from))
-        if where.day_to is not None:
-            clauses.append(items.c.occurred_at < _midnight(where.day_to))
-        after = 0
-        while True:
-            rows = [
-                dict(r)
-                for r in conn.execute(
-                    select(items)
-                    .where(items.c.id > after, *clauses)
-                    .order_by(items.c.id)
-                    .limit(2_000)
-                ).mappings()
-            ]
-            if not rows:
-                break
-            records = {int(r["id"]): ItemRecord.from_row(r) for r in rows}
-            stages: dict[int, list[str]] = defaultdict(list)
-            for row in conn.execute(
-                select(
-                    facts.c.item_id, facts.c.stage, facts.c.score, facts.c.label, facts.c.themes
-                ).where(facts.c.item_id.in_(list(records)))
-            ):
-                item = records[int(row.item_id)]
-                deltas.fact(
-                    Fact(
-                        item, row.stage, float(row.score), row.label, tuple(row.themes), None, None
-                    )
-                )
-                stages[item.id].append(row.stage)
-            for item_id, item in records.items():
-                deltas.item(item, stages.get(item_id, []))
-            after = int(rows[-1]["id"])
+        deltas, _ = filtered_deltas(conn, where, attrs)
         self._rows = {table: deltas.counters(table) for table in deltas.rows}
 
     def stage_metrics(self) -> dict[str, dict[str, Counter[str]]]:

@@ -47,7 +47,8 @@ def test_story_numbers_equal_the_feed_sums_for_random_periods_and_filters(
     sources = sorted({r["source"] for r in everything})
     channels = sorted({r["channel"] for r in everything})
     rng = random.Random(13)
-    for _ in range(12):
+    seen: set[str] = set()
+    for _ in range(16):
         start = rng.choice(days)
         stop = start + timedelta(days=rng.randrange(0, 30))
         params = {"from": start.isoformat(), "to": stop.isoformat()}
@@ -55,8 +56,13 @@ def test_story_numbers_equal_the_feed_sums_for_random_periods_and_filters(
             params["source"] = rng.choice(sources)
         elif rng.random() < 0.4:
             params["channel"] = rng.choice(channels)
+        if rng.random() < 0.5:  # read from the facts, not the rollups: must sum the same
+            params[f"attr.{rng.choice(['plan', 'region'])}"] = rng.choice(
+                ["home", "pro", "north", "south", "east"]
+            )
         story = client.get("/api/v1/story", params=params).json()
         feed = rows_csv(client, **params)
+        seen.update(k for k in params if k.startswith("attr.") and feed)
         for stage in story["stages"]:
             rows = [r for r in feed if r["stage"] == stage["key"]]
             sums = Counter()
@@ -83,6 +89,25 @@ def test_story_numbers_equal_the_feed_sums_for_random_periods_and_filters(
             if sums["voices"]:
                 mean = sum(float(r["sentiment_sum"]) for r in rows) / sums["voices"]
                 assert stage["sentiment"]["mean"] == pytest.approx(mean, abs=1e-3)
+    assert seen  # some attribute filter matched voices
+
+
+def test_attribute_filters_narrow_every_feed(client: TestClient) -> None:
+    everything = rows_csv(client)
+    north = rows_csv(client, **{"attr.region": "north"})
+    assert 0 < sum(int(r["voices"]) for r in north) < sum(int(r["voices"]) for r in everything)
+    items = list(csv.DictReader(io.StringIO(client.get("/api/v1/feeds/items.csv").text)))
+    only = client.get("/api/v1/feeds/items.csv", params={"attr.region": "north"}).text
+    chosen = list(csv.DictReader(io.StringIO(only)))
+    assert chosen
+    assert all(json.loads(r["attributes"]).get("region") == "north" for r in chosen)
+    assert len(chosen) == sum(
+        1 for r in items if json.loads(r["attributes"]).get("region") == "north"
+    )
+    later = rows_csv(client, **{"attr.region": "north", "updated_since": "2999-01-01"})
+    assert later == []
+    bad = client.get("/api/v1/feeds/items.csv", params={"attr.bad$name": "x"})
+    assert bad.status_code == 400
 
 
 def test_every_format_carries_the_same_rows(client: TestClient) -> None:
