@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -57,6 +58,21 @@ BUILTIN_SCALES: dict[str, Scale] = {
         Scale("stars_1_5", 1, 5, 0.5),
     )
 }
+
+
+@lru_cache(maxsize=4096)
+def countable(value: float | None, name: str | None) -> bool:
+    """Whether the sums may add a stored score: ingest checks every score against the
+    scales in force (`Scales.problem`); rows stored before it did, or under a team
+    scale since removed from the sources file, must still not break the sums. The
+    read model counts and rebuilds without the sources file, so a built-in scale is
+    checked again here and any other score only needs to be a sane number."""
+    if value is None or not name or not math.isfinite(value):
+        return False
+    builtin = BUILTIN_SCALES.get(name)
+    if builtin is not None:
+        return builtin.problem(value) is None
+    return abs(value) <= 1e12
 
 
 class ScaleSpec(BaseModel):

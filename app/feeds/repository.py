@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, Text, and_, case, exists, func, select, type_coerce
+from sqlalchemy import Table, Text, case, func, select, type_coerce
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel
 
 from app.feeds.formats import Column
+from app.items.filters import ItemFilters, item_clauses
 from app.models import RollupMetrics
-from app.readmodel.attributes import attribute_clauses
 from app.readmodel.rollups import COLUMNS, CUSTOMERS, RATINGS, STAGE_DAILY
 from app.scales import Scales
 from app.story.repository import Slice, filtered_deltas
@@ -245,26 +245,19 @@ SEGMENT_COLUMNS = [
 ]
 
 
-def _item_where(items: Table, f: FeedFilters, dialect: str) -> list[ColumnElement[bool]]:
-    clauses: list[ColumnElement[bool]] = []
-    if f.moment_from is not None:
-        clauses.append(items.c.occurred_at >= f.moment_from)
-    if f.moment_to is not None:
-        clauses.append(items.c.occurred_at < f.moment_to)
-    if f.source is not None:
-        clauses.append(items.c.source_id == f.source)
-    if f.channel is not None:
-        clauses.append(items.c.channel == f.channel)
-    if f.updated_since is not None:
-        clauses.append(items.c.updated_at >= f.updated_since)
-    if f.stage is not None:
-        facts = _t("voice_facts")
-        clauses.append(
-            exists().where(and_(facts.c.item_id == items.c.id, facts.c.stage == f.stage))
-        )
-    if f.attrs:
-        clauses.extend(attribute_clauses(items.c.attributes, f.attrs, dialect))
-    return clauses
+def _item_where(f: FeedFilters, dialect: str) -> list[ColumnElement[bool]]:
+    return item_clauses(
+        ItemFilters(
+            stage=f.stage,
+            channel=f.channel,
+            source=f.source,
+            date_from=f.moment_from,
+            date_to=f.moment_to,
+            attrs=f.attrs,
+            updated_since=f.updated_since,
+        ),
+        dialect,
+    )
 
 
 def iso_text(column: Any, dialect: str) -> ColumnElement[str]:
@@ -330,7 +323,7 @@ def item_rows(engine: Engine, f: FeedFilters) -> Iterator[Sequence[Any]]:
         with engine.connect() as conn:
             rows = conn.execute(
                 select(*columns)
-                .where(items.c.id > after, *_item_where(items, f, dialect))
+                .where(items.c.id > after, *_item_where(f, dialect))
                 .order_by(items.c.id)
                 .limit(CHUNK)
             ).all()
@@ -357,7 +350,7 @@ def segment_rows(engine: Engine, f: FeedFilters) -> Iterator[Sequence[Any]]:
     items, segments = _t("items"), _t("segments")
     dialect = engine.dialect.name
     after = 0
-    item_filter = _item_where(items, f, dialect)
+    item_filter = _item_where(f, dialect)
     while True:
         with engine.connect() as conn:
             query = (

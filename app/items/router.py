@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path, Query, Request
 from app.deps import JourneyDep, SessionDep, SettingsDep
 from app.errors import BadRequestError
 from app.items import service
+from app.items.filters import ItemFilters
 from app.items.schemas import ItemDetail, ItemPage
 from app.params import MAX_ID, check_stage, parse_attrs, parse_range
 
@@ -46,7 +47,7 @@ def list_items(
     if limit > settings.page_size_max:
         raise BadRequestError(f"'limit' may be at most {settings.page_size_max}")
     start, stop = parse_range(date_from, date_to)
-    filters = service.ItemFilters(
+    filters = ItemFilters(
         stage=check_stage(journey, stage),
         channel=channel,
         source=source,

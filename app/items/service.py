@@ -6,14 +6,14 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from app.errors import BadRequestError, NotFoundError
+from app.items.filters import ItemFilters, item_clauses
 from app.items.schemas import (
     ItemDetail,
     ItemPage,
@@ -24,24 +24,7 @@ from app.items.schemas import (
 )
 from app.models import Item, Segment
 from app.params import MAX_ID, utc_or_none
-from app.readmodel.attributes import attribute_clauses
 from nlp.enrichment import UNASSIGNED
-
-
-@dataclass(frozen=True, slots=True)
-class ItemFilters:
-    stage: str | None = None
-    channel: str | None = None
-    source: str | None = None
-    sentiment: str | None = None
-    date_from: datetime | None = None
-    date_to: datetime | None = None
-    contains: str | None = None
-    customer: str | None = None
-    attrs: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    rating_min: float | None = None
-    rating_max: float | None = None
-    rating_scale: str | None = None
 
 
 def encode_cursor(item: Item) -> str:
@@ -68,43 +51,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     return moment, item_id
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def list_items(
     session: Session, *, filters: ItemFilters, limit: int, cursor: str | None
 ) -> ItemPage:
-    query = select(Item)
-    if filters.stage is not None:
-        in_segment = exists().where(
-            and_(col(Segment.item_id) == col(Item.id), col(Segment.stage) == filters.stage)
-        )
-        query = query.where(or_(col(Item.stage) == filters.stage, in_segment))
-    if filters.channel is not None:
-        query = query.where(Item.channel == filters.channel)
-    if filters.source is not None:
-        query = query.where(Item.source_id == filters.source)
-    if filters.sentiment is not None:
-        query = query.where(Item.sentiment_label == filters.sentiment)
-    if filters.customer is not None:
-        query = query.where(Item.author_ref == filters.customer)
-    if filters.date_from is not None:
-        query = query.where(col(Item.occurred_at) >= filters.date_from)
-    if filters.date_to is not None:
-        query = query.where(col(Item.occurred_at) < filters.date_to)
-    if filters.rating_scale is not None:
-        query = query.where(Item.rating_scale == filters.rating_scale)
-    if filters.rating_min is not None:
-        query = query.where(col(Item.rating) >= filters.rating_min)
-    if filters.rating_max is not None:
-        query = query.where(col(Item.rating) <= filters.rating_max)
-    if filters.attrs:
-        dialect = session.get_bind().dialect.name
-        query = query.where(*attribute_clauses(col(Item.attributes), filters.attrs, dialect))
-    if filters.contains:
-        pattern = f"%{_escape_like(filters.contains.lower())}%"
-        query = query.where(func.lower(Item.text).like(pattern, escape="\\"))
+    dialect = session.get_bind().dialect.name
+    query = select(Item).where(*item_clauses(filters, dialect))
     if cursor is not None:
         occurred, last_id = decode_cursor(cursor)
         query = query.where(

@@ -7,10 +7,8 @@ leaves exactly nothing behind, and rollups kept incrementally equal a rebuild.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, and_, delete, or_
@@ -22,7 +20,7 @@ from app.bulk import execute_rows
 from app.db_types import utcnow
 from app.models import ITEM_LEVEL
 from app.readmodel.facts import Fact, ItemRecord
-from app.scales import BUILTIN_SCALES
+from app.scales import countable
 from nlp.enrichment import UNASSIGNED
 
 STAGE_DAILY = "stage_daily"
@@ -45,18 +43,6 @@ MAX_THEME_CHARS = 120
 
 def milli(value: float) -> int:
     return round(value * 1000)
-
-
-@lru_cache(maxsize=4096)
-def _countable(rating: float | None, scale: str | None) -> bool:
-    """Only a score on its scale counts (ingest refuses the others; rows stored
-    before it did must not break the sums)."""
-    if rating is None or not scale or not math.isfinite(rating):
-        return False
-    builtin = BUILTIN_SCALES.get(scale)
-    if builtin is not None:
-        return builtin.problem(rating) is None
-    return abs(rating) <= 1e12
 
 
 def nps_class(rating: float) -> str:
@@ -111,7 +97,7 @@ def _metrics(label: str, score: float, rating: float | None, scale: str | None) 
     if label in _LABELS:
         vector[_AT[label]] = 1
     vector[4] = milli(score)
-    if _countable(rating, scale):
+    if countable(rating, scale):
         assert rating is not None
         if scale == "nps_0_10":
             vector[5] = 1
@@ -156,7 +142,7 @@ class Deltas:
         cell = (fact.day, fact.stage, item.channel, item.source_id)
         metrics = _metrics(fact.label, fact.score, item.rating, item.rating_scale)
         self._add(STAGE_DAILY, cell, metrics, sign)
-        if _countable(item.rating, item.rating_scale):
+        if countable(item.rating, item.rating_scale):
             assert item.rating is not None
             assert item.rating_scale is not None
             self._add(RATINGS, (*cell, item.rating_scale), (1, milli(item.rating)), sign)
