@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from app.db import make_engine, upgrade_database
 from app.ingest.policy import IngestPolicy
+from app.ingest.reenrich import stale_count
 from app.ingest.service import close_all_interrupted_runs
 from app.jobs import Events, Jobs
 from app.readmodel.maintain import read_model_missing
@@ -125,6 +126,13 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None) -> Runtim
         # An upgrade from before the read model: build it once from the stored items.
         log.info("building the read model from the stored items (first start after upgrade)")
         jobs.rebuild()
+    stale = stale_count(engine, version=enricher.version)
+    if stale:
+        log.warning(
+            "%d stored items were read by another pipeline version (a journey edit or an "
+            "upgrade): their stages stay the old ones until `listening-path reenrich` runs",
+            stale,
+        )
     # The pipeline's tables (lexicons, phrase matchers, caches) live as long as the
     # process: frozen, they drop out of every full collection, which then scans only
     # the batch being enriched (a full collection 73 -> 14 ms; enrichment +5-10%,

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
+from app.runtime import Runtime
 from tests.conftest import DEFAULT_STAGE_KEYS
 
 DEFAULT_STAGES = list(DEFAULT_STAGE_KEYS)
@@ -18,6 +20,21 @@ def test_journey_lists_stages_in_order(client: TestClient) -> None:
     stages = client.get("/api/v1/journey").json()["stages"]
     assert [s["key"] for s in stages] == DEFAULT_STAGES
     assert [s["order"] for s in stages] == list(range(8))
+
+
+def test_journey_says_how_many_stored_items_an_edit_left_stale(
+    client: TestClient, runtime: Runtime
+) -> None:
+    fresh = client.get("/api/v1/journey").json()
+    assert fresh["nlp_version"] == runtime.enricher.version
+    assert fresh["stale_items"] == 0
+    with runtime.engine.begin() as conn:  # as if read before a journey edit
+        conn.execute(text("UPDATE items SET nlp_version = 'lp-before-edit' WHERE id % 2 = 0"))
+        stale = conn.execute(text("SELECT count(*) FROM items WHERE id % 2 = 0")).scalar()
+    assert stale
+    assert client.get("/api/v1/journey").json()["stale_items"] == stale
+    runtime.jobs.reenrich()
+    assert client.get("/api/v1/journey").json()["stale_items"] == 0
 
 
 def test_story_has_every_stage_with_whole_numbers(client: TestClient) -> None:
