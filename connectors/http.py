@@ -35,16 +35,19 @@ import json
 import logging
 import math
 import random
+import ssl
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import certifi
 import httpx
 from pydantic import Field, SecretStr
 
@@ -115,6 +118,25 @@ class HttpConfig(ConnectorConfig):
 
 
 HttpConfigT = TypeVar("HttpConfigT", bound=HttpConfig)
+
+
+def base_url_field(description: str) -> Any:
+    """The `base_url` (or `url`) field of an HTTP kind."""
+    return Field(min_length=1, description=description)
+
+
+def check_base_url(cls: type, value: str) -> str:  # noqa: ARG001 (a pydantic validator)
+    """An http(s) URL without credentials or fragment; a trailing `/` dropped."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL such as https://example.com")
+    if parts.username or parts.password:
+        raise ValueError(
+            "put no credentials in the URL: name them with token_env (or headers from env)"
+        )
+    if parts.fragment:
+        raise ValueError("a URL with a #fragment cannot be fetched")
+    return value.strip().rstrip("/")
 
 
 # --------------------------------------------------------------------------- requests
@@ -290,9 +312,15 @@ class CursorPaginator(Paginator):
     def advance(self, page: Page) -> Request | None:
         token = dig(page.body, self._next_path)
         token = str(token) if isinstance(token, str | int) and token != "" else None
-        done = bool(dig(page.body, self._done_path)) if self._done_path else token is None
+        done = bool(dig(page.body, self._done_path)) if self._done_path else False
         if token is None:
             self._skip = len(page.records)
+            return None
+        if done:  # the stream's end: the final token is where the next run starts
+            if token == self._token:
+                self._skip = len(page.records)
+            else:
+                self._token, self._skip = token, 0
             return None
         if token == self._token:
             raise PaginationLoopError(
@@ -301,7 +329,7 @@ class CursorPaginator(Paginator):
                 "again"
             )
         self._token, self._skip = token, 0
-        return None if done else self._request()
+        return self._request()
 
     def state(self) -> dict[str, Any]:
         return {"token": self._token, "skip": self._skip}
@@ -387,7 +415,8 @@ class SinceIdPaginator(Paginator):
     State: `{"since": <newest id read>}`: exactly the records read so far. A page
     holding nothing newer than X is a loop (`PaginationLoopError`). `follow_rel`:
     take the next request from that `Link` relation when the server gives one
-    (it must carry the same parameter, newer than before).
+    and its parameter is at least the newest id in the page (the server knows its
+    own order best; Mastodon's `prev` link carries `min_id`).
     """
 
     def __init__(
@@ -431,14 +460,14 @@ class SinceIdPaginator(Paginator):
                 f"{self._param}={self._since} (a page repeated); stopped instead of "
                 "reading it again"
             )
-        self._since = newest
         nxt = self._first.with_params(**{self._param: newest})
-        if self._follow_rel:
+        if self._follow_rel:  # the server's own link, when it moves forward, wins
             link = page.response.links.get(self._follow_rel, {}).get("url")
-            if link:
-                linked = Request.of(str(page.response.url.join(link)))
-                if linked.param(self._param) == newest:
-                    nxt = linked
+            linked = Request.of(str(page.response.url.join(link))) if link else None
+            value = linked.param(self._param) if linked else None
+            if linked is not None and value and id_order(value) >= id_order(newest):
+                nxt, newest = linked, value
+        self._since = newest
         return nxt
 
     def state(self) -> dict[str, Any]:
@@ -537,8 +566,8 @@ class HttpSession:
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with "equal jitter": half the step fixed, half random."""
-        step = min(self.config.max_backoff_seconds, self.config.backoff_seconds * 2**attempt)
-        return step / 2 + self.retrying.rng.uniform(0, step / 2)
+        step = min(self.config.max_backoff_seconds, self.config.backoff_seconds * 2.0**attempt)
+        return float(step) / 2 + self.retrying.rng.uniform(0, step / 2)
 
     def _throttle(self) -> None:
         rate = self.config.rate_limit_per_second
@@ -720,6 +749,14 @@ def _server_says(response: httpx.Response) -> str:
 # --------------------------------------------------------------------------- connector
 
 
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context (certifi's CAs, as httpx uses) for every run: building one
+    reads the CA bundle, which costs more than a small request."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+
 class HttpConnector(Connector[HttpConfigT]):
     """Base of every HTTP kind: builds one `HttpSession` per fetch (closed at its end).
 
@@ -730,7 +767,6 @@ class HttpConnector(Connector[HttpConfigT]):
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset({"http"})
-    refused_hint: ClassVar[str] = "check the token the source config names"
 
     def __init__(self, config: HttpConfigT, *, base_dir: Path) -> None:
         super().__init__(config, base_dir=base_dir)
@@ -738,6 +774,7 @@ class HttpConnector(Connector[HttpConfigT]):
         self.transport: httpx.BaseTransport | None = None
         self.scrub = Scrubber()
         self.last_session: HttpSession | None = None
+        self.refused_hint = "check the credentials the source config names"
 
     @abstractmethod
     def base_url(self) -> str:
@@ -759,7 +796,11 @@ class HttpConnector(Connector[HttpConfigT]):
         headers.update({k: v.get_secret_value() for k, v in secrets.items()})
         timeout = httpx.Timeout(self.config.timeout_seconds)
         with httpx.Client(
-            headers=headers, timeout=timeout, transport=self.transport, follow_redirects=False
+            headers=headers,
+            timeout=timeout,
+            transport=self.transport,
+            follow_redirects=False,
+            verify=_tls_context(),
         ) as client:
             session = HttpSession(
                 kind=self.kind,
@@ -798,7 +839,10 @@ class HttpConnector(Connector[HttpConfigT]):
             for n, record in enumerate(page.fresh, start=page.skip + 1):
                 where = f"page {page.number} ({page.request.shown}), record {n}"
                 for out in self.safely(parse, record, where):
-                    (items if isinstance(out, RawItem) else rejected).append(out)
+                    if isinstance(out, RawItem):
+                        items.append(out)
+                    else:
+                        rejected.append(out)
             yield Batch(items, rejected, cursor(paginator.state()))
 
     def safely(

@@ -24,6 +24,7 @@ from connectors.base import Connector, ConnectorConfig
 from connectors.call_notes import CallNotesConnector
 from connectors.errors import PluginError, UnknownKindError
 from connectors.ethnography import EthnographyConnector
+from connectors.mastodon import MastodonConnector
 from connectors.social_export import SocialExportConnector
 from connectors.survey_file import SurveyFileConnector
 
@@ -38,6 +39,7 @@ BUILTIN_KINDS: dict[str, ConnectorClass] = {
     SocialExportConnector.kind: SocialExportConnector,
     CallNotesConnector.kind: CallNotesConnector,
     EthnographyConnector.kind: EthnographyConnector,
+    MastodonConnector.kind: MastodonConnector,
 }
 
 
