@@ -41,8 +41,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -59,7 +59,13 @@ from connectors.contract import (
     RawItem,
     RejectedRecord,
 )
-from connectors.errors import FatalError, PaginationLoopError, RecordError, RetriableError
+from connectors.errors import (
+    ConnectorError,
+    FatalError,
+    PaginationLoopError,
+    RecordError,
+    RetriableError,
+)
 from connectors.parsing import excerpt
 from connectors.secrets import Scrubber
 
@@ -295,10 +301,10 @@ class CursorPaginator(Paginator):
         self._skip = 0
 
     def start(self, state: Mapping[str, Any] | None) -> Request:
-        token = state.get("token") if state else None
-        if isinstance(token, str) and token:
-            self._token = token
-            self._skip = _count(state.get("skip") if state else 0)
+        if state:
+            token = state.get("token")
+            self._token = token if isinstance(token, str) and token else None
+            self._skip = _count(state.get("skip"))
         return self._request()
 
     def skip(self) -> int:
@@ -309,9 +315,12 @@ class CursorPaginator(Paginator):
             return self._first
         return self._first.with_params(**{self._param: self._token})
 
-    def advance(self, page: Page) -> Request | None:
+    def next_token(self, page: Page) -> str | None:
         token = dig(page.body, self._next_path)
-        token = str(token) if isinstance(token, str | int) and token != "" else None
+        return str(token) if isinstance(token, str | int) and token != "" else None
+
+    def advance(self, page: Page) -> Request | None:
+        token = self.next_token(page)
         done = bool(dig(page.body, self._done_path)) if self._done_path else False
         if token is None:
             self._skip = len(page.records)
@@ -698,7 +707,7 @@ class HttpSession:
         number = 0
         while request is not None:
             number += 1
-            response, body, found = self._get_page(request, records)
+            response, body, found = self.get_records(request, records)
             page = Page(number, request, response, body, found, min(skip, len(found)))
             nxt = paginator.advance(page)
             if nxt is not None and nxt == request:
@@ -709,12 +718,24 @@ class HttpSession:
             yield page
             request, skip = nxt, 0
 
-    def _get_page(
-        self, request: Request, records: Callable[[Any], list[Any]]
+    def get_records(
+        self,
+        request: Request,
+        records: Callable[[Any], list[Any]],
+        *,
+        json_body: bool = True,
+        headers: Mapping[str, str] | None = None,
+        ok_statuses: Sequence[int] = (),
     ) -> tuple[httpx.Response, Any, list[Any]]:
+        """`get`, then `records(body)`; a `RecordError` from it (an answer that is not
+        what the API sends: a cut feed, a missing list) is retried like a 5xx."""
         attempt = 0
         while True:
-            response, body = self.get(request)
+            response, body = self.get(
+                request, json_body=json_body, headers=headers, ok_statuses=ok_statuses
+            )
+            if response.status_code in ok_statuses:
+                return response, body, []
             try:
                 return response, body, records(body)
             except RecordError as exc:
@@ -754,7 +775,6 @@ def _tls_context() -> ssl.SSLContext:
     """One TLS context (certifi's CAs, as httpx uses) for every run: building one
     reads the CA bundle, which costs more than a small request."""
     return ssl.create_default_context(cafile=certifi.where())
-
 
 
 class HttpConnector(Connector[HttpConfigT]):
@@ -863,6 +883,8 @@ class HttpConnector(Connector[HttpConfigT]):
                     location=exc.location or where,
                 )
             ]
+        except ConnectorError:  # the source itself failed (a sub-request): the run stops
+            raise
         except Exception as exc:  # a parser bug must not stop the run
             logger.exception("%s: unexpected error reading a record at %s", self.kind, where)
             return [

@@ -255,11 +255,11 @@ class FakeTypeform:
                 return FakeResponse.json(
                     {"code": "VALIDATION_ERROR",
                      "description": "after cannot be combined with sort"}, status=400)  # fmt: skip
-            tokens = [r["token"] for r in self.responses]
+            tokens = [r.get("token") for r in self.responses]
             if after not in tokens:
                 return FakeResponse.json({"code": "VALIDATION_ERROR"}, status=400)
-            later = set(tokens[tokens.index(after) + 1 :])
-            chosen = [r for r in chosen if r["token"] in later]
+            later = {id(r) for r in self.responses[tokens.index(after) + 1 :]}
+            chosen = [r for r in chosen if id(r) in later]
         elif request.arg("sort") != "submitted_at,asc":
             chosen = sorted(chosen, key=lambda r: r["submitted_at"], reverse=True)
         page = chosen[:size]
@@ -382,7 +382,7 @@ class FakeZendesk:
         )
 
     def _comments(self, request: FakeRequest, ticket_id: int) -> FakeResponse:
-        if not any(t["id"] == ticket_id for t in self.tickets):
+        if not any(t.get("id") == ticket_id for t in self.tickets):
             return FakeResponse.json({"error": "RecordNotFound"}, status=404)
         every = self.comments.get(ticket_id, [])
         page_no = request.int_arg("page", 1)
@@ -492,7 +492,7 @@ def _atom(entries: list[FeedEntry]) -> str:
         out.append(f'<content type="text">{_esc(e.text)}</content>')
         out.append(f"<updated>{e.when.strftime('%Y-%m-%dT%H:%M:%SZ')}</updated>")
         if e.link is not None:
-            out.append(f'<link rel="related" href="{_esc(e.link)}"/>')
+            out.append(f'<link rel="alternate" href="{_esc(e.link)}"/>')
         if e.rating is not None:
             out.append(f"<im:rating>{e.rating}</im:rating>")
         if e.author:
