@@ -705,9 +705,20 @@ class HttpSession:
         request: Request | None = paginator.start(state)
         skip = paginator.skip()
         number = 0
+        previous: list[Any] | None = None
         while request is not None:
             number += 1
             response, body, found = self.get_records(request, records)
+            if found and found == previous:  # the page before, again: ask once more
+                self.retries += 1
+                self.retrying.sleep(self.backoff(0))
+                response, body, found = self.get_records(request, records)
+                if found == previous:
+                    raise PaginationLoopError(
+                        f"{self.kind}: {request.shown} answered with the same records as the "
+                        "page before (a page repeated); stopped instead of skipping ahead"
+                    )
+            previous = found
             page = Page(number, request, response, body, found, min(skip, len(found)))
             nxt = paginator.advance(page)
             if nxt is not None and nxt == request:
