@@ -332,6 +332,7 @@ class CursorPaginator(Paginator):
                 self._token, self._skip = token, 0
             return None
         if token == self._token:
+            self._skip = len(page.records)  # this page is read: the cursor covers it
             raise PaginationLoopError(
                 f"the server gave the same next token ({self._next_path}) as the page "
                 f"before, after {page.request.shown}; stopped instead of reading that page "
@@ -720,13 +721,19 @@ class HttpSession:
                     )
             previous = found
             page = Page(number, request, response, body, found, min(skip, len(found)))
-            nxt = paginator.advance(page)
+            loop: PaginationLoopError | None = None
+            try:
+                nxt = paginator.advance(page)
+            except PaginationLoopError as exc:
+                loop, nxt = exc, None
             if nxt is not None and nxt == request:
-                raise PaginationLoopError(
+                loop = PaginationLoopError(
                     f"{self.kind}: the next page is {request.shown} again; stopped instead "
                     "of reading it in a loop"
                 )
-            yield page
+            yield page  # its records are stored (with a cursor that covers them) first
+            if loop is not None:
+                raise loop
             request, skip = nxt, 0
 
     def get_records(
