@@ -529,6 +529,14 @@ def make_test_class(connector_class: type[Connector[Any]], factory: Factory) -> 
     )
 
 
+_PULL_TESTS = frozenset(
+    {
+        "test_first_sync_yields_the_items",
+        "test_resync_from_the_final_cursor_yields_nothing",
+        "test_resume_after_a_crash_after_each_batch_delivers_exactly_the_rest",
+        "test_bad_record_is_quarantined_and_the_rest_come_through",
+    }
+)
 _BY_CAPABILITY = {"test_files_": "files", "test_http_": "http", "test_push_": "push"}
 
 
@@ -540,4 +548,6 @@ def _drop_other_capabilities(cls: type[ConnectorTests]) -> None:
             if name.startswith(prefix) and capability not in caps:
                 setattr(cls, name, None)
         if name == "test_secrets_never_in_output" and not caps & {"secrets"}:
+            setattr(cls, name, None)
+        if name in _PULL_TESTS and "push" in caps:
             setattr(cls, name, None)
