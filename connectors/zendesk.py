@@ -264,15 +264,15 @@ class ZendeskConnector(HttpConnector[ZendeskConfig]):
                     f"{self.kind}: the comments of ticket {tid} page back to {request.shown}"
                 )
             asked.add(request)
-            response, body = http.get(request, ok_statuses=(404,))
-            if response.status_code == 404 or not isinstance(body, dict):
+            response, body, listed = http.get_records(request, _comment_list, ok_statuses=(404,))
+            if response.status_code == 404:
                 return out  # the ticket went away since the export listed it
             roles = {
                 as_id(u.get("id")): as_text(u.get("role"))
                 for u in body.get("users") or []
                 if isinstance(u, dict)
             }
-            for comment in body.get("comments") or []:
+            for comment in listed:
                 if isinstance(comment, dict):
                     role = roles.get(as_id(comment.get("author_id")))
                     out.append({**comment, "_role": role})
@@ -295,6 +295,15 @@ class _ExportCursor(CursorPaginator):
 
 def _obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _comment_list(body: Any) -> list[Any]:
+    """A comments page's list; an answer without one is broken (retried, not read as
+    "no comments": that would drop the ticket's own words)."""
+    found = body.get("comments") if isinstance(body, dict) else None
+    if not isinstance(found, list):
+        raise RecordError("expected a comments page with a `comments` array", excerpt=excerpt(body))
+    return found
 
 
 def _tickets(body: Any) -> list[Any]:

@@ -471,16 +471,17 @@ class ConnectorTests:
         server = self.served(scenario)
         connector = self.build(scenario, scenario.base_dir, **scenario.small_batches)
         clean = ids(run(connector))
-        stream = connector.fetch(None)
-        delivered = [next(stream)]
-        server.inject(Fault.repeat())
-        try:
-            delivered.extend(stream)
-        except FatalError:  # a loop guard stopped it: the next run resumes
-            pass
-        resumed = run(connector, delivered[-1].cursor)
-        got = ids(delivered) + ids(resumed)
-        assert set(got) == set(clean)  # nothing lost; a repeat is for dedupe to absorb
+        for at in range(2, server.request_count + 1):  # each request answers the one before
+            delivered: list[Batch] = []
+            server.inject(Fault.repeat(), at=at)
+            try:
+                delivered.extend(connector.fetch(None))
+            except FatalError:  # a loop guard stopped it: the next run resumes
+                pass
+            server.clear_faults()
+            resumed = run(connector, delivered[-1].cursor if delivered else None)
+            got = ids(delivered) + ids(resumed)
+            assert set(got) == set(clean), f"request {at} repeated"  # a repeat is for dedupe
 
     # -- push --------------------------------------------------------------------
 

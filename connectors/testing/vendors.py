@@ -18,6 +18,7 @@ data in plain lists, so a test (or the bench) adds records between runs.
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -95,6 +96,9 @@ class FakeMastodon:
     token: str | None = None  # when set, every request needs `Authorization: Bearer <token>`
     accounts: dict[str, str] = field(default_factory=lambda: {"ana@example.social": "7"})
     search_needs_token: bool = True
+    _tagged: tuple[Any, list[dict[str, Any]], list[tuple[int, str]]] = field(
+        default=(None, [], []), repr=False
+    )
 
     def __call__(self, request: FakeRequest) -> FakeResponse:
         if not _bearer_ok(request, self.token) or (
@@ -104,8 +108,11 @@ class FakeMastodon:
         parts = request.path.strip("/").split("/")
         if parts[:4] == ["api", "v1", "timelines", "tag"] and len(parts) == 5:
             tag = parts[4].lower()
-            chosen = [s for s in self.statuses if tag in {t["name"].lower() for t in s["tags"]}]
-            return self._page(request, chosen)
+            key = (tag, len(self.statuses), id(self.statuses[-1]) if self.statuses else 0)
+            if self._tagged[0] != key:  # statuses are only appended: cache per tag and size
+                chosen = [s for s in self.statuses if tag in {t["name"].lower() for t in s["tags"]}]
+                self._tagged = (key, chosen, [_order(_sid(s)) for s in chosen])
+            return self._page(request, self._tagged[1], self._tagged[2])
         if parts == ["api", "v1", "accounts", "lookup"]:
             acct = (request.arg("acct") or "").lstrip("@")
             if acct not in self.accounts:
@@ -121,13 +128,21 @@ class FakeMastodon:
     def _limit(self, request: FakeRequest) -> int:
         return max(1, min(request.int_arg("limit", 20), 40))
 
-    def _page(self, request: FakeRequest, chosen: list[dict[str, Any]]) -> FakeResponse:
+    def _page(
+        self,
+        request: FakeRequest,
+        chosen: list[dict[str, Any]],
+        orders: list[tuple[int, str]] | None = None,
+    ) -> FakeResponse:
         limit = self._limit(request)
         min_id, since_id, max_id = (request.arg(k) for k in ("min_id", "since_id", "max_id"))
         if max_id:
             chosen = [s for s in chosen if _order(_sid(s)) < _order(max_id)]
-        if min_id:  # the statuses immediately newer than min_id
-            page = [s for s in chosen if _order(_sid(s)) > _order(min_id)][:limit]
+        if min_id:  # the statuses immediately newer than min_id (kept in id order)
+            if orders is None or max_id:
+                orders = [_order(_sid(s)) for s in chosen]
+            start = bisect.bisect_right(orders, _order(min_id))
+            page = chosen[start : start + limit]
         else:
             if since_id:
                 chosen = [s for s in chosen if _order(_sid(s)) > _order(since_id)]
