@@ -1,12 +1,13 @@
 """Live-connector throughput: statuses pulled from a local fake Mastodon server through
 the product's ingest (sync + enrich + store) into PostgreSQL, through injected faults.
 
-    python bench/connectors.py [--statuses 20000] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
+    python bench/connectors.py [--statuses 20000] [--batch-size 1000]
+                               [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 The fake server (`connectors.testing.vendors.FakeMastodon` on a real local HTTP
 server) holds N statuses under one hashtag; the source reads them 40 per page, and
 1 page in 50 answers 429 (Retry-After: 0) or 500 first. The run is crashed once
-on purpose (an exception from the batch callback after 150 pages: the run fails
+on purpose (an exception from the batch callback after 150 batches: the run fails
 there, as a killed process would, its stored batches kept), then synced again to
 the end, then once more (nothing new). It prints items/s for the pulls, and what
 the store holds against what the server served: lost, doubled. Everything goes to
@@ -108,7 +109,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--statuses", type=int, default=20_000)
     parser.add_argument("--every", type=int, default=50, help="1 page in EVERY faults first")
-    parser.add_argument("--crash-after-pages", type=int, default=150)
+    parser.add_argument("--crash-after-batches", type=int, default=150)
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="group pages into batches of this many"
+    )
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
 
@@ -133,7 +137,8 @@ def main() -> None:
                 "      hashtag: acme\n"
                 "      page_size: 40\n"
                 "      backoff_seconds: 0.05\n"
-                "      max_backoff_seconds: 0.5\n",
+                "      max_backoff_seconds: 0.5\n"
+                + (f"      batch_size: {args.batch_size}\n" if args.batch_size else ""),
                 encoding="utf-8",
             )
             settings = Settings(
@@ -147,7 +152,7 @@ def main() -> None:
                 del progress
                 nonlocal pages
                 pages += 1
-                if pages == args.crash_after_pages:
+                if pages == args.crash_after_batches:
                     raise RuntimeError("simulated crash")
 
             started = time.perf_counter()
@@ -174,7 +179,8 @@ def main() -> None:
             print(
                 f"mastodon -> ingest -> postgresql: {args.statuses} statuses, pages of 40, "
                 f"1 in {args.every} pages faulted first ({fake.faults['429']} x 429, "
-                f"{fake.faults['500']} x 500), {fake.pages_served} pages served"
+                f"{fake.faults['500']} x 500), {fake.pages_served} pages served, "
+                f"batch = {f'{args.batch_size} records' if args.batch_size else 'one page'}"
             )
             print(
                 f"  crashed run: {first.inserted} stored before the crash ({first.error}); "

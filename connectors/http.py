@@ -114,6 +114,13 @@ class HttpConfig(ConnectorConfig):
         description="Longest `Retry-After` waited for inside a run; a longer one ends the "
         "run with a retriable error carrying that delay.",
     )
+    batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000,
+        description="Records per batch (per ingest transaction): whole pages are grouped "
+        "until they hold this many; by default one page is one batch.",
+    )
     rate_limit_per_second: float | None = Field(
         default=None,
         gt=0,
@@ -868,12 +875,25 @@ class HttpConnector(Connector[HttpConfigT]):
         parse: Callable[[Any, str], Iterator[RawItem | RejectedRecord]],
         cursor: Callable[[dict[str, Any]], Cursor],
     ) -> Iterator[Batch]:
-        """One batch per page: `parse(record, location)` for each fresh record (a
-        `RecordError` from it, or any exception, quarantines that record), and
-        `cursor(paginator state)` as the batch's cursor."""
-        for page in session.pages(paginator, state, records):
-            items: list[RawItem] = []
-            rejected: list[RejectedRecord] = []
+        """One batch per page (or per group of pages holding `batch_size` records):
+        `parse(record, location)` for each fresh record (a `RecordError` from it, or
+        any exception, quarantines that record), and `cursor(paginator state)` after
+        the batch's last page as its cursor."""
+        items: list[RawItem] = []
+        rejected: list[RejectedRecord] = []
+        held = False  # pages read since the last batch
+        group = self.config.batch_size or 1
+        pages = session.pages(paginator, state, records)
+        while True:
+            try:
+                page = next(pages)
+            except StopIteration:
+                break
+            except ConnectorError:
+                if held:  # store what was read before the failure, then fail
+                    yield Batch(items, rejected, cursor(paginator.state()))
+                raise
+            held = True
             for n, record in enumerate(page.fresh, start=page.skip + 1):
                 where = f"page {page.number} ({page.request.shown}), record {n}"
                 for out in self.safely(parse, record, where):
@@ -881,6 +901,10 @@ class HttpConnector(Connector[HttpConfigT]):
                         items.append(out)
                     else:
                         rejected.append(out)
+            if self.config.batch_size is None or len(items) + len(rejected) >= group:
+                yield Batch(items, rejected, cursor(paginator.state()))
+                items, rejected, held = [], [], False
+        if held:
             yield Batch(items, rejected, cursor(paginator.state()))
 
     def safely(

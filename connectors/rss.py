@@ -46,7 +46,10 @@ class RssConfig(HttpConfig):
         "reviews); none by default.",
     )
     page_size: int = Field(
-        default=100, ge=1, le=1000, description="Entries per batch (ingest transaction)."
+        default=100,
+        ge=1,
+        le=1000,
+        description="Entries per batch (ingest transaction), unless `batch_size` is set.",
     )
 
     _url = field_validator("url")(check_base_url)
@@ -122,7 +125,7 @@ class RssConnector(HttpConnector[RssConfig]):
                         rejected.append(out)
                 done[key] = digest
                 dirty = True
-                if len(items) + len(rejected) >= self.config.page_size:
+                if len(items) + len(rejected) >= (self.config.batch_size or self.config.page_size):
                     yield Batch(items, rejected, {**old, "seen": dict(done)})
                     items, rejected = [], []
             final: Cursor = {

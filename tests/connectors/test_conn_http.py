@@ -272,3 +272,33 @@ def test_watch_leaves_a_file_still_being_written_for_the_next_run(tmp_path: Path
         "r1:comment",
         "r3:comment",
     ]  # changed: read again
+
+
+def test_batch_size_groups_whole_pages_and_resumes_exactly() -> None:
+    bodies = (
+        {"items": [1, 2], "next": "c1"},
+        {"items": [3, 4], "next": "c2"},
+        {"items": [5], "next": "c3"},
+        {"items": [], "next": None},
+    )
+    connector, _ = echo(pages(*bodies), batch_size=3)
+    batches = run(connector)
+    assert [ids([b]) for b in batches] == [["1", "2", "3", "4"], ["5"]]
+    assert batches[0].cursor == {"token": "c2", "skip": 0}
+    assert ids(run(connector, batches[0].cursor)) == ["5"]
+
+
+def test_a_failure_mid_group_stores_the_pages_read_first() -> None:
+    answers = {None: {"items": [1, 2], "next": "c1"}, "c1": {"items": [3], "next": "c2"}}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        token = request.url.params.get("cursor")
+        return httpx.Response(200, json=answers[token]) if token in answers else httpx.Response(500)
+
+    connector, _ = echo(handler, batch_size=10, max_retries=1)
+    stream = connector.fetch(None)
+    first = next(stream)
+    assert ids([first]) == ["1", "2", "3"]
+    assert first.cursor == {"token": "c2", "skip": 0}
+    with pytest.raises(RetriableError):
+        next(stream)
