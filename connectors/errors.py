@@ -3,8 +3,11 @@
     ConnectorError
     ├── ConfigError        bad or missing configuration: fix the sources file; never retried
     ├── FatalError         the source refuses us (401/403, missing file): the run fails,
-    │                      the source is marked failing
+    │   │                  the source is marked failing
+    │   └── PaginationLoopError  the API handed back the page (token) it just gave:
+    │                      stopped instead of looping; the batches before it are kept
     ├── RetriableError     timeouts, 429, 5xx: try again after `delay` seconds
+    ├── BatchTooLargeError a pushed batch holds more records than the source accepts
     ├── UnknownKindError   no connector registered under that kind; lists the known ones
     └── PluginError        an installed connector plugin failed to load; names the plugin
 
@@ -31,12 +34,26 @@ class FatalError(ConnectorError):
     """The source cannot be read at all (missing path, refused credentials)."""
 
 
+class PaginationLoopError(FatalError):
+    """The next page asked for is the one just read (same URL and token): a server or
+    pagination-config bug. The run stops; the batches already yielded are kept."""
+
+
 class RetriableError(ConnectorError):
-    """A transient failure: try the run again after `delay` seconds."""
+    """A transient failure: try the run again after `delay` seconds.
+
+    Raised when retries inside the run ran out (or a `Retry-After` is longer than
+    the connector waits in-run); `delay` is the wait the server asked for, or the
+    next backoff step, so a scheduler can put the next attempt there.
+    """
 
     def __init__(self, message: str, *, delay: float = 1.0) -> None:
         super().__init__(message)
         self.delay = delay
+
+
+class BatchTooLargeError(ConnectorError):
+    """A pushed batch holds more records than the source's `max_records`."""
 
 
 class UnknownKindError(ConnectorError):

@@ -24,8 +24,14 @@ from connectors.base import Connector, ConnectorConfig
 from connectors.call_notes import CallNotesConnector
 from connectors.errors import PluginError, UnknownKindError
 from connectors.ethnography import EthnographyConnector
+from connectors.mastodon import MastodonConnector
+from connectors.push import PushConnector
+from connectors.rest import RestConnector
+from connectors.rss import RssConnector
 from connectors.social_export import SocialExportConnector
 from connectors.survey_file import SurveyFileConnector
+from connectors.typeform import TypeformConnector
+from connectors.zendesk import ZendeskConnector
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +44,12 @@ BUILTIN_KINDS: dict[str, ConnectorClass] = {
     SocialExportConnector.kind: SocialExportConnector,
     CallNotesConnector.kind: CallNotesConnector,
     EthnographyConnector.kind: EthnographyConnector,
+    MastodonConnector.kind: MastodonConnector,
+    RssConnector.kind: RssConnector,
+    TypeformConnector.kind: TypeformConnector,
+    ZendeskConnector.kind: ZendeskConnector,
+    RestConnector.kind: RestConnector,
+    PushConnector.kind: PushConnector,
 }
 
 

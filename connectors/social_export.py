@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,7 +21,7 @@ from connectors.base import (
 from connectors.errors import RecordError
 from connectors.html_text import html_to_text
 from connectors.parsing import as_id, excerpt, json_problem, load_json
-from connectors.values import StageHints, as_text
+from connectors.values import NO_HINT, DateReader, Hint, StageHints, as_text
 
 
 class SocialExportConfig(FileConnectorConfig):
@@ -49,7 +50,8 @@ class SocialExportConnector(FileConnector[SocialExportConfig]):
     """Mastodon statuses (a JSON array or NDJSON of API status objects); HTML becomes text.
 
     External id: the status `id`; author: `account.acct`; attributes `url`,
-    `language`, `tags`, `favourites`. Boosts are skipped unless `include_boosts`.
+    `language`, `tags`, `favourites_count`, `reblogs_count`, `replies_count` (and
+    `favourites`, as before). Boosts are skipped unless `include_boosts`.
     """
 
     kind: ClassVar[str] = "social_export"
@@ -61,6 +63,13 @@ class SocialExportConnector(FileConnector[SocialExportConfig]):
         super().__init__(config, base_dir=base_dir)
         self.tag_hints = StageHints(
             config.stage_by_tag, active=bool(config.stage_by_tag), strip="#"
+        )
+        self.reader = StatusReader(
+            read_date=self.read_date,
+            include_boosts=config.include_boosts,
+            include_replies=config.include_replies,
+            tag_hints=self.tag_hints,
+            column_hint=self.column_hint,
         )
 
     def parse_file(self, text: str, source: SourceFile) -> Iterator[RawItem | RejectedRecord]:
@@ -95,6 +104,29 @@ class SocialExportConnector(FileConnector[SocialExportConfig]):
             yield from self._status(status, source.at(f"line {n}"))
 
     def _status(self, status: Any, where: str) -> Iterator[RawItem | RejectedRecord]:
+        yield from self.reader(status, where)
+
+
+@dataclass(frozen=True)
+class StatusReader:
+    """A Mastodon status (an API `Status` object) to a `RawItem`, the same for an
+    export (`social_export`) and the live API (`mastodon`).
+
+    Boosts (`reblog` set) are skipped unless `include_boosts` (then the boosted
+    words, with `boosted_by` / `boost_of`); replies are kept unless
+    `include_replies` is off (`in_reply_to_id` kept). HTML becomes text; a
+    media-only post says nothing and is skipped. Amplification is kept as
+    attributes `favourites_count`, `reblogs_count`, `replies_count` (of the words'
+    status) plus `favourites` (the export's name from before).
+    """
+
+    read_date: DateReader
+    include_boosts: bool
+    include_replies: bool
+    tag_hints: StageHints
+    column_hint: Callable[[dict[str, Any]], tuple[Hint, dict[str, AttributeValue]]] | None = None
+
+    def __call__(self, status: Any, where: str) -> Iterator[RawItem | RejectedRecord]:
         if not isinstance(status, dict):
             yield RejectedRecord(
                 reason=f"status is not a JSON object ({type(status).__name__})",
@@ -104,9 +136,9 @@ class SocialExportConnector(FileConnector[SocialExportConfig]):
             return
         status_id = as_id(status.get("id"))
         boosted = status.get("reblog")
-        if boosted is not None and not self.config.include_boosts:
+        if boosted is not None and not self.include_boosts:
             return
-        if status.get("in_reply_to_id") is not None and not self.config.include_replies:
+        if status.get("in_reply_to_id") is not None and not self.include_replies:
             return
 
         def reject(reason: str) -> RejectedRecord:
@@ -144,16 +176,16 @@ class SocialExportConnector(FileConnector[SocialExportConfig]):
         reply_to = as_id(status.get("in_reply_to_id"))
         if reply_to is not None:
             attributes["in_reply_to_id"] = reply_to
-        favourites = words.get("favourites_count")
         attributes.update(
             url=as_text(words.get("url")),
             language=as_text(words.get("language")),
             tags=",".join(tags) or None,
-            favourites=favourites
-            if isinstance(favourites, int) and not isinstance(favourites, bool)
-            else None,
+            favourites=_count(words.get("favourites_count")),
+            favourites_count=_count(words.get("favourites_count")),
+            reblogs_count=_count(words.get("reblogs_count")),
+            replies_count=_count(words.get("replies_count")),
         )
-        hint, hint_attribute = self.column_hint(status)
+        hint, hint_attribute = self.column_hint(status) if self.column_hint else (NO_HINT, {})
         if hint.stage is None:  # `hint_column` first, then the first mapped tag
             tag_hint = self.tag_hints.first(tags)
             if tag_hint.stage is not None or hint.value is None:
@@ -168,6 +200,10 @@ class SocialExportConnector(FileConnector[SocialExportConfig]):
             hint_value=hint.value,
             attributes=attributes,
         )
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _acct(status: dict[str, Any]) -> str | None:

@@ -1,5 +1,5 @@
-"""Test kit for connectors: run a connector to the end, and per-kind fixture factories
-for the standard suite (`test_conn_standard.py`).
+"""Test kit for connectors: run a connector to the end, and per-kind scenario factories
+for the standard suite (`connectors.testing`, run by `test_conn_standard.py`).
 
 Every registered kind must have a factory here; the standard suite fails for a
 kind without one, so a new connector cannot skip the contract tests.
@@ -8,37 +8,22 @@ kind without one, so a new connector cannot skip the contract tests.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connectors.base import Batch, Connector, Cursor, RawItem, RejectedRecord
+from connectors.base import Connector
 from connectors.registry import get_connector_class
+from connectors.testing import Factory, Scenario, ScenarioContext
+from tests.connectors.live import HTTP_FACTORIES
 
 
 def build(kind: str, config: dict[str, Any], base_dir: Path) -> Connector[Any]:
     return get_connector_class(kind).from_mapping(config, base_dir=base_dir)
 
 
-def run(connector: Connector[Any], cursor: Cursor | None = None) -> list[Batch]:
-    """Every batch of one fetch, checking each cursor survives a JSON round trip."""
-    batches = list(connector.fetch(cursor))
-    for batch in batches:
-        assert json.loads(json.dumps(batch.cursor)) == batch.cursor
-    return batches
-
-
-def items(batches: Iterable[Batch]) -> list[RawItem]:
-    return [item for batch in batches for item in batch.items]
-
-
-def rejects(batches: Iterable[Batch]) -> list[RejectedRecord]:
-    return [rej for batch in batches for rej in batch.rejected]
-
-
-def ids(batches: Iterable[Batch]) -> list[str]:
-    return [item.external_id for item in items(batches)]
+from connectors.testing import ids, items, rejects, run  # noqa: E402, F401
 
 
 def write(path: Path, text: str | bytes) -> Path:
@@ -51,7 +36,7 @@ def write(path: Path, text: str | bytes) -> Path:
 
 
 @dataclass(frozen=True)
-class Scenario:
+class FileScenario:
     """Files written under `base_dir`, the config that reads them, what must come out."""
 
     config: dict[str, Any]
@@ -59,13 +44,25 @@ class Scenario:
     bad_records: int  # how many RejectedRecords the files must produce
 
 
-Factory = Callable[[Path, bool], Scenario]
+FileFactory = Callable[[Path, bool], FileScenario]
+
+
+def files(factory: FileFactory) -> Factory:
+    """A file kind's factory as the shared suite takes it."""
+
+    def make(ctx: ScenarioContext) -> Scenario:
+        made = factory(ctx.base_dir, ctx.bad)
+        return Scenario(
+            made.config, made.item_ids, made.bad_records, small_batches={"batch_size": 2}
+        )
+
+    return make
 
 
 # --------------------------------------------------------------------------- factories
 
 
-def survey_factory(base: Path, bad: bool) -> Scenario:
+def survey_factory(base: Path, bad: bool) -> FileScenario:
     rows = [
         "response_id,submitted_at,nps,comment,why",
         "r1,2024-03-01,9,Setup was easy,Fast onboarding",
@@ -89,7 +86,7 @@ def survey_factory(base: Path, bad: bool) -> Scenario:
         "answers": [{"column": "comment", "question": "Anything else?"}, {"column": "why"}],
     }
     expected = ["r1:comment", "r1:why", "r2:comment", "r3:why", "r4:comment", "r5:why"]
-    return Scenario(config, expected, 1 if bad else 0)
+    return FileScenario(config, expected, 1 if bad else 0)
 
 
 def _status(sid: str, html: str, day: int) -> str:
@@ -109,7 +106,7 @@ def _status(sid: str, html: str, day: int) -> str:
     )
 
 
-def social_factory(base: Path, bad: bool) -> Scenario:
+def social_factory(base: Path, bad: bool) -> FileScenario:
     lines = [
         _status("101", "<p>Checkout froze twice</p>", 1),
         _status("102", "<p>Great app</p>", 2),
@@ -121,10 +118,10 @@ def social_factory(base: Path, bad: bool) -> Scenario:
     array = [json.loads(_status("105", "<p>Renewed today</p>", 4))]
     array.append(json.loads(_status("106", "Support was kind", 5)))
     write(base / "data/b.json", json.dumps(array))
-    return Scenario({"path": "data"}, ["101", "102", "104", "105", "106"], 1 if bad else 0)
+    return FileScenario({"path": "data"}, ["101", "102", "104", "105", "106"], 1 if bad else 0)
 
 
-def calls_factory(base: Path, bad: bool) -> Scenario:
+def calls_factory(base: Path, bad: bool) -> FileScenario:
     rows = [
         "call_id,started_at,customer_id,reason,notes",
         "c1,2024-05-01T09:00:00,cust-1,Billing,Charged twice this month",
@@ -144,10 +141,10 @@ def calls_factory(base: Path, bad: bool) -> Scenario:
         "00:00:01.000 --> 00:00:03.000\n<v Agent>Hello, how can I help?\n\n"
         "00:00:03.500 --> 00:00:06.000\n<v Customer>I want to cancel my plan.\n",
     )
-    return Scenario({"path": "data"}, ["c1", "c2", "c3", "c4"], 1 if bad else 0)
+    return FileScenario({"path": "data"}, ["c1", "c2", "c3", "c4"], 1 if bad else 0)
 
 
-def ethnography_factory(base: Path, bad: bool) -> Scenario:
+def ethnography_factory(base: Path, bad: bool) -> FileScenario:
     write(
         base / "data/visit-1.md",
         "---\nparticipant: P01\ndate: 2024-06-01\nsite: Lyon\n---\n# Store visit\n\n"
@@ -164,12 +161,13 @@ def ethnography_factory(base: Path, bad: bool) -> Scenario:
         "Setting up the account took him less than five minutes.\n",
     )
     expected = ["visit-1#p1", "visit-1#p2", "visit-1#p3", "visit-3#p1", "visit-3#p2"]
-    return Scenario({"path": "data"}, expected, 1 if bad else 0)
+    return FileScenario({"path": "data"}, expected, 1 if bad else 0)
 
 
 FACTORIES: dict[str, Factory] = {
-    "survey_file": survey_factory,
-    "social_export": social_factory,
-    "call_notes": calls_factory,
-    "ethnography": ethnography_factory,
+    "survey_file": files(survey_factory),
+    "social_export": files(social_factory),
+    "call_notes": files(calls_factory),
+    "ethnography": files(ethnography_factory),
+    **HTTP_FACTORIES,
 }

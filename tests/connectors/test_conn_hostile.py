@@ -531,7 +531,7 @@ def test_field_notes_in_subfolders_do_not_collide(tmp_path: Path) -> None:
 def test_unreadable_file_is_one_reject_until_it_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from connectors import base
+    from connectors import files as base
 
     write(tmp_path / "calls/a.txt", "Customer: my bill is wrong\n")
     locked = write(tmp_path / "calls/b.txt", "Customer: locked away\n")

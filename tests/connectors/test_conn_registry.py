@@ -77,14 +77,31 @@ def plugins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[st
     registry.reload_plugins()
 
 
+BUILTIN_NAMES = [
+    "call_notes",
+    "ethnography",
+    "mastodon",
+    "push",
+    "rest",
+    "rss",
+    "social_export",
+    "survey_file",
+    "typeform",
+    "zendesk",
+]
+
+
 def test_builtins() -> None:
-    assert available_kinds() == ["call_notes", "ethnography", "social_export", "survey_file"]
+    assert available_kinds() == BUILTIN_NAMES
     assert get_connector_class("survey_file") is SurveyFileConnector
     assert {cls.channel for cls in BUILTIN_KINDS.values()} == {
         "survey",
         "social",
         "call",
         "ethnography",
+        "review",
+        "ticket",
+        "web",
     }
 
 
@@ -108,6 +125,13 @@ def test_describe_gives_channel_summary_and_schema() -> None:
     assert "External id" not in survey["summary"]  # only the first paragraph
     assert survey["config_schema"]["required"] == ["path", "date_column", "answers"]
     json.dumps(describe())  # the CLI prints it as JSON
+    for kind, info in described.items():  # every kind shows its whole config schema
+        assert info["summary"], kind
+        assert info["config_schema"]["properties"], kind
+    assert described["mastodon"]["config_schema"]["required"] == ["base_url"]
+    assert "token_env" in described["typeform"]["config_schema"]["properties"]
+    assert set(described["zendesk"]["config_schema"]["required"]) == {"email"}
+    assert {"url", "fields"} <= set(described["rest"]["config_schema"]["required"])
 
 
 def test_good_plugin_is_added(plugins: list[str]) -> None:
@@ -135,7 +159,7 @@ def test_broken_plugin_is_reported_and_builtins_survive(
     plugins: list[str], declared: str, kind: str, reason: str
 ) -> None:
     plugins.append(declared)
-    assert available_kinds() == ["call_notes", "ethnography", "social_export", "survey_file"]
+    assert available_kinds() == BUILTIN_NAMES
     assert reason in plugin_errors()[kind]
     with pytest.raises(PluginError, match=reason):
         get_connector_class(kind)

@@ -37,6 +37,9 @@ def test_statuses_become_items_with_author_and_attributes(tmp_path: Path) -> Non
         "language": "en",
         "tags": "billing",
         "favourites": 4,
+        "favourites_count": 4,
+        "reblogs_count": 1,
+        "replies_count": None,
     }
     assert first.channel is None
     assert rejects(batches) == []
