@@ -34,7 +34,7 @@ from spacy.util import SimpleFrozenList, ensure_path
 from vaderSentiment import vaderSentiment as _vader
 
 from nlp import thresholds as T
-from nlp.docview import doc_view, run_batched
+from nlp.docview import DocView, doc_view, run_batched
 from nlp.enrichment import SentimentLabel
 from nlp.errors import Errors, PipelineError
 from nlp.lemma import light_lemma
@@ -397,18 +397,28 @@ class CustomerSentiment:
     def __call__(self, doc: Doc) -> Doc:
         view = doc_view(doc)
         all_caps_text = view.text.isupper()
-        segments: list[SegmentScore] = []
         words, lower = view.words, view.lower
         segment_raw = self.segment_raw
+        raws = [
+            segment_raw(words[start:end], lower[start:end], all_caps_text)
+            for start, end in view.segments
+        ]
+        self.assign(view, raws)
+        return doc
+
+    def assign(self, view: DocView, raws: Sequence[float]) -> None:
+        """Write each segment's score (from its raw valence) and the item's on `view`:
+        the short-answer factor, squashing, contrast flags and `combine`. Shared by
+        `__call__` and the fused pass (`nlp.fused`)."""
+        lower = view.lower
+        segments: list[SegmentScore] = []
         factor = self.short_factor(lower) if view.segments else 1.0
-        for start, end in view.segments:
-            raw = segment_raw(words[start:end], lower[start:end], all_caps_text)
+        for (start, _end), raw in zip(view.segments, raws, strict=True):
             if factor != 1.0:
                 raw *= factor
             segments.append(SegmentScore(raw, normalise_score(raw), lower[start] in CONTRAST_WORDS))
         view.segment_sentiment = segments
         view.sentiment = self.combine(segments)
-        return doc
 
     def combine(self, segments: Sequence[SegmentScore]) -> SegmentScore:
         """The item's score: contrast-weighted segment sums over sqrt(total weight),
