@@ -173,6 +173,10 @@ class Steady:
     vader_per_s: float
     ratio: float
     ratios: tuple[float, ...]
+    reference_ratio: float | None = None
+    """With --steady-reference: the same measure for the separate components
+    (`PipelineEnricher(fused=False)`), timed on parts alternating with the fused ones."""
+    reference_ratios: tuple[float, ...] = ()
 
 
 def steady_speed(args: argparse.Namespace, eval_dir: Path, rounds: int = 3) -> Steady:
@@ -188,7 +192,11 @@ def steady_speed(args: argparse.Namespace, eval_dir: Path, rounds: int = 3) -> S
     The median part's ratio is reported."""
     import json
 
+    if args.steady_reference:
+        rounds = max(rounds, 8)
     command = [sys.executable, str(Path(__file__).resolve()), "--steady-child", str(rounds)]
+    if args.steady_reference:
+        command.append("--steady-reference")
     command += ["--eval-dir", str(eval_dir)]
     for flag, value in (
         ("--journey", args.journey),
@@ -201,6 +209,7 @@ def steady_speed(args: argparse.Namespace, eval_dir: Path, rounds: int = 3) -> S
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     data = json.loads(out.strip().splitlines()[-1])
     rows = [(float(v), float(p)) for v, p in data["rows"]]
+    reference = sorted((float(v) / float(p) for v, p in data.get("reference", [])), key=float)
     rows.sort(key=lambda vp: vp[0] / vp[1])
     texts = int(data["texts"])
     vader_s = sum(v for v, _ in rows)
@@ -209,10 +218,12 @@ def steady_speed(args: argparse.Namespace, eval_dir: Path, rounds: int = 3) -> S
     return Steady(
         texts=texts,
         warm_texts=int(data["warm"]),
-        pipeline_per_s=texts / pipe_s,
-        vader_per_s=texts / vader_s,
+        pipeline_per_s=int(data["timed"]) / pipe_s,
+        vader_per_s=int(data["timed"]) / vader_s,
         ratio=median_vader / median_pipe,
         ratios=tuple(v / p for v, p in rows),
+        reference_ratio=reference[len(reference) // 2] if reference else None,
+        reference_ratios=tuple(reference),
     )
 
 
@@ -223,6 +234,13 @@ def steady_child(args: argparse.Namespace, eval_dir: Path, rounds: int) -> int:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     enricher = build(args)
+    separate: Enricher | None = None
+    if args.steady_reference:
+        from nlp.pipeline import PipelineEnricher
+
+        assert isinstance(enricher, PipelineEnricher)
+        # the same spaCy pipeline (and its memos), run as the separate components
+        separate = PipelineEnricher(enricher.nlp, enricher.journey, fused=False)
     gc.freeze()  # as app.runtime does once the pipeline is built
     warm = 0
     for source in TIMED:
@@ -240,17 +258,31 @@ def steady_child(args: argparse.Namespace, eval_dir: Path, rounds: int) -> int:
     ]
     analyzer = SentimentIntensityAnalyzer()
     rows: list[tuple[float, float]] = []
-    for part in range(rounds):
-        texts = test[part::rounds]
+    reference: list[tuple[float, float]] = []
+    # With a reference, parts alternate between the two paths (each text timed once).
+    parts = rounds * 2 if separate is not None else rounds
+    timed = 0
+    for part in range(parts):
+        texts = test[part::parts]
+        which = separate if separate is not None and part % 2 else enricher
         start = time.process_time()
         for text in texts:
             analyzer.polarity_scores(text)
         vader_s = time.process_time() - start
         start = time.process_time()
-        for _ in enricher.enrich_many(EnrichRequest(text=text) for text in texts):
+        for _ in which.enrich_many(EnrichRequest(text=text) for text in texts):
             pass
-        rows.append((vader_s, time.process_time() - start))
-    print(json.dumps({"texts": len(test), "warm": warm, "rows": rows}))
+        row = (vader_s, time.process_time() - start)
+        if which is enricher:
+            rows.append(row)
+            timed += len(texts)
+        else:
+            reference.append(row)
+    print(
+        json.dumps(
+            {"texts": len(test), "timed": timed, "warm": warm, "rows": rows, "reference": reference}
+        )
+    )
     return 0
 
 
@@ -346,6 +378,14 @@ def markdown(
             f"{steady.pipeline_per_s:,.0f} | {steady.vader_per_s:,.0f} | {steady.ratio:.2f}x | "
             f"{SPEED_TARGET:.1f}x | {verdict(steady.ratio, SPEED_TARGET)} |"
         )
+        if steady.reference_ratio is not None:
+            spread = ", ".join(f"{r:.2f}" for r in steady.reference_ratios)
+            lines.append(
+                f"| steady state, separate components (reference; parts alternating with "
+                f"the fused ones, median of {spread}) | {steady.texts:,} | — | — | "
+                f"{steady.reference_ratio:.2f}x | {SPEED_TARGET:.1f}x | "
+                f"{verdict(steady.reference_ratio, SPEED_TARGET)} |"
+            )
     lines += [
         "",
         "Speed: the cold rows time a first pass over texts the pipeline has not seen (its",
@@ -554,6 +594,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--no-steady", action="store_true", help="skip the steady-state speed measurement"
+    )
+    parser.add_argument(
+        "--steady-reference",
+        action="store_true",
+        help="also time the separate components (no fused pass) in the steady state, "
+        "on parts alternating with the fused ones (8+8 parts)",
     )
     parser.add_argument("--steady-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument(

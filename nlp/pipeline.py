@@ -30,7 +30,7 @@ from thinc.api import Config
 
 import nlp.factories  # noqa: F401  (registers the components and the tokenizer)
 from nlp import thresholds as T
-from nlp.docview import DocView, doc_view
+from nlp.docview import COMPONENT_BATCH, DocView, doc_view
 from nlp.enrichment import (
     UNASSIGNED,
     Enrichment,
@@ -40,6 +40,7 @@ from nlp.enrichment import (
     StageDecision,
 )
 from nlp.errors import Errors, PipelineError
+from nlp.fused import FusedPass, fused_pass
 from nlp.journey import Journey, register_journey
 from nlp.sentiment import CustomerSentiment, SegmentScore
 from nlp.stages import NO_EVIDENCE, JourneyStageMatcher, journey_to_data, pool
@@ -196,7 +197,9 @@ def _code_digest() -> str:
 class PipelineEnricher:
     """`nlp.enrichment.Enricher` backed by the spaCy pipeline."""
 
-    def __init__(self, nlp: Language, journey: Journey, *, model_digest: str = "") -> None:
+    def __init__(
+        self, nlp: Language, journey: Journey, *, model_digest: str = "", fused: bool = True
+    ) -> None:
         self.nlp = nlp
         self.journey = journey
         sentiment = nlp.get_pipe(SENTIMENT_PIPE)
@@ -216,6 +219,9 @@ class PipelineEnricher:
         self._stage_model = STAGE_MODEL_PIPE in names
         self._sentiment_model = SENTIMENT_MODEL_PIPE in names
         self._models = self._stage_model or self._sentiment_model
+        # The default four pipes run as one fused pass (`nlp.fused`; same answers);
+        # any other pipeline, or fused=False, runs the separate components.
+        self._fused = fused_pass(nlp) if fused else None
         # Hint decisions are immutable: one per stage, shared.
         self._hint_decisions = {
             key: StageDecision(key, 1.0, "hint", (f"stage_hint:{key}",)) for key in journey.keys
@@ -237,15 +243,53 @@ class PipelineEnricher:
     def version(self) -> str:
         return self._version
 
+    @property
+    def fused(self) -> bool:
+        """Whether the components run as the fused pass (`nlp.fused`)."""
+        return self._fused is not None
+
     def enrich(self, text: str, *, stage_hint: str | None = None) -> Enrichment:
+        fused = self._fused
+        if fused is not None:
+            return self._to_enrichment(fused(self.nlp.make_doc(text)), stage_hint)
         return self._to_enrichment(self.nlp(text), stage_hint)
 
     def enrich_many(
         self, requests: Iterable[EnrichRequest], *, batch_size: int = 256
     ) -> Iterator[Enrichment]:
+        fused = self._fused
+        if fused is not None:
+            yield from self._fused_many(fused, requests)
+            return
         pairs = ((r.text, r.stage_hint) for r in requests)
         for doc, hint in self.nlp.pipe(pairs, as_tuples=True, batch_size=batch_size):
             yield self._to_enrichment(doc, hint)
+
+    def _fused_many(
+        self, fused: FusedPass, requests: Iterable[EnrichRequest]
+    ) -> Iterator[Enrichment]:
+        """`enrich_many` through the fused pass, `COMPONENT_BATCH` docs at a time (as
+        `nlp.pipe` runs the components): tokenize the batch, run the pass over it,
+        then build its enrichments."""
+        # `make_doc` is what `nlp.pipe` tokenizes with (and checks max_length).
+        make_doc = self.nlp.make_doc
+        convert = self._to_enrichment
+        size = COMPONENT_BATCH
+        batch: list[EnrichRequest] = []
+        for request in requests:
+            batch.append(request)
+            if len(batch) < size:
+                continue
+            docs = [make_doc(r.text) for r in batch]
+            fused.run(docs)
+            for doc, r in zip(docs, batch, strict=True):
+                yield convert(doc, r.stage_hint)
+            batch = []
+        if batch:
+            docs = [make_doc(r.text) for r in batch]
+            fused.run(docs)
+            for doc, r in zip(docs, batch, strict=True):
+                yield convert(doc, r.stage_hint)
 
     def _sentiment_of(self, score: SegmentScore) -> Sentiment:
         # Memoised by the unrounded score too: most segments repeat a score seen before.

@@ -107,6 +107,13 @@ class Segmenter:
             view.segments = []
             return doc
         starts = self.boundaries(view.words, view.lower)
+        self.mark(doc, starts)
+        view.segments = spans_from_starts(starts, view.words)
+        return doc
+
+    @staticmethod
+    def mark(doc: Doc, starts: list[int]) -> None:
+        """Write the segment starts to the Doc (`doc.sents`); `doc` is not empty."""
         # Only the starts are written: tokens left unset continue the sentence,
         # so `doc.sents` works, at a fraction of the cost of writing every token.
         # Each write scans the doc for a parse, so token 0 is written only when it is
@@ -117,8 +124,6 @@ class Segmenter:
             first.is_sent_start = True
         for i in starts[1:]:
             doc[i].is_sent_start = True
-        view.segments = spans_from_starts(starts, view.words)
-        return doc
 
 
 @Language.factory(

@@ -34,7 +34,7 @@ from spacy.util import SimpleFrozenList, ensure_path
 from vaderSentiment import vaderSentiment as _vader
 
 from nlp import thresholds as T
-from nlp.docview import doc_view, run_batched
+from nlp.docview import DocView, doc_view, run_batched
 from nlp.enrichment import SentimentLabel
 from nlp.errors import Errors, PipelineError
 from nlp.lemma import light_lemma
@@ -53,6 +53,7 @@ CONTRAST_WORDS = frozenset({"but", "however"})
 _NEGATORS = frozenset(
     {w for w in _vader.NEGATE if "'" not in w}
     | {"n't", "not", "no", "never", "cannot", "nothing", "nobody", "none", "without", "nt", "zero"}
+    | {"n’t"}  # "don’t", "can’t" with a typographic apostrophe (phones type it)
 )
 _BOOSTERS: dict[str, float] = dict(_vader.BOOSTER_DICT)
 _CAPS_INCR = float(_vader.C_INCR)
@@ -122,6 +123,45 @@ def vader_lexicon() -> dict[str, float]:
     return lexicon
 
 
+_EMOJI_JOINERS = frozenset("\ufe0f\ufe0e\u200d")
+"""Variation selectors and the zero-width joiner: part of an emoji, no meaning alone."""
+_EMOJI_CAP = 3.0
+
+
+def emoji_valences(by_lower: dict[tuple[str, ...], float]) -> dict[str, float]:
+    """A valence for each emoji VADER knows, read as VADER reads it: its description's
+    words scored by the lexicon ("crying face" -2.1, "face with tears of joy" 1.9),
+    capped at +-3; emoji whose description holds no scored word are left out (a
+    lexicon entry for the emoji itself wins over this)."""
+    analyzer = _vader.SentimentIntensityAnalyzer()
+    emojis: dict[str, str] = dict(getattr(analyzer, "emojis", {}) or {})
+    out: dict[str, float] = {}
+    for emoji, description in emojis.items():
+        total = sum(by_lower.get((w,), 0.0) for w in description.lower().split())
+        if total:
+            out[emoji] = max(-_EMOJI_CAP, min(_EMOJI_CAP, total))
+    return out
+
+
+def emoji_valence(word: str, valences: dict[str, float]) -> float | None:
+    """The valence of a token made only of emoji ("😡", "😂😂"): the sum of its
+    emoji's (capped at +-3), or None when it holds anything else or no scored emoji."""
+    known = valences.get(word)
+    if known is not None:
+        return known
+    total = 0.0
+    for char in word:
+        if char in _EMOJI_JOINERS:
+            continue
+        value = valences.get(char)
+        if value is None:
+            if char.isalnum() or char.isascii():
+                return None
+            continue
+        total += value
+    return max(-_EMOJI_CAP, min(_EMOJI_CAP, total)) if total else None
+
+
 class SegmentScore(NamedTuple):
     """Sentiment of one segment (or of the item): raw valence sum and score in [-1, 1].
 
@@ -180,6 +220,7 @@ class CustomerSentiment:
         self._form_pairs: frozenset[tuple[str, str]] = frozenset()
         self._lemma_pairs: frozenset[tuple[str, str]] = frozenset()
         self._lexemes: dict[str, Lexeme] = {}
+        self._emoji: dict[str, float] = {}
         self._build()
 
     def _build(self) -> None:
@@ -201,6 +242,7 @@ class CustomerSentiment:
         self._form_pairs = frozenset((k[0], k[1]) for k in by_lower if len(k) > 1)
         self._lemma_pairs = frozenset((k[0], k[1]) for k in by_lemma if len(k) > 1)
         self._lexemes = {}
+        self._emoji = emoji_valences(by_lower)
 
     def _lexeme(self, word: str) -> Lexeme:
         """What the scorer needs to know about one lower-cased word, memoised:
@@ -213,6 +255,8 @@ class CustomerSentiment:
         value = self._by_lower.get((word,))
         if value is None:
             value = self._by_lemma.get((lemma,))
+        if value is None and not word.isascii():
+            value = emoji_valence(word, self._emoji)
         # One flat tuple of plain values per word: the memo adds one GC-tracked object
         # per new word (none once the collector untracks it).
         starts = (1 if word in self._form_starts else 0) | (2 if lemma in self._lemma_starts else 0)
@@ -397,18 +441,28 @@ class CustomerSentiment:
     def __call__(self, doc: Doc) -> Doc:
         view = doc_view(doc)
         all_caps_text = view.text.isupper()
-        segments: list[SegmentScore] = []
         words, lower = view.words, view.lower
         segment_raw = self.segment_raw
+        raws = [
+            segment_raw(words[start:end], lower[start:end], all_caps_text)
+            for start, end in view.segments
+        ]
+        self.assign(view, raws)
+        return doc
+
+    def assign(self, view: DocView, raws: Sequence[float]) -> None:
+        """Write each segment's score (from its raw valence) and the item's on `view`:
+        the short-answer factor, squashing, contrast flags and `combine`. Shared by
+        `__call__` and the fused pass (`nlp.fused`)."""
+        lower = view.lower
+        segments: list[SegmentScore] = []
         factor = self.short_factor(lower) if view.segments else 1.0
-        for start, end in view.segments:
-            raw = segment_raw(words[start:end], lower[start:end], all_caps_text)
+        for (start, _end), raw in zip(view.segments, raws, strict=True):
             if factor != 1.0:
                 raw *= factor
             segments.append(SegmentScore(raw, normalise_score(raw), lower[start] in CONTRAST_WORDS))
         view.segment_sentiment = segments
         view.sentiment = self.combine(segments)
-        return doc
 
     def combine(self, segments: Sequence[SegmentScore]) -> SegmentScore:
         """The item's score: contrast-weighted segment sums over sqrt(total weight),

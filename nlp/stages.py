@@ -468,7 +468,14 @@ class JourneyStageMatcher:
         return run_batched(self, stream, batch_size)
 
     def __call__(self, doc: Doc) -> Doc:
-        view = doc_view(doc)
+        self.assign(doc, doc_view(doc))
+        return doc
+
+    def assign(self, doc: Doc, view: DocView, candidates: list[int] | None = None) -> None:
+        """Write each segment's evidence on `view` (`view.segment_stages`).
+        `candidates`: the token indices whose word is a request action's form
+        (`_action_forms`), ascending, when the caller already knows them (the fused
+        pass, `nlp.fused`); None finds them here."""
         segments = view.segments
         per_segment = [_EMPTY] * len(segments)
         view.segment_stages = per_segment
@@ -480,8 +487,8 @@ class JourneyStageMatcher:
             return found
 
         if not segments:
-            return doc
-        self._gather(doc, view, at)
+            return
+        self._gather(doc, view, at, candidates)
         complaint = self.journey.complaint_stage
         if (
             complaint is not None
@@ -493,9 +500,14 @@ class JourneyStageMatcher:
             scores = view.segment_sentiment
             worst = min(range(len(segments)), key=lambda i: scores[i].score) if scores else 0
             at(worst).add(complaint, self.complaint_weight, "complaint", "complaint")
-        return doc
 
-    def _gather(self, doc: Doc, view: DocView, at: Callable[[int], StageEvidence]) -> None:
+    def _gather(
+        self,
+        doc: Doc,
+        view: DocView,
+        at: Callable[[int], StageEvidence],
+        candidates: list[int] | None = None,
+    ) -> None:
         """Phrase, pattern and example evidence, added to each segment through `at`."""
         segments = view.segments
         matches = self.matcher(doc)
@@ -518,7 +530,7 @@ class JourneyStageMatcher:
         # renew cue, not also "cancel" and "account" for use).
         covers: list[tuple[int, int]] = []
         if self._request_re is not None and self.request_weight > 0:
-            self._gather_requests(view, char_starts, at, covers)
+            self._gather_requests(view, char_starts, at, covers, candidates)
         if self._patterns:
             lowered = text.lower()
             for key, pattern, gate in self._patterns:
@@ -575,6 +587,7 @@ class JourneyStageMatcher:
         char_starts: list[int] | None,
         at: Callable[[int], StageEvidence],
         covers: list[tuple[int, int]],
+        candidates: list[int] | None = None,
     ) -> None:
         """Requests and questions about doing something: the action right after a
         request frame ("I'd like to *book*", "how do I *cancel*", "help me *set up*")
@@ -583,8 +596,12 @@ class JourneyStageMatcher:
         pattern = self._request_re
         assert pattern is not None
         lower = view.lower
-        forms = self._action_forms
-        if forms.isdisjoint(lower):
+        if candidates is None:
+            forms = self._action_forms
+            if forms.isdisjoint(lower):
+                return
+            candidates = [i for i, word in enumerate(lower) if word in forms]
+        elif not candidates:
             return
         text = view.text
         idx = view.idx
@@ -592,9 +609,8 @@ class JourneyStageMatcher:
         requests = self._requests
         before = self._frame_words
         lemma = light_lemma
-        for i, word in enumerate(lower):
-            if word not in forms:
-                continue
+        for i in candidates:
+            word = lower[i]
             first = lemma(word)
             width = 2
             stages = requests.get((first, lemma(lower[i + 1]))) if i + 1 < n else None

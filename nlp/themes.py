@@ -166,10 +166,7 @@ class ThemeExtractor:
         "setup" in onboarding and "invoice" in billing."""
         view = doc_view(doc)
         lower = view.lower
-        out: list[str] = []
-        seen: set[str] = set()
         content = self._content
-        known = self._phrases
         runs: list[tuple[str, ...]] = []  # the runs of content words, in order
         run_segment: list[int] = []  # the segment each run lies in
         for segment_index, (start, end) in enumerate(view.segments):
@@ -195,6 +192,20 @@ class ThemeExtractor:
             if run:
                 runs.append(tuple(run))
                 run_segment.append(segment_index)
+        return self.phrases(len(view.segments), runs, run_segment)
+
+    def content_ok(self, word: str) -> bool:
+        """May this lower-cased word be part of a theme (`extract` inlines it, memoised)?"""
+        return word.isalpha() and word not in _STOP and len(word) > 1 and word not in self._never
+
+    def phrases(
+        self, n_segments: int, runs: list[tuple[str, ...]], run_segment: list[int]
+    ) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+        """`extract`'s answer from the runs of content words (in order) and the
+        segment each lies in; shared with the fused pass (`nlp.fused`)."""
+        out: list[str] = []
+        seen: set[str] = set()
+        known = self._phrases
         said: list[tuple[int, str]] = []
         for key, segment_index in zip(runs, run_segment, strict=True):
             phrases = known.get(key)
@@ -208,7 +219,7 @@ class ThemeExtractor:
                     seen.add(phrase)
                     out.append(phrase)
         kept = tuple(out[: self.max_themes])
-        per_segment: list[list[str]] = [[] for _ in view.segments]
+        per_segment: list[list[str]] = [[] for _ in range(n_segments)]
         if said:
             allowed = set(kept)
             for segment_index, phrase in said:

@@ -15,7 +15,9 @@ import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-_NEGATORS = frozenset("not n't no never nothing nobody none cannot without nor neither nt".split())
+_NEGATORS = frozenset(
+    "not n't n’t no never nothing nobody none cannot without nor neither nt".split()
+)
 _SCOPE_END = frozenset(". , ; : ! ? but however".split())
 
 

@@ -215,3 +215,25 @@ def test_word_of_mouth_is_praise(enricher: PipelineEnricher, text: str) -> None:
 
 def test_not_recommending_is_negative(enricher: PipelineEnricher) -> None:
     assert enricher.enrich("I would not recommend them to anyone.").sentiment.label == "negative"
+
+
+def test_emoji_read_as_vader_reads_them(enricher: PipelineEnricher) -> None:
+    def label(text: str) -> str:
+        return enricher.enrich(text).sentiment.label
+
+    # from VADER's description ("crying face"), or the lexicon where it has none
+    assert label("flight 😢") == label("flight 😡") == label("flight 😭😭") == "negative"
+    assert label("thanks ❤️") == "positive"
+    assert enricher.enrich("flight 👍").sentiment.score > 0.3
+    assert label("flight ✈") == "neutral"  # "airplane" says nothing
+    from nlp.sentiment import emoji_valence
+
+    assert emoji_valence("😭😭", {"😭": -2.1}) == pytest.approx(-3.0)  # capped
+    assert emoji_valence("x😭", {"😭": -2.1}) is None  # not only emoji
+
+
+def test_typographic_apostrophe_negates(enricher: PipelineEnricher) -> None:
+    straight = enricher.enrich("I don't like the new app").sentiment
+    curly = enricher.enrich("I don’t like the new app").sentiment
+    assert curly == straight
+    assert curly.label == "negative"
