@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.alerts.router import router as alerts_router
 from app.errors import AppError, BadRequestError
 from app.feeds.router import router as feeds_router
 from app.items.router import router as items_router
@@ -50,9 +51,8 @@ def create_app(
         finally:
             if own:
                 rt.close()
-            elif scheduling and rt.scheduler is not None:
-                rt.scheduler.shutdown()
-                rt.scheduler = None
+            elif scheduling:
+                rt.stop_background()
 
     app = FastAPI(
         dependencies=[Depends(refuse_nul_bytes)],
@@ -114,6 +114,7 @@ def create_app(
     app.include_router(feeds_router)
     app.include_router(items_router)
     app.include_router(sources_router)
+    app.include_router(alerts_router)
     return app
 
 

@@ -383,3 +383,70 @@ class StageCustomer(SQLModel, table=True):
     stage: str = Field(primary_key=True, max_length=40)
     customer: str = Field(primary_key=True, max_length=256)
     voices: int = 0
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+class Alert(SQLModel, table=True):
+    """One episode of a measure beyond its normal range: fired once, updated while it
+    lasts, resolved when the measure is back in range for some days. `key` names
+    what fired (detector, stage, phrase); at most one unresolved alert per key."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_status_fired", "status", "fired_day"),
+        Index("ix_alerts_key_status", "key", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)
+    detector: str = Field(max_length=32)
+    stage: str = Field(max_length=40)
+    phrase: str | None = Field(default=None, max_length=120)
+    status: str = Field(default="open", max_length=16)  # open | acknowledged | resolved
+    measure: str = Field(max_length=200)
+    value: float
+    baseline: float
+    low: float
+    high: float | None = None  # None: no upper bound (a quiet stage)
+    fired_day: date = Field(sa_column=Column(Date, nullable=False))
+    last_day: date = Field(sa_column=Column(Date, nullable=False))  # last day out of range
+    phrases: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    quotes: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    fired_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    acknowledged_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
+    )
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class AlertDelivery(SQLModel, table=True):
+    """One message to one webhook (an alert, or a digest of several): the delivery
+    log, and the queue the delivery worker retries from."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (Index("ix_alert_deliveries_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    webhook: str = Field(max_length=64)
+    format: str = Field(max_length=16)
+    alert_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)  # pending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    response_status: int | None = None
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))

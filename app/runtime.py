@@ -11,13 +11,14 @@ import gc
 import logging
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.alerts.config import AlertsSpec
 from app.db import make_engine, upgrade_database
 from app.ingest.policy import IngestPolicy
 from app.ingest.reenrich import stale_count
@@ -32,6 +33,7 @@ from nlp.journey import Journey, load_journey
 from nlp.pipeline import build_enricher
 
 if TYPE_CHECKING:
+    from app.alerts.worker import AlertWorker
     from app.scheduler import SourceScheduler
 
 log = logging.getLogger(__name__)
@@ -75,19 +77,38 @@ class Runtime:
     policy: IngestPolicy
     events: Events
     jobs: Jobs
+    alerts: AlertsSpec = field(default_factory=AlertsSpec)
     scheduler: SourceScheduler | None = None
+    alert_worker: AlertWorker | None = None
 
     def start_scheduler(self) -> SourceScheduler:
+        """Start the background work of the scheduling process: the sources'
+        schedules, and the early warning that judges what they bring in."""
+        from app.alerts.worker import AlertWorker
         from app.scheduler import SourceScheduler
 
         self.scheduler = SourceScheduler(self.jobs)
+        self.alert_worker = AlertWorker(
+            self.engine,
+            self.journey,
+            self.alerts,
+            self.events,
+            base_url=self.settings.base_url(),
+        )
+        self.alert_worker.start()
         self.scheduler.start()
         return self.scheduler
 
-    def close(self) -> None:
+    def stop_background(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
             self.scheduler = None
+        if self.alert_worker is not None:
+            self.alert_worker.stop()
+            self.alert_worker = None
+
+    def close(self) -> None:
+        self.stop_background()
         self.engine.dispose()
 
 
@@ -147,4 +168,5 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None) -> Runtim
         policy=policy,
         events=events,
         jobs=jobs,
+        alerts=declared.alerts,
     )

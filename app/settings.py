@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str | None = Field(
+        default=None,
+        description="where readers reach the service (e.g. https://cx.example.com): alert "
+        "messages link to its stage pages; unset means http://HOST:PORT",
+    )
     page_size_max: int = Field(default=500, ge=1, le=10_000)
     driver_min_answers: int = Field(
         default=20,
@@ -95,6 +100,9 @@ class Settings(BaseSettings):
                 "(the default SQLite file in the working directory is for development)"
             )
         return self
+
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def resolved_sources_file(self) -> Path:
         return self.sources_file or sample_sources_file()

@@ -16,6 +16,7 @@ import yaml
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from app.alerts.config import AlertsSpec
 from app.scales import Scales, ScaleSpec
 from connectors.errors import ConnectorError
 from connectors.registry import get_connector_class
@@ -67,6 +68,7 @@ class SourcesFile(BaseModel):
         default_factory=dict,
         description="a team's own rating scales, by name: `{min, max, whole_numbers}`",
     )
+    alerts: AlertsSpec = AlertsSpec()
 
     @model_validator(mode="after")
     def _unique_ids(self) -> SourcesFile:
@@ -86,6 +88,7 @@ class DeclaredSources:
     sources: list[SourceSpec]
     scales: Scales
     base_dir: Path
+    alerts: AlertsSpec = AlertsSpec()
 
 
 def load_sources_file(path: Path) -> DeclaredSources:
@@ -120,4 +123,6 @@ def load_sources_file(path: Path) -> DeclaredSources:
                 f"{path}: source {spec.id!r}: unknown rating_scale {scale!r} (known: {known}); "
                 "declare your own under `scales:` at the top of the file"
             )
-    return DeclaredSources(sources=list(parsed.sources), scales=scales, base_dir=base_dir)
+    return DeclaredSources(
+        sources=list(parsed.sources), scales=scales, base_dir=base_dir, alerts=parsed.alerts
+    )

@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
+from app.alerts.schemas import AlertPublic
+from app.alerts.service import open_alerts
 from app.deps import JourneyDep, SessionDep, SettingsDep
 from app.errors import BadRequestError, NotFoundError
 from app.params import check_channel, check_source, parse_attrs, parse_range
@@ -74,7 +76,9 @@ def get_story(
         asked_to=date_to,
         driver_min_answers=settings.driver_min_answers,
     )
-    return Story.model_validate(story, from_attributes=True)
+    out = Story.model_validate(story, from_attributes=True)
+    out.alerts = [AlertPublic.of(a) for a in open_alerts(session)]
+    return out
 
 
 @router.get(
@@ -115,4 +119,6 @@ def get_stage(
         asked_to=date_to,
         driver_min_answers=settings.driver_min_answers,
     )
-    return StagePage.model_validate(page, from_attributes=True)
+    out = StagePage.model_validate(page, from_attributes=True)
+    out.alerts = [AlertPublic.of(a) for a in open_alerts(session, stage=key)]
+    return out

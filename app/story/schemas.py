@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from app.alerts.schemas import AlertPublic
+
 
 class SentimentMix(BaseModel):
     mean: float | None = Field(description="mean sentiment in [-1, 1]; null with no voices")
@@ -141,6 +143,9 @@ class StagePage(StageStory):
     summary: str = Field(description="the figures in one paragraph, written from the numbers")
     daily: list[DayFigures]
     more_quotes: list[Quote] = Field(description="further typical voices, by polarity")
+    alerts: list[AlertPublic] = Field(
+        default_factory=list, description="this stage's open alerts, newest first"
+    )
 
     model_config = {"populate_by_name": True}
 
@@ -157,5 +162,8 @@ class Story(BaseModel):
     stages: list[StageStory] = Field(description="every stage of the journey, in journey order")
     unassigned: int = Field(description="items no sentence of which could be placed in a stage")
     compare: Comparison | None = None
+    alerts: list[AlertPublic] = Field(
+        default_factory=list, description="open early-warning alerts, newest first"
+    )
 
     model_config = {"populate_by_name": True}
