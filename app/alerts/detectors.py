@@ -35,7 +35,13 @@ class Thresholds(BaseModel):
 
     baseline_days: int = Field(56, ge=14, le=365, description="trailing days learnt from")
     min_history_days: int = Field(21, ge=7, description="days of history before a stage is judged")
-    z: float = Field(4.0, gt=0, description="how many spreads above normal a day must be")
+    z: float = Field(3.0, gt=0, description="how many spreads above normal a day must be")
+    confirm_z: float = Field(
+        2.0,
+        ge=0,
+        description="spreads above today's own volume at the normal negative share (a busy "
+        "day of every kind of voice is not a surge of complaints)",
+    )
     min_extra: int = Field(12, ge=1, description="voices above normal a surge must add")
     share_z: float = Field(4.0, gt=0, description="spreads for the negative share")
     share_min_voices: int = Field(30, ge=1, description="voices a day needs to judge its share")
@@ -116,6 +122,31 @@ def expected(history: Mapping[date, float], day: date, t: Thresholds) -> Expecte
     return Expected(baseline, max(math.sqrt(max(baseline, 1.0)), mad))
 
 
+def _share_excess(series: Mapping[date, Day], day: date, t: Thresholds) -> float | None:
+    """How many spreads today's negatives are above what today's own volume at the
+    stage's normal negative share would give: a busy day (more voices of every kind)
+    is not a surge of complaints. The spread is the binomial noise of today's volume
+    plus the day-to-day wobble of the share itself (robust: 1.4826 x MAD)."""
+    today = series.get(day, Day())
+    start = day - timedelta(days=t.baseline_days)
+    past = [v for d, v in series.items() if start <= d < day and v.voices]
+    voices = sum(v.voices for v in past)
+    if not voices or not today.voices:
+        return None
+    share = sum(v.negative for v in past) / voices
+    shares = [v.negative / v.voices for v in past if v.voices >= 10]
+    wobble = 0.0
+    if len(shares) >= 7:
+        center = median(shares)
+        wobble = median(abs(x - center) for x in shares) * 1.4826
+        # the binomial part of that wobble is counted below: keep only the rest
+        typical = median(v.voices for v in past)
+        wobble = math.sqrt(max(wobble**2 - share * (1 - share) / max(typical, 1), 0.0))
+    n = today.voices
+    spread = math.sqrt(n * max(share * (1 - share), 0.01) + (n * wobble) ** 2)
+    return (today.negative - share * n) / spread
+
+
 def negative_surge(series: Mapping[date, Day], day: date, t: Thresholds) -> Finding | None:
     """Negative voices (or their share of the stage's voices) well above normal."""
     today = series.get(day, Day())
@@ -123,7 +154,13 @@ def negative_surge(series: Mapping[date, Day], day: date, t: Thresholds) -> Find
     normal = expected(counts, day, t)
     if normal is not None:
         high = normal.baseline + t.z * normal.spread
-        if today.negative > high and today.negative - normal.baseline >= t.min_extra:
+        excess = _share_excess(series, day, t)
+        if (
+            today.negative > high
+            and today.negative - normal.baseline >= t.min_extra
+            and excess is not None
+            and excess >= t.confirm_z
+        ):
             return Finding(
                 "negative_surge",
                 "negative voices",
