@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Text,
     UniqueConstraint,
     text,
@@ -383,6 +384,30 @@ class StageCustomer(SQLModel, table=True):
     stage: str = Field(primary_key=True, max_length=40)
     customer: str = Field(primary_key=True, max_length=256)
     voices: int = 0
+
+
+class CustomerId(SQLModel, table=True):
+    """A dense number per known customer: what the customer sets hold."""
+
+    __tablename__ = "customer_ids"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer: str = Field(max_length=256, unique=True)
+
+
+class CustomerSet(SQLModel, table=True):
+    """The customers of one `daily_customers` cell as a compressed bitmap (roaring)
+    of their `CustomerId`s: the exact distinct customers of any period is the size of
+    the union of its days' sets, read without scanning a row per customer and day.
+    Kept in step with `daily_customers` (a member while its voices are above 0)."""
+
+    __tablename__ = "customer_sets"
+
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    stage: str = Field(primary_key=True, max_length=40)  # ITEM_LEVEL: any stage
+    channel: str = Field(primary_key=True, max_length=32)
+    source_id: str = Field(primary_key=True, max_length=64)
+    members: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 # --------------------------------------------------------------------------- alerts

@@ -19,6 +19,8 @@ from sqlalchemy.engine import Engine
 from app.db import make_engine, upgrade_database
 
 TABLES = (
+    "customer_sets",
+    "customer_ids",
     "alert_deliveries",
     "alerts",
     "voice_facts",

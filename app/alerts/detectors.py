@@ -171,7 +171,10 @@ def negative_surge(series: Mapping[date, Day], day: date, t: Thresholds) -> Find
             )
     if today.voices < t.share_min_voices:
         return None
-    past = [v for d, v in series.items() if day - timedelta(days=t.baseline_days) <= d < day]
+    window = [d for d in series if day - timedelta(days=t.baseline_days) <= d < day]
+    if not window or (day - min(window)).days < t.min_history_days:
+        return None
+    past = [series[d] for d in window]
     voices = sum(v.voices for v in past)
     if voices < t.share_min_voices * 7:
         return None

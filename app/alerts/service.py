@@ -58,7 +58,10 @@ def findings_for(
             for finding in (negative_surge(mine, day, t), nps_drop(mine, day, t)):
                 if finding is not None:
                     found.append(finding)
-            found.extend(phrase_surges(phrases, day, t)[:3])
+            if not found or found[0].detector != "negative_surge":
+                # Phrases surging with a surge of complaints are that surge's words
+                # (its alert lists them): one alert for one event, not four.
+                found.extend(phrase_surges(phrases, day, t)[:3])
             if day < latest:  # a day still filling is not quiet yet
                 silent = quiet(mine, day, t)
                 if silent is not None:

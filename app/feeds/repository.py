@@ -17,6 +17,7 @@ from sqlmodel import SQLModel
 from app.feeds.formats import Column
 from app.items.filters import ItemFilters, item_clauses
 from app.models import RollupMetrics
+from app.readmodel import customer_sets
 from app.readmodel.rollups import COLUMNS, CUSTOMERS, RATINGS, STAGE_DAILY
 from app.scales import Scales
 from app.story.repository import Slice, filtered_deltas
@@ -89,25 +90,11 @@ def stage_daily_rows(engine: Engine, f: FeedFilters, scales: Scales) -> Iterator
     if f.attrs:
         yield from _filtered_stage_daily(engine, f, scales)
         return
-    daily, customers, ratings = _t("stage_daily"), _t("daily_customers"), _t("stage_daily_ratings")
+    daily, ratings = _t("stage_daily"), _t("stage_daily_ratings")
     key = (daily.c.day, daily.c.stage, daily.c.channel, daily.c.source_id)
     names = scales.names()
     with engine.connect() as conn:
-        distinct: dict[tuple[Any, ...], int] = {}
-        for day, stage, channel, source, n in conn.execute(
-            select(
-                customers.c.day,
-                customers.c.stage,
-                customers.c.channel,
-                customers.c.source_id,
-                func.count(),
-            )
-            .where(*_where(customers, f, updated=False))
-            .group_by(
-                customers.c.day, customers.c.stage, customers.c.channel, customers.c.source_id
-            )
-        ):
-            distinct[(day, stage, channel, source)] = int(n)
+        distinct = customer_sets.cell_sizes(conn, _where(_t("customer_sets"), f, updated=False))
         rated: dict[tuple[Any, ...], dict[str, tuple[int, int]]] = defaultdict(dict)
         for day, stage, channel, source, scale, answers, total in conn.execute(
             select(

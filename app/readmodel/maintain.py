@@ -22,7 +22,7 @@ from app.readmodel.rollups import KEYS, Deltas
 ITEMS: Table = SQLModel.metadata.tables["items"]
 SEGMENTS: Table = SQLModel.metadata.tables["segments"]
 FACTS: Table = SQLModel.metadata.tables["voice_facts"]
-READ_MODEL_TABLES = ("voice_facts", *KEYS)
+READ_MODEL_TABLES = ("voice_facts", "customer_sets", *KEYS)
 
 
 def record(

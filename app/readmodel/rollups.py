@@ -19,6 +19,7 @@ from sqlmodel import SQLModel
 from app.bulk import execute_rows
 from app.db_types import utcnow
 from app.models import ITEM_LEVEL
+from app.readmodel import customer_sets
 from app.readmodel.facts import Fact, ItemRecord
 from app.scales import countable
 from nlp.enrichment import UNASSIGNED
@@ -200,17 +201,27 @@ class Deltas:
             # A row is left empty only where its count went down (column 0 counts
             # voices or answers; a sentiment sum below zero empties nothing).
             emptied = [key for key, vector in changed.items() if vector[0] < 0]
-            if emptied:
-                _drop_empty(conn, table, keys, emptied)
+            dropped = _drop_empty(conn, table, keys, emptied) if emptied else []
+            if name == CUSTOMERS:
+                joined = [key for key, vector in changed.items() if vector[0] > 0]
+                customer_sets.update(conn, joined, dropped)
 
 
 def _drop_empty(
     conn: Connection, table: Table, keys: tuple[str, ...], touched: list[tuple[Any, ...]]
-) -> None:
+) -> list[tuple[Any, ...]]:
+    """Delete the touched rows no voice is left in; returns their keys."""
     count_column = "answers" if "answers" in table.c else "voices"
+    dropped: list[tuple[Any, ...]] = []
     for start in range(0, len(touched), 200):
         chunk = touched[start : start + 200]
         match = or_(
             *(and_(*(table.c[k] == v for k, v in zip(keys, key, strict=True))) for key in chunk)
         )
-        conn.execute(delete(table).where(match, table.c[count_column] <= 0))
+        found = conn.execute(
+            delete(table)
+            .where(match, table.c[count_column] <= 0)
+            .returning(*(table.c[k] for k in keys))
+        )
+        dropped.extend(tuple(row) for row in found)
+    return dropped

@@ -14,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel
 
 from app.models import ITEM_LEVEL, RollupMetrics
+from app.readmodel import customer_sets
 from app.readmodel.attributes import attribute_clauses
 from app.readmodel.facts import Fact, ItemRecord
 from app.readmodel.rollups import Deltas
@@ -113,13 +114,7 @@ def customers(conn: Connection, where: Slice) -> dict[str, int]:
         everyone = _table("stage_customers")
         query = select(everyone.c.stage, func.count()).group_by(everyone.c.stage)
         return {stage: int(n) for stage, n in conn.execute(query)}
-    table = _table("daily_customers")
-    query = (
-        select(table.c.stage, func.count(func.distinct(table.c.customer)))
-        .where(*where.where(table))
-        .group_by(table.c.stage)
-    )
-    return {stage: int(n) for stage, n in conn.execute(query)}
+    return customer_sets.union_sizes(conn, where.where(_table("customer_sets")))
 
 
 THEME_METRICS = (

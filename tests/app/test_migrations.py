@@ -77,3 +77,41 @@ def test_the_migrations_make_exactly_the_models_tables(engine: Engine) -> None:
         context = MigrationContext.configure(conn, opts={"compare_type": False})
         diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
+
+
+def test_an_upgraded_database_gets_its_customer_sets_from_the_daily_rows(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+    from pyroaring import BitMap
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'up.db'}")
+    command.upgrade(alembic_config(engine), "d3b9f2a7c615")  # before customer sets
+    with engine.begin() as conn:
+        for day, stage, customer in [
+            ("2026-03-01", "billing", "a"),
+            ("2026-03-01", "billing", "b"),
+            ("2026-03-02", "billing", "a"),
+            ("2026-03-01", "", "a"),
+        ]:
+            conn.execute(
+                text(
+                    "INSERT INTO daily_customers (day, stage, channel, source_id, customer, voices) "
+                    "VALUES (:d, :s, 'survey', 'src', :c, 1)"
+                ),
+                {"d": day, "s": stage, "c": customer},
+            )
+    upgrade_database(engine)
+    with engine.connect() as conn:
+        numbers = dict(conn.execute(text("SELECT customer, id FROM customer_ids")).all())
+        sets = {
+            (day, stage): set(BitMap.deserialize(members))
+            for day, stage, members in conn.execute(
+                text("SELECT day, stage, members FROM customer_sets")
+            )
+        }
+    assert set(numbers) == {"a", "b"}
+    assert sets == {
+        ("2026-03-01", "billing"): {numbers["a"], numbers["b"]},
+        ("2026-03-02", "billing"): {numbers["a"]},
+        ("2026-03-01", ""): {numbers["a"]},
+    }
+    engine.dispose()
