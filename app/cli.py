@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -34,6 +35,8 @@ rollups_cli = typer.Typer(help="The read model's daily rollups.", no_args_is_hel
 cli.add_typer(rollups_cli, name="rollups")
 bi_cli = typer.Typer(help="Read-only access for BI tools (PostgreSQL).", no_args_is_help=True)
 cli.add_typer(bi_cli, name="bi")
+alerts_cli = typer.Typer(help="The early warning.", no_args_is_help=True)
+cli.add_typer(alerts_cli, name="alerts")
 
 # The NLP commands (evaluate, annotate, train) live with the NLP package.
 cli.add_typer(nlp_cli, name="nlp", help="Evaluate, annotate and train the NLP pipeline.")
@@ -260,6 +263,46 @@ def reenrich(
     finally:
         runtime.close()
     console.print(f"{done:,} items re-enriched with {runtime.enricher.version}")
+
+
+@alerts_cli.command("check")
+def alerts_check(
+    until: Annotated[
+        str | None,
+        typer.Option(help="judge the days up to this one (default: the latest with data)"),
+    ] = None,
+) -> None:
+    """Judge the latest days now and send the messages due (the service does this
+    after every sync; this is for a cron job or a first look)."""
+    import httpx
+
+    from app.alerts import delivery, service
+
+    runtime = _runtime(_settings(scheduler_enabled=False))
+    try:
+        day = date.fromisoformat(until) if until else None
+        result = service.evaluate(
+            runtime.engine,
+            runtime.journey,
+            runtime.alerts,
+            until=day,
+            base_url=runtime.settings.base_url(),
+        )
+        with httpx.Client() as client:
+            sent = delivery.send_due(runtime.engine, runtime.alerts, client=client)
+    except ValueError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    finally:
+        runtime.close()
+    judged = ", ".join(d.isoformat() for d in result.judged) or "no data yet"
+    console.print(
+        f"judged {judged}: {len(result.fired)} fired, {len(result.resolved)} resolved, {sent} messages sent"
+    )
+    for alert in result.fired:
+        console.print(
+            f"  [bold]{alert.stage}[/bold] {alert.detector}: {escape(alert.measure)} {alert.value:g} (normal about {alert.baseline:g}) on {alert.fired_day}"
+        )
 
 
 @bi_cli.command("grant")

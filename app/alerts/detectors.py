@@ -42,6 +42,12 @@ class Thresholds(BaseModel):
         description="spreads above today's own volume at the normal negative share (a busy "
         "day of every kind of voice is not a surge of complaints)",
     )
+    strong_z: float = Field(
+        6.0,
+        gt=0,
+        description="spreads above normal that need no such confirmation (a stage whose "
+        "voices are mostly complaints anyway can only surge in volume)",
+    )
     min_extra: int = Field(12, ge=1, description="voices above normal a surge must add")
     share_z: float = Field(4.0, gt=0, description="spreads for the negative share")
     share_min_voices: int = Field(30, ge=1, description="voices a day needs to judge its share")
@@ -155,12 +161,9 @@ def negative_surge(series: Mapping[date, Day], day: date, t: Thresholds) -> Find
     if normal is not None:
         high = normal.baseline + t.z * normal.spread
         excess = _share_excess(series, day, t)
-        if (
-            today.negative > high
-            and today.negative - normal.baseline >= t.min_extra
-            and excess is not None
-            and excess >= t.confirm_z
-        ):
+        far = (today.negative - normal.baseline) / normal.spread >= t.strong_z
+        confirmed = far or (excess is not None and excess >= t.confirm_z)
+        if today.negative > high and today.negative - normal.baseline >= t.min_extra and confirmed:
             return Finding(
                 "negative_surge",
                 "negative voices",
