@@ -130,6 +130,8 @@ def _new_alert(session: Session, key: str, stage: str, finding: Finding, day: da
     quotes = []
     if label is not None:
         for row in quote_candidates(conn, where, stage=stage, label=label, limit=12):
+            if any(q["text"] == row.quote for q in quotes):
+                continue  # three voices, not one voice three times
             if finding.phrase is None or finding.phrase.split()[0][:5] in row.quote.lower():
                 quotes.append({"item_id": row.item_id, "text": row.quote, "channel": row.channel})
             if len(quotes) == 3:

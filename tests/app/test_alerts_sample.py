@@ -94,6 +94,9 @@ def test_a_planted_surge_on_the_sample_company_reaches_a_webhook(
         billing = [a for a in result.fired if a.stage == "billing"]
         assert [a.detector for a in billing] == ["negative_surge"]
         assert billing[0].fired_day == SURGE_DAY
+        texts = [q["text"] for q in billing[0].quotes]
+        assert len(texts) >= 2
+        assert len(set(texts)) == len(texts)
         with httpx.Client() as client:
             assert delivery.send_due(runtime.engine, runtime.alerts, client=client) >= 1
     finally:
