@@ -33,6 +33,10 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+# The repository first: Python puts bench/ on the path, where bench/connectors.py
+# would shadow the connectors package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from app.db import make_engine
 from app.runtime import build_runtime
 from app.settings import Settings

@@ -18,6 +18,7 @@ import argparse
 import csv
 import io
 import os
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -28,6 +29,10 @@ from typing import Any
 import yaml
 from sqlalchemy import text
 from sqlmodel import Session, func, select
+
+# The repository first: Python puts bench/ on the path, where bench/connectors.py
+# would shadow the connectors package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.db import make_engine
 from app.models import Item, QuarantinedRecord
