@@ -3,7 +3,9 @@
     AppError (status_code, message)          one exception handler renders every one as JSON
     ├── NotFoundError          404  the thing asked for does not exist
     ├── BadRequestError        400  a parameter is well-formed but unusable (bad cursor, from > to)
-    └── ConflictError          409  the request clashes with current state (a sync already running)
+    ├── ConflictError          409  the request clashes with current state (a sync already running)
+    ├── PayloadTooLargeError   413  the body is bigger than the endpoint takes: send less at once
+    └── UnprocessableError     422  the body is JSON but not of the expected shape
 
 Connector and journey errors are translated into these at the service boundary,
 so no exception from a lower layer ever reaches a client as a 500.
@@ -30,3 +32,11 @@ class BadRequestError(AppError):
 
 class ConflictError(AppError):
     status_code = 409
+
+
+class PayloadTooLargeError(AppError):
+    status_code = 413
+
+
+class UnprocessableError(AppError):
+    status_code = 422

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
 
 from app.errors import ConflictError, NotFoundError
 from app.ingest.locks import SourceBusyError
@@ -28,13 +31,30 @@ from app.ingest.reenrich import ReenrichProgress, reenrich
 from app.ingest.service import BatchProgress, SyncResult, run_sync
 from app.readmodel.maintain import rebuild
 from app.sources.config import SourceSpec
+from connectors.base import Batch, Connector, ConnectorConfig, Cursor
 from connectors.registry import get_connector_class
 from nlp.enrichment import Enricher
 from nlp.journey import Journey
 
 log = logging.getLogger(__name__)
 
-JobKind = Literal["sync", "rebuild", "reenrich"]
+JobKind = Literal["sync", "push", "rebuild", "reenrich"]
+
+
+class _Posted(Connector[ConnectorConfig]):
+    """A batch posted to a push source, as a connector run_sync can read once."""
+
+    kind: ClassVar[str] = "posted"
+    channel: ClassVar[str] = "web"
+    config_model: ClassVar[type[ConnectorConfig]] = ConnectorConfig
+
+    def __init__(self, batch: Batch, channel: str) -> None:
+        super().__init__(ConnectorConfig(), base_dir=Path("."))
+        self._batch = batch
+        self.channel = channel  # type: ignore[misc]
+
+    def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:  # noqa: ARG002
+        yield self._batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +79,28 @@ class JobFinished:
 
 Event = BatchCommitted | JobFinished
 Listener = Callable[[Event], None]
+
+
+def _first_dates(engine: Engine, source_id: str, batch: Batch, received_at: datetime) -> Batch:
+    undated = {item.external_id for item in batch.items if item.occurred_at == received_at}
+    if not undated:
+        return batch
+    items = SQLModel.metadata.tables["items"]
+    with engine.connect() as conn:
+        first = dict(
+            conn.execute(
+                select(items.c.external_id, items.c.occurred_at).where(
+                    items.c.source_id == source_id, items.c.external_id.in_(sorted(undated))
+                )
+            ).all()
+        )
+    kept = [
+        replace(item, occurred_at=first[item.external_id])
+        if item.external_id in first and item.occurred_at == received_at
+        else item
+        for item in batch.items
+    ]
+    return Batch(kept, batch.rejected, batch.cursor)
 
 
 class Events:
@@ -138,6 +180,53 @@ class Jobs:
         )
         self.events.publish(finished, listener)
         return result
+
+    def push(
+        self,
+        source_id: str,
+        batch: Batch,
+        *,
+        received_at: datetime | None = None,
+        listener: Listener | None = None,
+    ) -> tuple[SyncResult, dict[str, tuple[str, str | None]]]:
+        """Store a batch posted to a push source as one run (its own transaction, the
+        same dedupe, quarantine and read model as a sync); returns the run and what
+        became of each record, by external id.
+
+        A record posted without a date is dated `received_at`; posted again, it keeps
+        the date it was first stored with, so a re-post is a duplicate, not an edit."""
+        if received_at is not None:
+            batch = _first_dates(self.engine, source_id, batch, received_at)
+        spec = self.sources.get(source_id)
+        if spec is None:
+            known = ", ".join(sorted(self.sources)) or "none"
+            raise NotFoundError(f"no declared source {source_id!r} (declared: {known})")
+        channel = str(spec.config.get("channel") or "web")
+        outcomes: dict[str, tuple[str, str | None]] = {}
+
+        def on_batch(progress: BatchProgress) -> None:
+            event = BatchCommitted("push", source_id, progress.fetched, None, progress)
+            self.events.publish(event, listener)
+
+        try:
+            result = run_sync(
+                self.engine,
+                source_id=source_id,
+                connector=_Posted(batch, channel),
+                enricher=self.enricher,
+                journey=self.journey,
+                policy=self.policy,
+                trigger="push",
+                on_batch=on_batch,
+                outcomes=outcomes,
+            )
+        except SourceBusyError as exc:
+            raise ConflictError(str(exc)) from exc
+        finished = JobFinished(
+            "push", source_id, result.status == "succeeded", result.fetched, result.error
+        )
+        self.events.publish(finished, listener)
+        return result, outcomes
 
     def rebuild(self, *, listener: Listener | None = None) -> int:
         """Rebuild the read model from the stored items; returns the items read."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
@@ -127,7 +128,7 @@ def _new_alert(session: Session, key: str, stage: str, finding: Finding, day: da
     label = (
         "negative" if finding.detector in ("negative_surge", "phrase_surge", "nps_drop") else None
     )
-    quotes = []
+    quotes: list[dict[str, Any]] = []
     if label is not None:
         for row in quote_candidates(conn, where, stage=stage, label=label, limit=12):
             if any(q["text"] == row.quote for q in quotes):

@@ -44,7 +44,7 @@ class AlertWorker:
         self.evaluations = 0
 
     def _on_event(self, event: Event) -> None:
-        if isinstance(event, JobFinished) and event.job in ("sync", "reenrich", "rebuild"):
+        if isinstance(event, JobFinished) and event.job in ("sync", "push", "reenrich", "rebuild"):
             self._judge.set()
             self._wake.set()
 

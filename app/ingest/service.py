@@ -89,6 +89,7 @@ class SyncResult:
     unmapped_hints: int = 0
     nul_replaced: int = 0
     reject_reasons: tuple[RejectReason, ...] = ()
+    retry_after: float | None = None  # a temporary failure: seconds the source asked to wait
 
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
@@ -165,6 +166,7 @@ def _store_batch(
     policy: IngestPolicy,
     counters: _RunCounters,
     default_channel: str,
+    outcomes: dict[str, tuple[str, str | None]] | None = None,
 ) -> None:
     now = utcnow()
     rejects: list[RejectedRecord] = []
@@ -190,6 +192,16 @@ def _store_batch(
             )
 
     plan = _plan(engine, source_id, candidates)
+    if outcomes is not None:  # what became of each record, by its external id
+        for reject in rejects:
+            if reject.external_id is not None:
+                outcomes[reject.external_id] = ("rejected", reject.reason)
+        for write in plan.inserts:
+            outcomes[write.item.external_id] = ("inserted", None)
+        for write in plan.updates:
+            outcomes[write.item.external_id] = ("updated", None)
+        for duplicate in plan.duplicates:
+            outcomes[duplicate.external_id] = ("duplicate", duplicate.rule)
     inserts, updates, duplicates, backfill = (
         plan.inserts,
         plan.updates,
@@ -559,6 +571,7 @@ def run_sync(
     policy: IngestPolicy | None = None,
     trigger: str = "manual",
     on_batch: Callable[[BatchProgress], None] | None = None,
+    outcomes: dict[str, tuple[str, str | None]] | None = None,
 ) -> SyncResult:
     """Run one sync of a registered source to the end of what it has.
 
@@ -572,6 +585,7 @@ def run_sync(
         run_id, cursor = _start_run(engine, source_id, trigger)
         counters = _RunCounters()
         error: str | None = None
+        retry_after: float | None = None
         try:
             for batch in connector.fetch(cursor):
                 _store_batch(
@@ -584,6 +598,7 @@ def run_sync(
                     policy=policy,
                     counters=counters,
                     default_channel=connector.channel,
+                    outcomes=outcomes,
                 )
                 if on_batch is not None:
                     on_batch(
@@ -599,7 +614,8 @@ def run_sync(
         except (ConfigError, FatalError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         except RetriableError as exc:
-            error = f"temporary failure, retried on the next run: {exc}"
+            retry_after = max(float(exc.delay), 0.0)
+            error = f"temporary failure, retried in {retry_after:.0f} s: {exc}"
         except ConnectorError as exc:
             error = str(exc)
         except Exception as exc:  # a connector or store bug must not kill the scheduler
@@ -620,6 +636,7 @@ def run_sync(
             nul_replaced=counters.nul_replaced,
             reject_reasons=counters.reasons.top(),
             error=error,
+            retry_after=retry_after,
         )
 
 

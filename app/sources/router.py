@@ -1,24 +1,39 @@
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from app.deps import RuntimeDep, SessionDep
+from app.errors import (
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    PayloadTooLargeError,
+    UnprocessableError,
+)
 from app.models import QuarantinedRecord, RunDuplicate, Source, SyncRun
 from app.params import MAX_ID
 from app.sources import service
 from app.sources.schemas import (
     DuplicatePage,
     DuplicatePublic,
+    PushedRecord,
+    PushResponse,
     QuarantinePublic,
     SourcePublic,
     SyncRunDetail,
     SyncRunPublic,
     redact_config,
 )
+from connectors.errors import BatchTooLargeError
+from connectors.push import PushConnector
+from connectors.registry import get_connector_class
 
 router = APIRouter(prefix="/api/v1", tags=["sources"])
 
@@ -134,6 +149,65 @@ async def sync_source(session: SessionDep, runtime: RuntimeDep, source_id: str) 
     assert run is not None
     session.refresh(run)
     return _run_out(run)
+
+
+MAX_PUSH_BYTES = 5_000_000
+
+
+@router.post(
+    "/sources/{source_id}/items",
+    response_model=PushResponse,
+    summary="Post records to a push source (web forms, webhooks): validated one by one, "
+    "stored in one transaction, idempotent on the records' ids",
+)
+async def push_items(
+    request: Request, session: SessionDep, runtime: RuntimeDep, source_id: str
+) -> PushResponse:
+    service.get_source(session, source_id=source_id)
+    spec = runtime.sources.get(source_id)
+    if spec is None:
+        raise NotFoundError(f"source {source_id!r} is no longer declared")
+    kind = get_connector_class(spec.kind)
+    if "push" not in kind.capabilities:
+        raise ConflictError(
+            f"source {source_id!r} is a {spec.kind!r} source: it pulls its records; "
+            "declare a `kind: push` source to post records"
+        )
+    body = await request.body()
+    if len(body) > MAX_PUSH_BYTES:
+        raise PayloadTooLargeError(
+            f"the body is {len(body):,} bytes; at most {MAX_PUSH_BYTES:,}: send smaller batches"
+        )
+    try:
+        posted = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequestError(f"the body is not JSON: {exc}") from exc
+    connector = kind.from_mapping(spec.config, base_dir=runtime.jobs.base_dir)
+    assert isinstance(connector, PushConnector)
+    received = datetime.now(UTC)
+    try:
+        accepted = connector.accept(posted, received_at=received)
+    except BatchTooLargeError as exc:
+        raise PayloadTooLargeError(str(exc)) from exc
+    except TypeError as exc:
+        raise UnprocessableError(str(exc)) from exc
+    result, outcomes = await run_in_threadpool(
+        partial(runtime.jobs.push, source_id, accepted.batch, received_at=received)
+    )
+    run = session.get(SyncRun, result.run_id)
+    assert run is not None
+    session.refresh(run)
+    records = []
+    for record in accepted.results:
+        status, reason = ("rejected", record.reason)
+        if record.status == "accepted" and record.external_id is not None:
+            status, reason = outcomes.get(record.external_id, ("rejected", result.error))
+        records.append(
+            PushedRecord(
+                index=record.index, external_id=record.external_id, status=status, reason=reason
+            )
+        )
+    return PushResponse(run=_run_out(run), records=records)
 
 
 @router.get(

@@ -20,6 +20,15 @@ def redact_config(config: dict[str, Any]) -> dict[str, Any]:
     for key, value in config.items():
         if any(word in key.lower() for word in SECRET_WORDS):
             out[key] = "***"
+        elif key == "headers" and isinstance(value, dict):
+            # A header's value is shown only as where it comes from ({env: NAME}):
+            # a literal value may be a credential whatever the header is called.
+            out[key] = {
+                name: {k: v for k, v in ref.items() if k in ("env", "file")}
+                if isinstance(ref, dict)
+                else "***"
+                for name, ref in value.items()
+            }
         elif key == "path" and isinstance(value, str) and _absolute(value):
             out[key] = ".../" + PurePath(value.replace("\\", "/")).name
         elif isinstance(value, dict):
@@ -86,3 +95,18 @@ class DuplicatePage(BaseModel):
 class QuarantinePublic(QuarantineBase):
     id: int
     source: str
+
+
+class PushedRecord(BaseModel):
+    index: int = Field(description="the record's place in the posted batch, from 0")
+    external_id: str | None
+    status: Literal["inserted", "updated", "duplicate", "rejected"] = Field(
+        description="inserted; updated (the id was stored with other content); duplicate "
+        "(stored already: posting again is safe); rejected (quarantined, see reason)"
+    )
+    reason: str | None = None
+
+
+class PushResponse(BaseModel):
+    run: SyncRunPublic
+    records: list[PushedRecord]

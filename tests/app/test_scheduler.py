@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -40,3 +43,61 @@ def test_scheduler_runs_interval_sources_at_start_and_plans_cron_ones(engine: En
         assert scheduler.next_run_at("no-such-source") is None
     finally:
         runtime.close()
+
+
+def test_a_source_that_asks_to_wait_is_retried_after_its_delay_and_push_is_never_pulled(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A real local server answers 429 with a Retry-After longer than the connector
+    waits inside a run: the run fails as temporary, and the scheduler plans one more
+    run after that delay (before the hourly one); a push source gets no schedule."""
+
+    class Busy(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            self.send_response(429)
+            self.send_header("Retry-After", "900")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        f"""sources:
+  - id: reviews
+    name: Reviews API
+    kind: rest
+    schedule: {{every_minutes: 60}}
+    config:
+      url: http://127.0.0.1:{server.server_port}/reviews
+      records_path: data
+      max_retry_after_seconds: 60
+      fields: {{id: id, text: body, date: created_at}}
+  - id: form
+    name: Web form
+    kind: push
+""",
+        encoding="utf-8",
+    )
+    runtime = build_runtime(
+        Settings(database_url=str(engine.url), sources_file=sources), engine=engine
+    )
+    try:
+        result = runtime.jobs.sync("reviews")
+        assert result.status == "failed"
+        assert result.retry_after == 900
+        assert "retried in 900 s" in (result.error or "")
+        scheduler = runtime.start_scheduler()
+        scheduler._run("reviews")  # what the scheduled job does
+        retry = scheduler.retry_at("reviews")
+        assert retry is not None
+        wait = (retry - datetime.now(UTC)).total_seconds()
+        assert 850 < wait <= 900
+        assert scheduler.next_run_at("reviews") == retry  # sooner than the hourly run
+        assert scheduler.next_run_at("form") is None
+    finally:
+        runtime.close()
+        server.shutdown()
+        server.server_close()

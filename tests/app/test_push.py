@@ -1,0 +1,124 @@
+"""The push endpoint (both databases): records posted by forms and webhooks get the
+same dedupe, quarantine and transaction rules as a sync, an answer per record, and
+posting again stores nothing twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.main import create_app
+from app.models import Item, QuarantinedRecord
+from app.runtime import build_runtime
+from app.settings import Settings
+from tests.conftest import FIXTURES
+
+PUSH = """
+  - id: web-form
+    name: Feedback form on the website
+    kind: push
+    config:
+      max_records: 5
+      rating_scale: csat_1_5
+"""
+
+
+@pytest.fixture
+def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
+    fixtures = FIXTURES / "app"
+    sources = tmp_path / "sources.yaml"
+    text = (fixtures / "sources.yaml").read_text(encoding="utf-8")
+    # relative paths of the fixture sources resolve against the fixture folder
+    text = text.replace("path: survey/", f"path: {fixtures}/survey/").replace(
+        "path: notes", f"path: {fixtures}/notes"
+    )
+    sources.write_text(text.replace("sources:\n", "sources:\n" + PUSH, 1), encoding="utf-8")
+    settings = Settings(database_url=str(engine.url), sources_file=sources, scheduler_enabled=False)
+    runtime = build_runtime(settings, engine=engine)
+    with TestClient(create_app(runtime=runtime, start_scheduler=False)) as test_client:
+        yield test_client
+
+
+def stored(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.execute(select(func.count()).select_from(Item)).scalar_one())
+
+
+RECORDS = [
+    {"id": "f-1", "text": "The checkout page kept failing at the payment step.", "rating": 2},
+    {"id": 2, "text": "Delivery came a day early, great.", "occurred_at": "2026-09-01T10:00:00Z"},
+    {"id": "f-3", "text": ""},  # no words: refused on its own
+    {"text": "No id at all"},
+    {"id": "f-5", "text": "Setup was easy.", "rating": 9},  # 9 is not on csat_1_5
+]
+
+
+def test_posted_records_are_stored_once_with_an_answer_each(
+    client: TestClient, engine: Engine
+) -> None:
+    first = client.post("/api/v1/sources/web-form/items", json=RECORDS)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    statuses = [(r["index"], r["status"]) for r in body["records"]]
+    assert statuses == [
+        (0, "inserted"),
+        (1, "inserted"),
+        (2, "rejected"),
+        (3, "rejected"),
+        (4, "rejected"),
+    ]
+    assert all(r["reason"] for r in body["records"] if r["status"] == "rejected")
+    assert "csat_1_5" in body["records"][4]["reason"]
+    assert body["run"]["trigger"] == "push"
+    assert (body["run"]["inserted"], body["run"]["rejected"]) == (2, 3)
+    assert stored(engine) == 2
+    with Session(engine) as session:
+        kept = session.execute(
+            select(func.count())
+            .select_from(QuarantinedRecord)
+            .where(QuarantinedRecord.source_id == "web-form")
+        ).scalar_one()
+    assert kept == 3  # nothing lost: every refused record is in quarantine with its reason
+    again = client.post("/api/v1/sources/web-form/items", json={"items": RECORDS[:2]}).json()
+    assert [r["status"] for r in again["records"]] == ["duplicate", "duplicate"]
+    assert stored(engine) == 2
+    edited = client.post(
+        "/api/v1/sources/web-form/items",
+        json=[{**RECORDS[0], "text": "The checkout page failed twice at payment."}],
+    ).json()
+    assert [r["status"] for r in edited["records"]] == ["updated"]
+    assert stored(engine) == 2
+    story = client.get("/api/v1/story", params={"source": "web-form"}).json()
+    assert story["voices"] == 2
+
+
+@pytest.mark.parametrize(
+    ("source", "body", "status", "words"),
+    [
+        ("web-form", "not json", 400, "not JSON"),
+        ("web-form", '{"records": 1}', 422, "array"),
+        ("web-form", [{"id": n, "text": "x"} for n in range(6)], 413, "at most 5"),
+        ("pulse-survey", [], 409, "push"),
+        ("nowhere", [], 404, "nowhere"),
+    ],
+)
+def test_bad_pushes_get_a_4xx_with_a_message(
+    client: TestClient, engine: Engine, source: str, body: object, status: int, words: str
+) -> None:
+    if isinstance(body, str):
+        response = client.post(
+            f"/api/v1/sources/{source}/items",
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
+    else:
+        response = client.post(f"/api/v1/sources/{source}/items", json=body)
+    assert response.status_code == status
+    assert words in response.json()["detail"]
+    assert stored(engine) == 0
