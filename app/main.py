@@ -43,7 +43,7 @@ def create_app(
         own = runtime is None
         rt = runtime or build_runtime(settings or Settings())
         scheduling = rt.settings.scheduler_enabled if start_scheduler is None else start_scheduler
-        if scheduling and rt.scheduler is None:
+        if scheduling and rt.leadership is None:
             rt.start_scheduler()
         app.state.runtime = rt
         try:

@@ -34,6 +34,7 @@ from nlp.pipeline import build_enricher
 
 if TYPE_CHECKING:
     from app.alerts.worker import AlertWorker
+    from app.leader import Leadership
     from app.scheduler import SourceScheduler
 
 log = logging.getLogger(__name__)
@@ -80,10 +81,22 @@ class Runtime:
     alerts: AlertsSpec = field(default_factory=AlertsSpec)
     scheduler: SourceScheduler | None = None
     alert_worker: AlertWorker | None = None
+    leadership: Leadership | None = None
 
-    def start_scheduler(self) -> SourceScheduler:
-        """Start the background work of the scheduling process: the sources'
-        schedules, and the early warning that judges what they bring in."""
+    def start_scheduler(self) -> SourceScheduler | None:
+        """Stand for leader (`app.leader`); the leader runs the sources' schedules and
+        the early warning that judges what they bring in. Returns the scheduler when
+        this replica leads at once, None while another does."""
+        from app.leader import Leadership
+
+        if self.leadership is None:
+            self.leadership = Leadership(
+                self.engine, on_elected=self._lead, on_deposed=self._follow
+            )
+            self.leadership.start()
+        return self.scheduler
+
+    def _lead(self) -> None:
         from app.alerts.worker import AlertWorker
         from app.scheduler import SourceScheduler
 
@@ -97,15 +110,20 @@ class Runtime:
         )
         self.alert_worker.start()
         self.scheduler.start()
-        return self.scheduler
 
-    def stop_background(self) -> None:
+    def _follow(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
             self.scheduler = None
         if self.alert_worker is not None:
             self.alert_worker.stop()
             self.alert_worker = None
+
+    def stop_background(self) -> None:
+        if self.leadership is not None:
+            self.leadership.stop()  # steps down: the scheduler and worker stop
+            self.leadership = None
+        self._follow()
 
     def close(self) -> None:
         self.stop_background()

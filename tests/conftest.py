@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 from app.db import make_engine, upgrade_database
@@ -92,9 +92,11 @@ def backend_engine(
 @pytest.fixture
 def engine(backend_engine: Engine) -> Iterator[Engine]:
     yield backend_engine
+    # APScheduler makes its job table itself, the first time a scheduler runs
+    jobs = ("lp_scheduler_jobs",) if inspect(backend_engine).has_table("lp_scheduler_jobs") else ()
     with backend_engine.begin() as conn:
         if backend_engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            conn.execute(text(f"TRUNCATE {', '.join((*TABLES, *jobs))} RESTART IDENTITY CASCADE"))
         else:
-            for table in TABLES:
+            for table in (*TABLES, *jobs):
                 conn.execute(text(f"DELETE FROM {table}"))

@@ -19,6 +19,7 @@ from app.errors import (
 )
 from app.models import QuarantinedRecord, RunDuplicate, Source, SyncRun
 from app.params import MAX_ID
+from app.scheduler import stored_next_runs
 from app.sources import service
 from app.sources.schemas import (
     DuplicatePage,
@@ -38,8 +39,22 @@ from connectors.registry import get_connector_class
 router = APIRouter(prefix="/api/v1", tags=["sources"])
 
 
-def _source_out(source: Source, runtime: RuntimeDep) -> SourcePublic:
+def _next_runs(runtime: RuntimeDep) -> dict[str, datetime]:
+    """From this replica's scheduler, or, where another replica leads, its job store."""
     scheduler = runtime.scheduler
+    if scheduler is not None:
+        return {
+            source_id: when
+            for source_id in runtime.sources
+            if (when := scheduler.next_run_at(source_id)) is not None
+        }
+    return stored_next_runs(runtime.engine)
+
+
+def _source_out(
+    source: Source, runtime: RuntimeDep, next_runs: dict[str, datetime] | None = None
+) -> SourcePublic:
+    runs = _next_runs(runtime) if next_runs is None else next_runs
     return SourcePublic(
         id=source.id,
         name=source.name,
@@ -51,7 +66,7 @@ def _source_out(source: Source, runtime: RuntimeDep) -> SourcePublic:
         status=source.status,
         last_run_at=source.last_run_at,
         last_error=source.last_error,
-        next_run_at=scheduler.next_run_at(source.id) if scheduler else None,
+        next_run_at=runs.get(source.id),
     )
 
 
@@ -69,7 +84,8 @@ def _quarantine_out(row: QuarantinedRecord) -> QuarantinePublic:
 
 @router.get("/sources", response_model=list[SourcePublic], summary="Sources and their state")
 def list_sources(session: SessionDep, runtime: RuntimeDep) -> list[SourcePublic]:
-    return [_source_out(s, runtime) for s in service.list_sources(session)]
+    runs = _next_runs(runtime)
+    return [_source_out(s, runtime, runs) for s in service.list_sources(session)]
 
 
 @router.get("/sources/{source_id}", response_model=SourcePublic)
