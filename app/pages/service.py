@@ -132,12 +132,26 @@ def _frame(session: Session, query: PageQuery, anchor: date, *, stage: str | Non
         presets=presets(query, anchor),
         choices=choices(session),
         alerts=open_alerts(session, stage=stage),
-        compare=query.closed,
+        compare=compare_with(query) is not None,
     )
 
 
 def _period(query: PageQuery) -> Period:
     return Period.of(query.start, query.stop)
+
+
+def compare_with(query: PageQuery) -> str | None:
+    """ "previous" when the period has a period before it that a date can hold (not
+    one starting in year 1, nor one running to the end of 9999): the story service's
+    `Period.before` fails on those, so the page shows them without the change."""
+    period = _period(query)
+    if period.day_from is None or period.day_to is None:
+        return None
+    try:
+        period.before("previous")
+    except (OverflowError, ValueError):
+        return None
+    return "previous"
 
 
 def spark_window(query: PageQuery, anchor: date) -> tuple[date, date]:
@@ -164,7 +178,7 @@ def build_journey_view(
         date_to=query.stop,
         source=query.source,
         channel=query.channel,
-        compare="previous" if query.closed else None,
+        compare=compare_with(query),
         attrs=query.attrs,
         asked_from=query.api_from,
         asked_to=query.api_to,
@@ -230,7 +244,7 @@ def build_stage_view(
         date_to=query.stop,
         source=query.source,
         channel=query.channel,
-        compare="previous" if query.closed else None,
+        compare=compare_with(query),
         attrs=query.attrs,
         asked_from=query.api_from,
         asked_to=query.api_to,

@@ -191,6 +191,27 @@ def test_bad_parameters_are_a_4xx_page_with_the_message(
     assert 'href="/"' in response.text
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"from": "0001-01-01", "to": "0001-01-05"},
+        {"from": "0001-01-01", "to": "0001-01-31"},
+        {"from": "0001-01-01", "to": "9999-12-31"},
+        {"from": "9999-12-01", "to": "9999-12-31"},
+        {"from": "2026-09-01T10:00:00+02:00", "to": "2026-09-10T12:00:00Z"},
+    ],
+)
+def test_periods_at_the_ends_of_the_calendar_render_without_the_change(
+    client: TestClient, params: dict[str, str]
+) -> None:
+    for path in ("/", "/stages/use"):
+        page = html(client, path, params)
+        story = api(client, "/api/v1/story" if path == "/" else "/api/v1/stages/use", params)
+        found = figures(page)
+        key = "story.voices" if path == "/" else "voices"
+        assert found[key] == f"{story['voices']:,}"
+
+
 @dataclass(frozen=True)
 class Fired:
     title: str
