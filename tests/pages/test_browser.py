@@ -318,6 +318,11 @@ def test_screenshots_at_desktop_and_phone_widths(
                 "const e = document.documentElement; return [e.scrollWidth, e.clientWidth]"
             )
             assert wide <= room, f"{path} is {wide}px wide in {room}px: it scrolls sideways"
+            tables = page.execute_script(
+                "return [...document.querySelectorAll('div.scroll')]"
+                ".map(e => e.scrollWidth - e.clientWidth)"
+            )
+            assert all(extra <= 0 for extra in tables), (path, width, tables)  # tables fit
             height = page.execute_script("return document.documentElement.scrollHeight")
             page.set_window_size(width, height + 140)  # the window's frame takes some
             target = folder / f"{name}-{width}.png"
