@@ -159,7 +159,7 @@ def read_query(
     canonical = True
     source = given.get("source") or None
     channel = given.get("channel") or None
-    if "source" in given and not source or "channel" in given and not channel:
+    if ("source" in given and not source) or ("channel" in given and not channel):
         canonical = False  # the form's "all sources" / "all channels"
     attrs = {name: list(values) for name, values in parse_attrs(params).items()}
     if "attr" in given:
