@@ -213,6 +213,72 @@ def sync(
         raise typer.Exit(1)
 
 
+DIGEST_PERIODS = {"week": "7d", "month": "30d", "quarter": "90d"}
+
+
+@cli.command()
+def digest(
+    out: Annotated[str, typer.Option("--out", help="the file to write ('-' for standard output)")],
+    period: Annotated[
+        str, typer.Option(help="week, month or quarter: the last 7, 30 or 90 days")
+    ] = "week",
+    fmt: Annotated[str, typer.Option("--format", help="html (self-contained) or md")] = "html",
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="the service's address, to link each stage to its page"),
+    ] = None,
+) -> None:
+    """Write the one-page journey story (the `/` page's numbers, with the change against
+    the period before) as a self-contained HTML file, or Markdown for chat tools.
+
+    The period ends at the latest day with data (today if that is later): a digest of
+    days nothing was heard on would say nothing, and the file says which day it is."""
+    from app.db import make_engine, upgrade_database
+    from app.pages.periods import PageQuery, anchor_day, preset_range
+    from app.pages.render import journey_html, journey_markdown, period_words
+    from app.pages.service import build_journey_view
+    from nlp.journey import load_journey
+
+    if period not in DIGEST_PERIODS:
+        err_console.print(f"[red]--period must be one of {', '.join(DIGEST_PERIODS)}[/red]")
+        raise typer.Exit(2)
+    if fmt not in ("html", "md"):
+        err_console.print("[red]--format must be html or md[/red]")
+        raise typer.Exit(2)
+    settings = _settings(scheduler_enabled=False)
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade_database(engine)
+        journey = load_journey(settings.resolved_journey_file())
+        with Session(engine) as session:
+            anchor = anchor_day(session)
+            query = PageQuery(*preset_range(DIGEST_PERIODS[period], anchor))
+            view = build_journey_view(
+                session,
+                journey=journey,
+                query=query,
+                anchor=anchor,
+                driver_min_answers=settings.driver_min_answers,
+            )
+    finally:
+        engine.dispose()
+    base = (base_url or "").rstrip("/")
+    text = (
+        journey_html(view, standalone=True, base_url=base)
+        if fmt == "html"
+        else journey_markdown(view, base_url=base)
+    )
+    if out == "-":
+        typer.echo(text, nl=False)
+        return
+    with open(out, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    err_console.print(
+        f"wrote {out}: the journey story {period_words(query.api_from, query.api_to)} "
+        f"({view.story.voices:,} voices; data up to {anchor.isoformat()})"
+    )
+
+
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema to the newest version (also done on every start)."""

@@ -18,6 +18,7 @@ from app.errors import AppError, BadRequestError
 from app.feeds.router import router as feeds_router
 from app.items.router import router as items_router
 from app.journey.router import router as journey_router
+from app.pages.router import router as pages_router
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings
 from app.sources.router import router as sources_router
@@ -115,6 +116,7 @@ def create_app(
     app.include_router(items_router)
     app.include_router(sources_router)
     app.include_router(alerts_router)
+    app.include_router(pages_router)
     return app
 
 

@@ -1,0 +1,95 @@
+"""The leadership pages: `/` (the journey) and `/stages/{key}`, as HTML.
+
+They take the API's query parameters and answer from the same story service; an
+unusable parameter is a 4xx HTML page with the API's message (never a 500), an
+unknown stage a 404 naming the journey's stages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+
+from app.deps import JourneyDep, SessionDep, SettingsDep
+from app.errors import AppError, NotFoundError
+from app.pages.periods import PageQuery, Redirect, anchor_day, read_query
+from app.pages.render import error_html, href, journey_html, stage_html
+from app.pages.service import build_journey_view, build_stage_view
+
+
+class HtmlErrorRoute(APIRoute):
+    """A route whose errors (from its dependencies too) are HTML pages, not JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def html_errors(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except AppError as exc:
+                return HTMLResponse(error_html(exc.status_code, exc.message), exc.status_code)
+            except RequestValidationError as exc:
+                message = "; ".join(str(err.get("msg", "invalid")) for err in exc.errors())
+                return HTMLResponse(error_html(422, message), 422)
+
+        return html_errors
+
+
+router = APIRouter(tags=["pages"], route_class=HtmlErrorRoute, include_in_schema=False)
+
+
+def _query(
+    request: Request, session: SessionDep, path: str
+) -> tuple[PageQuery, date, Response | None]:
+    """The checked parameters, the anchor day, and a redirect when the address is not
+    the canonical one."""
+    anchor = anchor_day(session)
+    asked = read_query(session, request.query_params.multi_items(), anchor=anchor)
+    if isinstance(asked, Redirect):
+        return asked.query, anchor, RedirectResponse(href(path, asked.query), status_code=302)
+    return asked, anchor, None
+
+
+@router.get("/", response_class=HTMLResponse)
+def journey_page(
+    request: Request, session: SessionDep, journey: JourneyDep, settings: SettingsDep
+) -> Response:
+    query, anchor, redirect = _query(request, session, "/")
+    if redirect is not None:
+        return redirect
+    view = build_journey_view(
+        session,
+        journey=journey,
+        query=query,
+        anchor=anchor,
+        driver_min_answers=settings.driver_min_answers,
+    )
+    return HTMLResponse(journey_html(view))
+
+
+@router.get("/stages/{key}", response_class=HTMLResponse)
+def stage_page(
+    request: Request, key: str, session: SessionDep, journey: JourneyDep, settings: SettingsDep
+) -> Response:
+    if journey.get(key) is None:
+        raise NotFoundError(
+            f"no stage {key[:40]!r}; the journey's stages are: {', '.join(journey.keys)}"
+        )
+    query, anchor, redirect = _query(request, session, f"/stages/{key}")
+    if redirect is not None:
+        return redirect
+    view = build_stage_view(
+        session,
+        journey=journey,
+        key=key,
+        query=query,
+        anchor=anchor,
+        driver_min_answers=settings.driver_min_answers,
+    )
+    return HTMLResponse(stage_html(view))
