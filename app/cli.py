@@ -234,9 +234,9 @@ def digest(
     The period ends at the latest day with data (today if that is later): a digest of
     days nothing was heard on would say nothing, and the file says which day it is."""
     from app.db import make_engine, upgrade_database
-    from app.pages.periods import PageQuery, anchor_day, preset_range
-    from app.pages.render import journey_html, journey_markdown, period_words
-    from app.pages.service import build_journey_view
+    from app.web.periods import PageQuery, anchor_day, preset_range
+    from app.web.render import journey_html, journey_markdown, period_words
+    from app.web.service import build_journey_view
     from nlp.journey import load_journey
 
     if period not in DIGEST_PERIODS:

@@ -18,11 +18,11 @@ from app.errors import AppError, BadRequestError
 from app.feeds.router import router as feeds_router
 from app.items.router import router as items_router
 from app.journey.router import router as journey_router
-from app.pages.router import router as pages_router
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings
 from app.sources.router import router as sources_router
 from app.story.router import router as story_router
+from app.web.router import router as pages_router
 
 API_DESCRIPTION = """
 One company, one listening path: every customer voice from surveys, social posts,

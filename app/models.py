@@ -375,6 +375,24 @@ class DailyCustomer(SQLModel, table=True):
     voices: int = 0
 
 
+class StageTheme(SQLModel, table=True):
+    """All-time theme counts per stage (every day, channel and source): the all-time
+    story reads a few hundred rows instead of grouping every day's theme rows."""
+
+    __tablename__ = "stage_themes"
+
+    stage: str = Field(primary_key=True, max_length=40)
+    theme: str = Field(primary_key=True, max_length=120)
+    voices: int = 0
+    negative: int = 0
+    neutral: int = 0
+    positive: int = 0
+    sentiment_milli: int = 0
+    nps_answers: int = 0
+    promoters: int = 0
+    detractors: int = 0
+
+
 class StageCustomer(SQLModel, table=True):
     """Which known customers ever spoke of a stage (`ITEM_LEVEL`: of anything): the
     all-time distinct count is a count of rows, with no scan of the daily rows."""

@@ -30,6 +30,7 @@ TABLES = (
     "stage_daily_themes",
     "daily_customers",
     "stage_customers",
+    "stage_themes",
     "run_duplicates",
     "segments",
     "quarantine",

@@ -30,6 +30,7 @@ RATINGS = "stage_daily_ratings"
 THEMES = "stage_daily_themes"
 CUSTOMERS = "daily_customers"
 ALL_TIME_CUSTOMERS = "stage_customers"
+ALL_TIME_THEMES = "stage_themes"
 
 KEYS: dict[str, tuple[str, ...]] = {
     STAGE_DAILY: ("day", "stage", "channel", "source_id"),
@@ -38,6 +39,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     THEMES: ("day", "stage", "channel", "source_id", "theme"),
     CUSTOMERS: ("day", "stage", "channel", "source_id", "customer"),
     ALL_TIME_CUSTOMERS: ("stage", "customer"),
+    ALL_TIME_THEMES: ("stage", "theme"),
 }
 MAX_THEME_CHARS = 120
 
@@ -84,6 +86,16 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     CUSTOMERS: ("voices",),
     ALL_TIME_CUSTOMERS: ("voices",),
+    ALL_TIME_THEMES: (
+        "voices",
+        "negative",
+        "neutral",
+        "positive",
+        "sentiment_milli",
+        "nps_answers",
+        "promoters",
+        "detractors",
+    ),
 }
 _AT = {name: i for i, name in enumerate(METRICS)}
 _THEME_PICK = tuple(_AT[name] for name in COLUMNS[THEMES])
@@ -151,6 +163,7 @@ class Deltas:
             theme_vector = [metrics[i] for i in _THEME_PICK]
             for theme in dict.fromkeys(t[:MAX_THEME_CHARS] for t in fact.themes):
                 self._add(THEMES, (*cell, theme), theme_vector, sign)
+                self._add(ALL_TIME_THEMES, (fact.stage, theme), theme_vector, sign)
         if item.customer:
             self._add(CUSTOMERS, (*cell, item.customer), _ONE, sign)
             self._add(ALL_TIME_CUSTOMERS, (fact.stage, item.customer), _ONE, sign)

@@ -131,7 +131,8 @@ THEME_METRICS = (
 
 def themes(conn: Connection, where: Slice) -> dict[str, dict[str, Counter[str]]]:
     """Per stage, per theme form: how many voices carry it and how they feel."""
-    table = _table("stage_daily_themes")
+    # all time, every source: the all-time rows, not every day's
+    table = _table("stage_themes" if where == Slice() else "stage_daily_themes")
     query = (
         select(table.c.stage, table.c.theme, *(func.sum(table.c[m]) for m in THEME_METRICS))
         .where(*where.where(table))

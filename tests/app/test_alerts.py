@@ -339,3 +339,23 @@ def test_webhook_urls_come_from_the_environment_and_never_leave(
     assert "secret-token" not in repr(WebhookSpec(name="x", url="https://h/secret-token"))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="exactly one"):
         WebhookSpec(name="both", url="https://a", url_env="B")  # type: ignore[arg-type]
+
+
+def test_the_pages_show_the_open_alerts(served: tuple[TestClient, Runtime]) -> None:
+    client, _ = served
+    listed = client.get("/api/v1/alerts", params={"status": "open"}).json()
+    alert = next(a for a in listed if a["detector"] == "negative_surge")
+    journey = client.get("/", params={"from": "2026-06-01", "to": SURGE.isoformat()})
+    assert journey.status_code == 200
+    assert 'data-stage="billing"' in journey.text
+    assert "surge of complaints" in journey.text
+    stage = client.get("/stages/billing", params={"from": "2026-06-01", "to": SURGE.isoformat()})
+    assert f"/stages/billing?from={SURGE}" in stage.text
+    other = client.get("/stages/onboard", params={"from": "2026-06-01", "to": SURGE.isoformat()})
+    assert 'data-stage="billing"' not in other.text
+    page = client.get("/alerts")
+    assert page.status_code == 200
+    assert f'data-alert="{alert["id"]}"' in page.text
+    assert "charged twice" in page.text  # its quotes
+    client.post(f"/api/v1/alerts/{alert['id']}/acknowledge")
+    assert "Acknowledged (1)" in client.get("/alerts").text

@@ -257,3 +257,42 @@ def test_customer_sets_count_exactly_the_daily_rows_for_random_periods(
         assert customer_sets.union_sizes(conn, whole.where(sets))[""] == len(
             {i.author_ref for i in edited}
         )
+
+
+def test_all_time_themes_equal_the_daily_theme_rows_after_edits(
+    engine: Engine, enricher: Enricher, journey: Journey
+) -> None:
+    from datetime import date
+
+    from app.story import repository
+    from app.story.repository import Slice
+
+    add_source(engine)
+    items = [record(n) for n in range(30)]
+    run_sync(
+        engine,
+        source_id="src",
+        connector=ListConnector([(items, [])]),
+        enricher=enricher,
+        journey=journey,
+    )
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE sources SET cursor = NULL"))
+    edited = [
+        record(n, text="The app crashes every evening and support never answers.")
+        if n % 4 == 0
+        else items[n]
+        for n in range(30)
+    ]
+    run_sync(
+        engine,
+        source_id="src",
+        connector=ListConnector([(edited, [])]),
+        enricher=enricher,
+        journey=journey,
+    )
+    with engine.connect() as conn:
+        kept = repository.themes(conn, Slice())
+        summed = repository.themes(conn, Slice(date(1990, 1, 1), date(2100, 1, 1)))
+    assert kept
+    assert kept == summed

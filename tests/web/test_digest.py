@@ -14,15 +14,15 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.db import make_engine
-from app.pages.periods import PageQuery
-from app.pages.render import journey_markdown
-from app.pages.service import build_journey_view
 from app.runtime import Runtime
 from app.story import schemas
 from app.story.service import build_story
+from app.web.periods import PageQuery
+from app.web.render import journey_markdown
+from app.web.service import build_journey_view
 from nlp.journey import load_journey
 from tests.conftest import FIXTURES
-from tests.pages.helpers import figures, shown, stage_figures
+from tests.web.helpers import figures, shown, stage_figures
 
 runner = CliRunner()
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from app.pages.periods import PageQuery
-from app.pages.service import JourneyView, StageView, Tone, share
+from app.web.periods import PageQuery
+from app.web.service import JourneyView, StageView, Tone, share
 
 
 def num(value: int | None) -> str:
@@ -45,7 +45,7 @@ def href(path: str, query: PageQuery | None) -> str:
 
 def _env() -> Environment:
     env = Environment(
-        loader=PackageLoader("app.pages", "templates"),
+        loader=PackageLoader("app.web", "templates"),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -71,6 +71,10 @@ def journey_html(view: JourneyView, *, standalone: bool = False, base_url: str =
 
 def stage_html(view: StageView) -> str:
     return render("stage.html", v=view, f=view.frame, standalone=False, base_url="")
+
+
+def alerts_html(groups: list[tuple[str, list[Any]]], severity: dict[str, str]) -> str:
+    return render("alerts.html", groups=groups, severity=severity, standalone=False, base_url="")
 
 
 def error_html(status: int, message: str) -> str:

@@ -26,8 +26,8 @@ import uvicorn
 from sqlalchemy.engine import Engine
 
 from app.main import create_app
-from tests.pages.conftest import synced, wipe
-from tests.pages.helpers import figures, page_figures, shown, stage_figures
+from tests.web.conftest import synced, wipe
+from tests.web.helpers import figures, page_figures, shown, stage_figures
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

@@ -1,4 +1,4 @@
-"""The leadership pages: `/` (the journey) and `/stages/{key}`, as HTML.
+"""The leadership pages: `/` (the journey), `/stages/{key}` and `/alerts`, as HTML.
 
 They take the API's query parameters and answer from the same story service; an
 unusable parameter is a 4xx HTML page with the API's message (never a 500), an
@@ -16,11 +16,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
+from app.alerts import service as alerts_service
 from app.deps import JourneyDep, SessionDep, SettingsDep
 from app.errors import AppError, NotFoundError
-from app.pages.periods import PageQuery, Redirect, anchor_day, read_query
-from app.pages.render import error_html, href, journey_html, stage_html
-from app.pages.service import build_journey_view, build_stage_view
+from app.web.alerts import SEVERITY
+from app.web.periods import PageQuery, Redirect, anchor_day, read_query
+from app.web.render import alerts_html, error_html, href, journey_html, stage_html
+from app.web.service import build_journey_view, build_stage_view
 
 
 class HtmlErrorRoute(APIRoute):
@@ -93,3 +95,14 @@ def stage_page(
         driver_min_answers=settings.driver_min_answers,
     )
     return HTMLResponse(stage_html(view))
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts_page(session: SessionDep) -> Response:
+    """Open and acknowledged alerts, then the recently resolved ones."""
+    groups = [
+        ("Open", alerts_service.list_alerts(session, status="open")),
+        ("Acknowledged", alerts_service.list_alerts(session, status="acknowledged")),
+        ("Recently resolved", alerts_service.list_alerts(session, status="resolved", limit=20)),
+    ]
+    return HTMLResponse(alerts_html(groups, SEVERITY))

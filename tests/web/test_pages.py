@@ -12,9 +12,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-import app.pages.service as page_service
+import app.web.service as page_service
 from tests.conftest import DEFAULT_STAGE_KEYS
-from tests.pages.helpers import (
+from tests.web.helpers import (
     figures,
     page_figures,
     shown,

@@ -19,12 +19,12 @@ from sqlmodel import Session
 
 from app.errors import AppError
 from app.items.service import get_item
-from app.pages.alerts import AlertRow, open_alerts
-from app.pages.charts import DayBar, WeekBar, channel_bars, daily_chart, sparkline
-from app.pages.periods import PageQuery, Preset, presets, utc_day
 from app.sources.service import list_sources
 from app.story.domain import Quote, SentimentMix, StagePage, StageStory, Story
 from app.story.service import Period, build_stage_page, build_story, whole
+from app.web.alerts import AlertRow, open_alerts
+from app.web.charts import DayBar, WeekBar, channel_bars, daily_chart, sparkline
+from app.web.periods import PageQuery, Preset, presets, utc_day
 from nlp.journey import Journey
 
 SPARK_WEEKS = 12
