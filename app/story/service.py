@@ -20,6 +20,7 @@ from statistics import median
 
 from sqlmodel import Session
 
+from app.errors import BadRequestError
 from app.models import ITEM_LEVEL
 from app.readmodel.facts import theme_key
 from app.story import repository
@@ -124,20 +125,30 @@ class Period:
         return cls(day_from, day_to, asked_from, asked_to)
 
     def before(self, how: str) -> Period:
-        """The comparison period: the same length just before, or a year earlier."""
-        assert self.day_from is not None
-        assert self.day_to is not None
-        if how == "year":
-            start, stop = _year_back(self.day_from), _year_back(self.day_to)
-        elif self.day_from.day == 1 and self.day_to.day == 1:  # whole calendar months
-            months = (self.day_to.year - self.day_from.year) * 12 + (
-                self.day_to.month - self.day_from.month
-            )
-            start, stop = _months_back(self.day_from, months), self.day_from
-        else:
-            length = self.day_to - self.day_from
-            start, stop = self.day_from - length, self.day_from
-        return Period(start, stop, start.isoformat(), (stop - timedelta(days=1)).isoformat())
+        """The comparison period: the same length just before, or a year earlier.
+
+        Raises `BadRequestError` where the calendar has no such period (a period
+        from year 1, or one running to its last day)."""
+        if self.day_from is None or self.day_to is None:
+            raise BadRequestError("'compare' needs a period that ends before 9999-12-31")
+        try:
+            if how == "year":
+                start, stop = _year_back(self.day_from), _year_back(self.day_to)
+            elif self.day_from.day == 1 and self.day_to.day == 1:  # whole calendar months
+                months = (self.day_to.year - self.day_from.year) * 12 + (
+                    self.day_to.month - self.day_from.month
+                )
+                start, stop = _months_back(self.day_from, months), self.day_from
+            else:
+                length = self.day_to - self.day_from
+                start, stop = self.day_from - length, self.day_from
+            shown_stop = stop - timedelta(days=1)
+        except (OverflowError, ValueError) as exc:
+            raise BadRequestError(
+                "'compare' needs a period with one before it in the calendar "
+                f"(from {self.day_from.isoformat()} there is none)"
+            ) from exc
+        return Period(start, stop, start.isoformat(), shown_stop.isoformat())
 
 
 def _next(day: date) -> date | None:

@@ -73,6 +73,9 @@ def test_story_date_range(client: TestClient) -> None:
     [
         ({"from": "yesterday"}, "'from' must be a date"),
         ({"from": "2026-10-01", "to": "2026-09-01"}, "must be before"),
+        ({"from": "0001-01-01", "to": "0001-03-31", "compare": "previous"}, "one before it"),
+        ({"from": "0001-02-01", "to": "0001-05-31", "compare": "year"}, "one before it"),
+        ({"from": "2026-01-01", "to": "9999-12-31", "compare": "previous"}, "9999-12-31"),
     ],
 )
 def test_story_bad_parameters_are_400(
