@@ -65,6 +65,11 @@ class AlertsSpec(BaseModel):
     thresholds: Thresholds = Thresholds()
     lookback_days: int = Field(3, ge=1, le=60, description="latest days judged after a sync")
     digest_from: int = Field(3, ge=2, description="alerts at once that go out as one digest")
+    touchpoint_attributes: list[str] = Field(
+        default_factory=list,
+        description="item attributes naming a touchpoint survey (e.g. Touchpoint): the NPS "
+        "of each of their values is judged for a drop, as a stage's is",
+    )
     webhooks: list[WebhookSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -34,8 +35,18 @@ MAX_DELAY_S = 3600.0
 EVENT_SOURCE = "/listening-path/alerts"
 
 
+def page_path(alert: Alert) -> str:
+    """The page for the days an alert covers: its stage's, or for a touchpoint the
+    journey page filtered on it."""
+    period = f"from={alert.fired_day}&to={alert.last_day}"
+    if not alert.stage:
+        name, _, value = (alert.phrase or "").partition("=")
+        return f"/?{period}&" + urlencode({f"attr.{name}": value})
+    return f"/stages/{alert.stage}?{period}"
+
+
 def stage_link(base_url: str, alert: Alert) -> str:
-    return f"{base_url}/stages/{alert.stage}?from={alert.fired_day}&to={alert.last_day}"
+    return f"{base_url}{page_path(alert)}"
 
 
 def _line(alert: Alert) -> str:

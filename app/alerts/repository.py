@@ -4,9 +4,9 @@ rollups (summed over channels and sources), never sentences."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, and_, case, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -80,3 +80,45 @@ def top_phrases(conn: Connection, stage: str, day: date, limit: int = 5) -> list
         {"phrase": theme, "count": int(voices), "negative": int(negative)}
         for theme, voices, negative in rows
     ]
+
+
+def touchpoint_series(
+    conn: Connection, attribute: str, start: date, stop: date
+) -> dict[str, dict[date, Day]]:
+    """Per value of a touchpoint attribute, per day: the items' NPS counts (each item
+    once, whatever its stages)."""
+    from app.feeds.repository import iso_day
+    from app.readmodel.attributes import attribute_text
+
+    items = _t("items")
+    c = items.c
+    dialect = conn.dialect.name
+    value = attribute_text(c.attributes, attribute, dialect)
+    day = iso_day(c.occurred_at, dialect)
+    nps = c.rating_scale == "nps_0_10"
+    rows = conn.execute(
+        select(
+            value,
+            day,
+            func.count(),
+            func.sum(case((nps, 1), else_=0)),
+            func.sum(case((and_(nps, c.rating >= 9), 1), else_=0)),
+            func.sum(case((and_(nps, c.rating <= 6), 1), else_=0)),
+        )
+        .where(
+            c.occurred_at >= _midnight(start),
+            c.occurred_at < _midnight(stop + timedelta(days=1)),
+            value.is_not(None),
+        )
+        .group_by(value, day)
+    )
+    out: dict[str, dict[date, Day]] = defaultdict(dict)
+    for name, when, voices, answers, promoters, detractors in rows:
+        out[str(name)][date.fromisoformat(str(when))] = Day(
+            int(voices), 0, int(answers or 0), int(promoters or 0), int(detractors or 0)
+        )
+    return out
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)

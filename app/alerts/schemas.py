@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.alerts import delivery
 from app.models import Alert
 
 
@@ -60,7 +61,7 @@ class AlertPublic(BaseModel):
             last_day=alert.last_day,
             top_phrases=[AlertPhrase.model_validate(p) for p in alert.phrases],
             quotes=[AlertQuote.model_validate(q) for q in alert.quotes],
-            link=f"/stages/{alert.stage}?from={alert.fired_day}&to={alert.last_day}",
+            link=delivery.page_path(alert),
             fired_at=alert.fired_at,
             acknowledged_at=alert.acknowledged_at,
             resolved_at=alert.resolved_at,

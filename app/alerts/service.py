@@ -10,7 +10,7 @@ latest day with data may still be filling, so it never counts as back in range).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from app.story.repository import Slice, quote_candidates
 from nlp.journey import Journey
 
 OPEN = ("open", "acknowledged")
+TOUCHPOINT = ""  # the `stage` of a touchpoint's alert: the whole journey, that touchpoint
 STATUSES = ("open", "acknowledged", "resolved")
 
 
@@ -69,6 +70,17 @@ def findings_for(
                     found.append(silent)
             if found:
                 out[day][stage] = found
+    for attribute in spec.touchpoint_attributes:
+        for value, mine in repository.touchpoint_series(conn, attribute, start, max(days)).items():
+            for day in days:
+                drop = nps_drop(mine, day, t)
+                if drop is not None:
+                    touchpoint = replace(
+                        drop,
+                        measure=f"NPS of {attribute} {value}"[:200],
+                        phrase=f"{attribute}={value}"[:120],
+                    )
+                    out[day].setdefault(TOUCHPOINT, []).append(touchpoint)
     return out
 
 
@@ -128,6 +140,8 @@ def _new_alert(session: Session, key: str, stage: str, finding: Finding, day: da
     label = (
         "negative" if finding.detector in ("negative_surge", "phrase_surge", "nps_drop") else None
     )
+    if stage == TOUCHPOINT:
+        label = None  # quotes are sampled per stage; a touchpoint's link shows its voices
     quotes: list[dict[str, Any]] = []
     if label is not None:
         for row in quote_candidates(conn, where, stage=stage, label=label, limit=12):
@@ -149,7 +163,7 @@ def _new_alert(session: Session, key: str, stage: str, finding: Finding, day: da
         high=None if finding.high == float("inf") else finding.high,
         fired_day=day,
         last_day=day,
-        phrases=repository.top_phrases(conn, stage, day),
+        phrases=repository.top_phrases(conn, stage, day) if stage != TOUCHPOINT else [],
         quotes=quotes,
     )
     return alert

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 _guard = threading.Lock()
 _local_locks: dict[str, threading.Lock] = {}
@@ -36,6 +36,14 @@ def _advisory_key(source_id: str) -> int:
     return int.from_bytes(_digest(source_id)[:8], "big", signed=True)
 
 
+def postgres_lock_key(conn: Connection, source_id: str) -> int:
+    """The advisory lock of a source *of this deployment*: the key mixes in the
+    database and schema, so deployments (and test runs) sharing a server in separate
+    schemas never wait on each other's sources."""
+    scope = conn.execute(text("SELECT current_database() || '.' || current_schema()")).scalar()
+    return _advisory_key(f"{scope}:{source_id}")
+
+
 def sqlite_lock_path(engine: Engine, source_id: str) -> Path | None:
     """The lock file of a source on a file-backed SQLite database (None in memory)."""
     database = engine.url.database
@@ -50,8 +58,8 @@ def _busy(source_id: str) -> SourceBusyError:
 
 @contextmanager
 def _postgres_lock(engine: Engine, source_id: str) -> Iterator[None]:
-    key = _advisory_key(source_id)
     with engine.connect() as conn:
+        key = postgres_lock_key(conn, source_id)
         got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
         conn.commit()
         if not got:

@@ -24,6 +24,7 @@ from typing import Protocol
 from sqlmodel import Session
 
 from app.alerts import service
+from app.alerts.delivery import page_path
 from app.models import Alert
 
 
@@ -71,7 +72,7 @@ def shown(alert: Alert, stage_names: dict[str, str] | None = None) -> _Shown:
         severity=SEVERITY.get(alert.detector, alert.detector),
         status=alert.status,
         fired_on=alert.fired_day,
-        url=f"/stages/{alert.stage}?from={alert.fired_day}&to={alert.last_day}",
+        url=page_path(alert),
     )
 
 

@@ -74,7 +74,16 @@ def stage_html(view: StageView) -> str:
 
 
 def alerts_html(groups: list[tuple[str, list[Any]]], severity: dict[str, str]) -> str:
-    return render("alerts.html", groups=groups, severity=severity, standalone=False, base_url="")
+    from app.alerts.delivery import page_path
+
+    return render(
+        "alerts.html",
+        groups=groups,
+        severity=severity,
+        link=page_path,
+        standalone=False,
+        base_url="",
+    )
 
 
 def error_html(status: int, message: str) -> str:

@@ -359,3 +359,41 @@ def test_the_pages_show_the_open_alerts(served: tuple[TestClient, Runtime]) -> N
     assert "charged twice" in page.text  # its quotes
     client.post(f"/api/v1/alerts/{alert['id']}/acknowledge")
     assert "Acknowledged (1)" in client.get("/alerts").text
+
+
+def test_a_touchpoints_nps_dropping_fires_for_that_touchpoint(
+    engine: Engine, enricher: Enricher, journey: Journey
+) -> None:
+    add_source(engine)
+    items = []
+    for n in range(48):
+        day = FIRST + timedelta(days=n)
+        for k in range(10):
+            late = n >= 41  # the last week: "First bill" answers turn to detractors
+            for touchpoint in ("First bill", "Installation"):
+                score = 2 if late and touchpoint == "First bill" else (10 if k < 6 else 8)
+                items.append(
+                    RawItem(
+                        external_id=f"t-{n}-{k}-{touchpoint}",
+                        text=f"Answer {n}-{k} about {touchpoint.lower()}.",
+                        occurred_at=datetime(day.year, day.month, day.day, 9 + k, tzinfo=UTC),
+                        rating=score,
+                        rating_scale="nps_0_10",
+                        attributes={"Touchpoint": touchpoint},
+                    )
+                )
+    result = run_sync(
+        engine,
+        source_id="src",
+        connector=ListConnector([(items, [])]),  # type: ignore[arg-type]
+        enricher=enricher,
+        journey=journey,
+    )
+    assert result.status == "succeeded", result.error
+    rules = AlertsSpec(touchpoint_attributes=["Touchpoint"])
+    fired = service.evaluate(engine, journey, rules).fired
+    touchpoints = [a for a in fired if a.stage == ""]
+    assert [(a.detector, a.phrase) for a in touchpoints] == [("nps_drop", "Touchpoint=First bill")]
+    assert touchpoints[0].value < touchpoints[0].baseline
+    assert delivery.page_path(touchpoints[0]).startswith("/?from=")
+    assert "attr.Touchpoint=First+bill" in delivery.page_path(touchpoints[0])

@@ -226,13 +226,13 @@ def test_another_process_holding_the_source_blocks_a_run(engine: Engine) -> None
         pytest.skip("advisory locks are PostgreSQL's; SQLite deployments are one process")
     from sqlalchemy import text
 
-    from app.ingest.locks import _advisory_key
+    from app.ingest.locks import postgres_lock_key
 
     with engine.connect() as other:
-        other.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _advisory_key("src")})
+        other.execute(text("SELECT pg_advisory_lock(:k)"), {"k": postgres_lock_key(other, "src")})
         with pytest.raises(SourceBusyError, match="another process"), source_lock(engine, "src"):
             pass
-        other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _advisory_key("src")})
+        other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": postgres_lock_key(other, "src")})
     with source_lock(engine, "src"):
         pass
 
