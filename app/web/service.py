@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from markupsafe import Markup
 from sqlmodel import Session
 
-from app.errors import AppError
+from app.errors import AppError, BadRequestError
 from app.items.service import get_item
 from app.sources.service import list_sources
 from app.story.domain import Quote, SentimentMix, StagePage, StageStory, Story
@@ -143,13 +143,13 @@ def _period(query: PageQuery) -> Period:
 def compare_with(query: PageQuery) -> str | None:
     """ "previous" when the period has a period before it that a date can hold (not
     one starting in year 1, nor one running to the end of 9999): the story service's
-    `Period.before` fails on those, so the page shows them without the change."""
+    `Period.before` refuses those, so the page shows them without the change."""
     period = _period(query)
     if period.day_from is None or period.day_to is None:
         return None
     try:
         period.before("previous")
-    except (OverflowError, ValueError):
+    except BadRequestError:  # the calendar has no period before this one
         return None
     return "previous"
 
