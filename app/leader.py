@@ -50,10 +50,11 @@ class Leadership:
         keep standing in the background."""
         try:
             if self._try_lead():
-                self.leading = True
                 self._on_elected()
+                self.leading = True  # once the scheduler is up, not before
         except Exception:
             log.exception("leader election failed; trying again")
+            self._step_down()  # never hold the lock without leading
         self._thread.start()
 
     def wait_elected(self, timeout: float) -> bool:
@@ -76,9 +77,9 @@ class Leadership:
             try:
                 if not self.leading:
                     if self._try_lead():
-                        self.leading = True
                         log.info("this replica leads: scheduling sources and alerts")
                         self._on_elected()
+                        self.leading = True  # once the scheduler is up, not before
                 elif not self._still_leading():
                     log.warning("lost the leader lock: stepping down")
                     self._step_down()
