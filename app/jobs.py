@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -152,34 +152,9 @@ class Jobs:
 
         Raises `NotFoundError` for an undeclared source and `ConflictError` when it
         is syncing already (another thread, process or replica)."""
-        spec = self.sources.get(source_id)
-        if spec is None:
-            known = ", ".join(sorted(self.sources)) or "none"
-            raise NotFoundError(f"no declared source {source_id!r} (declared: {known})")
+        spec = self._spec(source_id)
         connector = get_connector_class(spec.kind).from_mapping(spec.config, base_dir=self.base_dir)
-
-        def on_batch(progress: BatchProgress) -> None:
-            event = BatchCommitted("sync", source_id, progress.fetched, None, progress)
-            self.events.publish(event, listener)
-
-        try:
-            result = run_sync(
-                self.engine,
-                source_id=source_id,
-                connector=connector,
-                enricher=self.enricher,
-                journey=self.journey,
-                policy=self.policy,
-                trigger=trigger,
-                on_batch=on_batch,
-            )
-        except SourceBusyError as exc:
-            raise ConflictError(str(exc)) from exc
-        finished = JobFinished(
-            "sync", source_id, result.status == "succeeded", result.fetched, result.error
-        )
-        self.events.publish(finished, listener)
-        return result
+        return self._run("sync", source_id, connector, trigger, listener)
 
     def push(
         self,
@@ -197,36 +172,52 @@ class Jobs:
         the date it was first stored with, so a re-post is a duplicate, not an edit."""
         if received_at is not None:
             batch = _first_dates(self.engine, source_id, batch, received_at)
+        channel = str(self._spec(source_id).config.get("channel") or "web")
+        outcomes: dict[str, tuple[str, str | None]] = {}
+        posted = _Posted(batch, channel)
+        return self._run("push", source_id, posted, "push", listener, outcomes), outcomes
+
+    def _spec(self, source_id: str) -> SourceSpec:
         spec = self.sources.get(source_id)
         if spec is None:
             known = ", ".join(sorted(self.sources)) or "none"
             raise NotFoundError(f"no declared source {source_id!r} (declared: {known})")
-        channel = str(spec.config.get("channel") or "web")
-        outcomes: dict[str, tuple[str, str | None]] = {}
+        return spec
+
+    def _run(
+        self,
+        job: JobKind,
+        source_id: str,
+        connector: Connector[Any],
+        trigger: str,
+        listener: Listener | None,
+        outcomes: dict[str, tuple[str, str | None]] | None = None,
+    ) -> SyncResult:
+        """One run of a source through ingest, telling the listeners."""
 
         def on_batch(progress: BatchProgress) -> None:
-            event = BatchCommitted("push", source_id, progress.fetched, None, progress)
+            event = BatchCommitted(job, source_id, progress.fetched, None, progress)
             self.events.publish(event, listener)
 
         try:
             result = run_sync(
                 self.engine,
                 source_id=source_id,
-                connector=_Posted(batch, channel),
+                connector=connector,
                 enricher=self.enricher,
                 journey=self.journey,
                 policy=self.policy,
-                trigger="push",
+                trigger=trigger,
                 on_batch=on_batch,
                 outcomes=outcomes,
             )
         except SourceBusyError as exc:
             raise ConflictError(str(exc)) from exc
         finished = JobFinished(
-            "push", source_id, result.status == "succeeded", result.fetched, result.error
+            job, source_id, result.status == "succeeded", result.fetched, result.error
         )
         self.events.publish(finished, listener)
-        return result, outcomes
+        return result
 
     def rebuild(self, *, listener: Listener | None = None) -> int:
         """Rebuild the read model from the stored items; returns the items read."""

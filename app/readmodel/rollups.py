@@ -70,32 +70,26 @@ METRICS: tuple[str, ...] = (
 )
 """The value columns of `stage_daily`, in the order a delta vector holds them."""
 
+THEME_METRICS: tuple[str, ...] = (
+    "voices",
+    "negative",
+    "neutral",
+    "positive",
+    "sentiment_milli",
+    "nps_answers",
+    "promoters",
+    "detractors",
+)
+"""The value columns of the theme rollups (daily and all-time)."""
+
 COLUMNS: dict[str, tuple[str, ...]] = {
     STAGE_DAILY: METRICS,
     ITEM_DAILY: (*METRICS, "unassigned"),
     RATINGS: ("answers", "total_milli"),
-    THEMES: (
-        "voices",
-        "negative",
-        "neutral",
-        "positive",
-        "sentiment_milli",
-        "nps_answers",
-        "promoters",
-        "detractors",
-    ),
+    THEMES: THEME_METRICS,
     CUSTOMERS: ("voices",),
     ALL_TIME_CUSTOMERS: ("voices",),
-    ALL_TIME_THEMES: (
-        "voices",
-        "negative",
-        "neutral",
-        "positive",
-        "sentiment_milli",
-        "nps_answers",
-        "promoters",
-        "detractors",
-    ),
+    ALL_TIME_THEMES: THEME_METRICS,
 }
 _AT = {name: i for i, name in enumerate(METRICS)}
 _THEME_PICK = tuple(_AT[name] for name in COLUMNS[THEMES])

@@ -17,7 +17,7 @@ from app.models import ITEM_LEVEL, RollupMetrics
 from app.readmodel import customer_sets
 from app.readmodel.attributes import attribute_clauses
 from app.readmodel.facts import Fact, ItemRecord
-from app.readmodel.rollups import Deltas
+from app.readmodel.rollups import THEME_METRICS, Deltas
 
 METRICS = tuple(RollupMetrics.model_fields)
 
@@ -115,18 +115,6 @@ def customers(conn: Connection, where: Slice) -> dict[str, int]:
         query = select(everyone.c.stage, func.count()).group_by(everyone.c.stage)
         return {stage: int(n) for stage, n in conn.execute(query)}
     return customer_sets.union_sizes(conn, where.where(_table("customer_sets")))
-
-
-THEME_METRICS = (
-    "voices",
-    "negative",
-    "neutral",
-    "positive",
-    "sentiment_milli",
-    "nps_answers",
-    "promoters",
-    "detractors",
-)
 
 
 def themes(conn: Connection, where: Slice) -> dict[str, dict[str, Counter[str]]]:
