@@ -106,7 +106,12 @@ def create_app(
                 "status": "ok",
                 "database": rt.engine.dialect.name,
                 "nlp_version": rt.enricher.version,
-                "scheduler": "running" if rt.scheduler is not None else "off",
+                # running: this replica leads and schedules; standby: another does
+                "scheduler": "running"
+                if rt.scheduler is not None
+                else "standby"
+                if rt.leadership is not None
+                else "off",
             }
         )
 

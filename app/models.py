@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Date,
     ForeignKey,
@@ -295,6 +296,11 @@ class RollupMetrics(SQLModel):
     csat_satisfied: int = 0
     ces_answers: int = 0
     ces_milli: int = 0
+    # Expressions: the favourites, boosts and replies the voices earned where
+    # they were said (social posts carry them), summed.
+    favourites: int = Field(default=0, sa_type=BigInteger)
+    boosts: int = Field(default=0, sa_type=BigInteger)
+    replies: int = Field(default=0, sa_type=BigInteger)
 
 
 class StageDaily(RollupMetrics, table=True):

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from connectors.contract import Batch, Cursor
+from connectors.contract import Batch, Cursor, RawItem, RejectedRecord
 from connectors.errors import FatalError, RecordError
 from connectors.http import (
     HttpConfig,
@@ -52,6 +52,13 @@ class MastodonConfig(HttpConfig, TokenConfig):
         min_length=1,
         description="Or: read the statuses a full-text search finds: `/api/v2/search` "
         "(most servers want a token for it).",
+    )
+    mentions: bool | None = Field(
+        default=None,
+        description="Account: also read the posts that mention it, where customers speak "
+        "to the account (`/api/v1/notifications?types[]=mention`). Only the account's own "
+        "token can read them (scope read:notifications), so the default is on when a "
+        "token is set and off without one.",
     )
     local_only: bool = Field(
         default=False, description="Hashtag: only the server's own statuses (`local=true`)."
@@ -105,7 +112,22 @@ class MastodonConfig(HttpConfig, TokenConfig):
                 "set exactly one of hashtag, account or search"
                 + (f" (got {', '.join(chosen)})" if chosen else "")
             )
+        if self.mentions and self.account is None:
+            raise ValueError("mentions are an account's: set account, or drop mentions")
+        if self.mentions and self.token_env is None and self.token_file is None:
+            raise ValueError(
+                "mentions need the account's own access token (scope read:notifications): "
+                "set token_env or token_file"
+            )
         return self
+
+    @property
+    def reads_mentions(self) -> bool:
+        if self.account is None:
+            return False
+        if self.mentions is None:
+            return self.token_env is not None or self.token_file is not None
+        return self.mentions
 
 
 def snowflake_at(day: date) -> str:
@@ -176,7 +198,9 @@ class MastodonConnector(HttpConnector[MastodonConfig]):
     Walks forward with `min_id` (the statuses immediately newer than the cursor,
     following the `Link` header's `prev` relation), so every batch's cursor is the
     newest status id read and a crash loses nothing. A search sweeps by offset
-    above the cursor. HTML becomes text, boosts are skipped unless
+    above the cursor. An account's mentions come from its notifications, walked
+    forward the same way after its statuses; the cursor then holds both streams
+    (`{"statuses": ..., "mentions": ...}`). HTML becomes text, boosts are skipped unless
     `include_boosts`, replies kept unless `include_replies: false`, as
     `social_export` does; attributes `url`, `language`, `tags`,
     `favourites_count`, `reblogs_count`, `replies_count`. External id: the status
@@ -230,23 +254,16 @@ class MastodonConnector(HttpConnector[MastodonConfig]):
                 )
                 paginator = _SearchSweep(first, limit=cfg.page_size, start_id=start_id)
                 records = _search_statuses
-            else:
-                params: dict[str, object] = {"limit": cfg.page_size}
-                if cfg.hashtag is not None:
-                    path = f"/api/v1/timelines/tag/{cfg.hashtag}"
-                    params["local"] = "true" if cfg.local_only else None
-                else:
-                    path = f"/api/v1/accounts/{self._account_id(http)}/statuses"
-                    params["exclude_reblogs"] = None if cfg.include_boosts else "true"
-                    params["exclude_replies"] = None if cfg.include_replies else "true"
-                paginator = SinceIdPaginator(
-                    Request.of(f"{cfg.base_url}{path}", params),
-                    param="min_id",
-                    id_of=_status_id,
-                    start_id=start_id,
-                    follow_rel="prev",
+            elif cfg.hashtag is not None:
+                paginator = self._forward(
+                    f"/api/v1/timelines/tag/{cfg.hashtag}",
+                    {"local": "true" if cfg.local_only else None},
+                    start_id,
                 )
                 records = _statuses
+            else:
+                yield from self._account(http, _load(cursor), start_id)
+                return
             yield from self.fetch_pages(
                 http,
                 paginator,
@@ -255,6 +272,86 @@ class MastodonConnector(HttpConnector[MastodonConfig]):
                 parse=self.reader,
                 cursor=lambda state: state,
             )
+
+    def _forward(self, path: str, params: dict[str, object], start_id: str | None) -> Paginator:
+        return SinceIdPaginator(
+            Request.of(f"{self.config.base_url}{path}", {"limit": self.config.page_size, **params}),
+            param="min_id",
+            id_of=_status_id,
+            start_id=start_id,
+            follow_rel="prev",
+        )
+
+    def _account(
+        self, http: HttpSession, state: dict[str, Any] | None, start_id: str | None
+    ) -> Iterator[Batch]:
+        """The account's statuses, then (when read) the posts that mention it."""
+        cfg = self.config
+        account_id = self._account_id(http)
+        statuses = self._forward(
+            f"/api/v1/accounts/{account_id}/statuses",
+            {
+                "exclude_reblogs": None if cfg.include_boosts else "true",
+                "exclude_replies": None if cfg.include_replies else "true",
+            },
+            start_id,
+        )
+        if not cfg.reads_mentions:
+            yield from self.fetch_pages(
+                http, statuses, state, records=_statuses, parse=self.reader, cursor=lambda s: s
+            )
+            return
+        own, heard = _streams(state)
+        yield from self.fetch_pages(
+            http,
+            statuses,
+            own,
+            records=_statuses,
+            parse=self.reader,
+            cursor=lambda s: {"statuses": s, "mentions": heard},
+        )
+        read = statuses.state()
+        self._check_token_owner(http, account_id)
+        # Notification ids are the server's own sequence, not time: `since` cannot
+        # be turned into one, so a first sync reads them all and keeps the recent.
+        mentions = self._forward("/api/v1/notifications", {"types[]": "mention"}, None)
+        yield from self.fetch_pages(
+            http,
+            mentions,
+            heard,
+            records=_statuses,
+            parse=self._mention,
+            cursor=lambda s: {"statuses": read, "mentions": s},
+        )
+
+    def _check_token_owner(self, http: HttpSession, account_id: str) -> None:
+        _, body = http.get(Request.of(f"{self.config.base_url}/api/v1/accounts/verify_credentials"))
+        owner = as_id(body.get("id")) if isinstance(body, dict) else None
+        if owner != account_id:
+            who = body.get("acct") if isinstance(body, dict) else None
+            raise FatalError(
+                f"{self.kind}: the token belongs to {('@' + str(who)) if who else 'another account'}"
+                f", not to {self.config.account}: only the account's own token reads its "
+                "mentions (use that token, or set mentions: false)"
+            )
+
+    def _mention(self, notification: Any, where: str) -> Iterator[RawItem | RejectedRecord]:
+        if not isinstance(notification, dict):
+            raise RecordError("a notification is not a JSON object", excerpt=excerpt(notification))
+        if notification.get("type") != "mention":
+            return  # a server that ignores `types[]` sends follows and favourites too
+        status = notification.get("status")
+        if not isinstance(status, dict):
+            raise RecordError(
+                "a mention notification without its status",
+                excerpt=excerpt(notification),
+                external_id=as_id(notification.get("id")),
+            )
+        since = self.config.since
+        for out in self.reader(status, where):
+            if isinstance(out, RawItem) and since and out.occurred_at.date() < since:
+                continue
+            yield out
 
     def _account_id(self, http: HttpSession) -> str:
         account = self.config.account or ""
@@ -273,8 +370,22 @@ class MastodonConnector(HttpConnector[MastodonConfig]):
 
 
 def _load(cursor: Cursor | None) -> dict[str, Any] | None:
-    """Our cursor: `{"since": id}` (timelines) or `{"min_id": id, "sweep": ...}` (search)."""
+    """Our cursor: `{"since": id}` (timelines), `{"min_id": id, "sweep": ...}` (search),
+    or `{"statuses": ..., "mentions": ...}` (an account with its mentions)."""
     return dict(cursor) if isinstance(cursor, dict) else None
+
+
+def _streams(state: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """An account's two cursors; one written before mentions were read is its statuses'."""
+    if not state:
+        return None, None
+    if "statuses" in state or "mentions" in state:
+        own, heard = state.get("statuses"), state.get("mentions")
+        return (
+            own if isinstance(own, dict) else None,
+            heard if isinstance(heard, dict) else None,
+        )
+    return state, None
 
 
 def _statuses(body: Any) -> list[Any]:

@@ -67,6 +67,9 @@ def stage_daily_columns(scales: Scales) -> list[Column]:
         Column("csat_satisfied", "int", "scores 4-5"),
         Column("ces_answers", "int", "voices with a ces_1_7 score"),
         Column("ces_sum", "float", "sum of those scores"),
+        Column("favourites", "int", "favourites the voices earned where they were said"),
+        Column("boosts", "int", "boosts (reblogs, reposts, shares) they earned"),
+        Column("replies", "int", "replies they drew"),
     ]
     for name in scales.names():
         columns.append(Column(f"{name}_answers", "int", f"voices with a {name} score"))
@@ -114,26 +117,35 @@ def stage_daily_rows(engine: Engine, f: FeedFilters, scales: Scales) -> Iterator
         for row in conn.execute(query.order_by(*key)):
             cell = tuple(row[:4])
             counts = dict(zip(_COUNTS, row[4:-1], strict=True))
-            out: list[Any] = [
+            yield [
                 *cell,
-                counts["voices"],
-                distinct.get(cell, 0),
-                counts["negative"],
-                counts["neutral"],
-                counts["positive"],
-                counts["sentiment_milli"] / 1000,
-                counts["nps_answers"],
-                counts["promoters"],
-                counts["passives"],
-                counts["detractors"],
-                counts["csat_answers"],
-                counts["csat_satisfied"],
-                counts["ces_answers"],
-                counts["ces_milli"] / 1000,
+                *_figures(counts, distinct.get(cell, 0)),
+                *_per_scale(rated.get(cell, {}), names),
+                row[-1],
             ]
-            out.extend(_per_scale(rated.get(cell, {}), names))
-            out.append(row[-1])
-            yield out
+
+
+def _figures(counts: Mapping[str, int], customers: int) -> list[Any]:
+    """A stage-daily row's figures from its rollup sums, in the feed's column order."""
+    return [
+        counts["voices"],
+        customers,
+        counts["negative"],
+        counts["neutral"],
+        counts["positive"],
+        counts["sentiment_milli"] / 1000,
+        counts["nps_answers"],
+        counts["promoters"],
+        counts["passives"],
+        counts["detractors"],
+        counts["csat_answers"],
+        counts["csat_satisfied"],
+        counts["ces_answers"],
+        counts["ces_milli"] / 1000,
+        counts["favourites"],
+        counts["boosts"],
+        counts["replies"],
+    ]
 
 
 def _per_scale(rated: Mapping[str, tuple[int, int]], names: Sequence[str]) -> list[Any]:
@@ -157,7 +169,6 @@ def _filtered_stage_daily(engine: Engine, f: FeedFilters, scales: Scales) -> Ite
     for key, (answers, total) in deltas.rows[RATINGS].items():
         rated[key[:4]][key[4]] = (answers, total)
     names = scales.names()
-    at = {name: i for i, name in enumerate(COLUMNS[STAGE_DAILY])}
     for cell in sorted(deltas.rows[STAGE_DAILY]):
         day, stage = cell[0], cell[1]
         if f.stage is not None and stage != f.stage:
@@ -165,24 +176,11 @@ def _filtered_stage_daily(engine: Engine, f: FeedFilters, scales: Scales) -> Ite
         stamp = changed.get(cell)
         if f.updated_since is not None and (stamp is None or stamp < f.updated_since):
             continue
-        v = deltas.rows[STAGE_DAILY][cell]
+        counts = dict(zip(COLUMNS[STAGE_DAILY], deltas.rows[STAGE_DAILY][cell], strict=True))
         yield [
             day,
             *cell[1:],
-            v[at["voices"]],
-            distinct.get(cell, 0),
-            v[at["negative"]],
-            v[at["neutral"]],
-            v[at["positive"]],
-            v[at["sentiment_milli"]] / 1000,
-            v[at["nps_answers"]],
-            v[at["promoters"]],
-            v[at["passives"]],
-            v[at["detractors"]],
-            v[at["csat_answers"]],
-            v[at["csat_satisfied"]],
-            v[at["ces_answers"]],
-            v[at["ces_milli"]] / 1000,
+            *_figures(counts, distinct.get(cell, 0)),
             *_per_scale(rated.get(cell, {}), names),
             stamp,
         ]

@@ -20,6 +20,7 @@ from app.bulk import execute_rows
 from app.db_types import utcnow
 from app.models import ITEM_LEVEL
 from app.readmodel import customer_sets
+from app.readmodel.expressions import EXPRESSIONS, expressions_of
 from app.readmodel.facts import Fact, ItemRecord
 from app.scales import countable
 from nlp.enrichment import UNASSIGNED
@@ -67,6 +68,7 @@ METRICS: tuple[str, ...] = (
     "csat_satisfied",
     "ces_answers",
     "ces_milli",
+    *EXPRESSIONS,
 )
 """The value columns of `stage_daily`, in the order a delta vector holds them."""
 
@@ -97,8 +99,12 @@ _ONE = (1,)
 _LABELS = frozenset({"negative", "neutral", "positive"})
 
 
-def _metrics(label: str, score: float, rating: float | None, scale: str | None) -> list[int]:
-    """A voice as a vector over `METRICS`."""
+_EXPRESSED = len(METRICS) - len(EXPRESSIONS)
+
+
+def _metrics(item: ItemRecord, label: str, score: float) -> list[int]:
+    """A voice as a vector over `METRICS` (`label` and `score`: in its stage)."""
+    rating, scale = item.rating, item.rating_scale
     vector = [0] * len(METRICS)
     vector[0] = 1
     if label in _LABELS:
@@ -115,6 +121,8 @@ def _metrics(label: str, score: float, rating: float | None, scale: str | None) 
         elif scale == "ces_1_7":
             vector[11] = 1
             vector[12] = milli(rating)
+    if item.attributes:
+        vector[_EXPRESSED:] = expressions_of(item.attributes)
     return vector
 
 
@@ -147,7 +155,7 @@ class Deltas:
     def fact(self, fact: Fact, sign: int = 1) -> None:
         item = fact.item
         cell = (fact.day, fact.stage, item.channel, item.source_id)
-        metrics = _metrics(fact.label, fact.score, item.rating, item.rating_scale)
+        metrics = _metrics(item, fact.label, fact.score)
         self._add(STAGE_DAILY, cell, metrics, sign)
         if countable(item.rating, item.rating_scale):
             assert item.rating is not None
@@ -165,7 +173,7 @@ class Deltas:
     def item(self, item: ItemRecord, stages: Iterable[str], sign: int = 1) -> None:
         """The item once, whatever its stages (`stages`: those of its facts)."""
         cell = (item.day, item.channel, item.source_id)
-        metrics = _metrics(item.label, item.score, item.rating, item.rating_scale)
+        metrics = _metrics(item, item.label, item.score)
         metrics.append(int(not any(stage != UNASSIGNED for stage in stages)))
         self._add(ITEM_DAILY, cell, metrics, sign)
         if item.customer:

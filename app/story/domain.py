@@ -52,6 +52,19 @@ class Ces:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Expressions:
+    """Favourites, boosts and replies these voices earned where they were said."""
+
+    favourites: int
+    boosts: int
+    replies: int
+
+    @property
+    def total(self) -> int:
+        return self.favourites + self.boosts + self.replies
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Phrase:
     phrase: str
     count: int
@@ -115,6 +128,7 @@ class StageStory:
     csat: Csat | None
     ces: Ces | None
     channels: dict[str, int]
+    expressions: Expressions
     top_phrases: list[Phrase]
     drivers: list[Driver]
     quotes: list[Quote]
@@ -154,6 +168,7 @@ class Story:
     csat: Csat | None
     ces: Ces | None
     channels: dict[str, int]
+    expressions: Expressions
     stages: list[StageStory]
     unassigned: int
     compare: Comparison | None = None

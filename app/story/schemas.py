@@ -47,6 +47,16 @@ class Ces(BaseModel):
     mean: float | None
 
 
+class Expressions(BaseModel):
+    """The reach these voices earned where they were said (social posts): the
+    whole numbers of favourites, boosts and replies they drew."""
+
+    favourites: int
+    boosts: int = Field(description="boosts, reblogs, reposts, shares")
+    replies: int
+    total: int = Field(description="favourites + boosts + replies")
+
+
 class Phrase(BaseModel):
     phrase: str
     count: int = Field(description="voices in this stage that repeat the phrase")
@@ -112,6 +122,9 @@ class StageStory(BaseModel):
     csat: Csat | None
     ces: Ces | None
     channels: dict[str, int] = Field(description="voices per channel")
+    expressions: Expressions = Field(
+        description="earned-media reach of these voices: favourites, boosts and replies"
+    )
     top_phrases: list[Phrase] = Field(
         description="phrases most distinctive of this stage (class-based TF-IDF over the "
         "stages); `count` is the whole number of voices saying each"
@@ -159,6 +172,7 @@ class Story(BaseModel):
     csat: Csat | None
     ces: Ces | None
     channels: dict[str, int] = Field(description="items per channel")
+    expressions: Expressions = Field(description="the items' favourites, boosts and replies")
     stages: list[StageStory] = Field(description="every stage of the journey, in journey order")
     unassigned: int = Field(description="items no sentence of which could be placed in a stage")
     compare: Comparison | None = None

@@ -31,6 +31,7 @@ from app.story.domain import (
     Csat,
     DayFigures,
     Driver,
+    Expressions,
     Nps,
     Phrase,
     Quote,
@@ -89,6 +90,12 @@ def mix_of(m: Mapping[str, int]) -> SentimentMix:
         negative=m.get("negative", 0),
         neutral=m.get("neutral", 0),
         positive=m.get("positive", 0),
+    )
+
+
+def expressions_from(m: Mapping[str, int]) -> Expressions:
+    return Expressions(
+        favourites=m.get("favourites", 0), boosts=m.get("boosts", 0), replies=m.get("replies", 0)
     )
 
 
@@ -315,6 +322,7 @@ def _story(
                 csat=csat_of(m),
                 ces=ces_of(m),
                 channels={c: v["voices"] for c, v in sorted(by_stage.get(stage.key, {}).items())},
+                expressions=expressions_from(m),
                 top_phrases=_phrases(ranked.get(stage.key, []), m.get("voices", 0)),
                 drivers=_drivers(m, ranked.get(stage.key, []), overall, driver_min_answers),
                 quotes=[group[0] for group in page_groups]
@@ -334,6 +342,7 @@ def _story(
         csat=csat_of(top.metrics),
         ces=ces_of(top.metrics),
         channels=dict(sorted(channels.items())),
+        expressions=expressions_from(top.metrics),
         stages=stage_stories,
         unassigned=top.metrics.get("unassigned", 0),
         compare=_comparison(top, before[0], before_period)

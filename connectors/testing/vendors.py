@@ -3,7 +3,8 @@ headers, pagination. Each is a callable `FakeRequest -> FakeResponse` holding it
 data in plain lists, so a test (or the bench) adds records between runs.
 
     FakeMastodon   /api/v1/timelines/tag/:tag, /api/v1/accounts/:id/statuses,
-                   /api/v1/accounts/lookup, /api/v2/search; Link header with
+                   /api/v1/accounts/lookup, /api/v2/search, /api/v1/notifications
+                   (types[]), /api/v1/accounts/verify_credentials; Link header with
                    max_id / min_id; newest first; limit at most 40; Bearer token
     FakeTypeform   /forms/:id and /forms/:id/responses (page_size, since, after
                    token in processing order, sort); Bearer token
@@ -88,14 +89,32 @@ def mastodon_status(
     }
 
 
+def mastodon_mention(
+    nid: int | str, status: dict[str, Any], *, kind: str = "mention"
+) -> dict[str, Any]:
+    """A notification as `/api/v1/notifications` returns it: its own id (the
+    server's sequence, not a snowflake), who acted, and the status."""
+    return {
+        "id": str(nid),
+        "type": kind,
+        "created_at": status["created_at"],
+        "account": status["account"],
+        "status": status,
+    }
+
+
 @dataclass
 class FakeMastodon:
-    """Statuses kept oldest first; every list endpoint answers newest first."""
+    """Statuses kept oldest first; every list endpoint answers newest first.
+    `notifications` (oldest first) are those of the token's owner, the account
+    `token_owner`; reading them needs a token."""
 
     statuses: list[dict[str, Any]] = field(default_factory=list)
     token: str | None = None  # when set, every request needs `Authorization: Bearer <token>`
     accounts: dict[str, str] = field(default_factory=lambda: {"ana@example.social": "7"})
     search_needs_token: bool = True
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    token_owner: str = "7"
     _tagged: tuple[Any, list[dict[str, Any]], list[tuple[int, str]]] = field(
         default=(None, [], []), repr=False
     )
@@ -123,6 +142,15 @@ class FakeMastodon:
             return self._page(request, chosen)
         if parts == ["api", "v2", "search"]:
             return self._search(request)
+        if parts in (["api", "v1", "notifications"], ["api", "v1", "accounts", "verify_credentials"]):
+            if self.token is None or "authorization" not in request.headers:
+                return FakeResponse.json({"error": "The access token is invalid"}, status=401)
+            if parts[-1] == "verify_credentials":
+                acct = next((a for a, i in self.accounts.items() if i == self.token_owner), "x")
+                return FakeResponse.json({"id": self.token_owner, "acct": acct.split("@")[0]})
+            wanted = request.query.get("types[]")
+            chosen = [n for n in self.notifications if not wanted or n["type"] in wanted]
+            return self._page(request, chosen)
         return FakeResponse.json({"error": "Record not found"}, status=404)
 
     def _limit(self, request: FakeRequest) -> int:

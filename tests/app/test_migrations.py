@@ -124,3 +124,13 @@ def test_an_upgraded_database_gets_its_customer_sets_from_the_daily_rows(tmp_pat
         ("2026-03-01", ""): {numbers["a"]},
     }
     engine.dispose()
+
+
+def test_a_database_url_with_a_percent_escape_upgrades(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Alembic's config interpolates `%`: an escaped password or option in the URL
+    (`%40`, `%3D`) must still start the service."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'odd%3Dname.db'}")
+    upgrade_database(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM items")).scalar_one() == 0
+    engine.dispose()

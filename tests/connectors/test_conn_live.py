@@ -32,6 +32,7 @@ from connectors.testing.vendors import (
     FakeTypeform,
     FakeZendesk,
     FeedEntry,
+    mastodon_mention,
     mastodon_status,
     typeform_response,
     zendesk_comment,
@@ -174,6 +175,93 @@ def test_mastodon_account_by_address_skips_boosts_unless_asked(serve: Any, tmp_p
     assert boost_item.text == "Someone else's words"
     assert boost_item.author_ref == "bo@x.social"
     assert boost_item.attributes["boosted_by"] == "ana@example.social"
+
+
+def _acme_with_mentions() -> FakeMastodon:
+    """The company account (id 7) posts twice; three customers mention it (their
+    notification ids are the server's own sequence), and a follow is not a voice."""
+    own = [mastodon_status(sid, f"<p>Acme update {sid}</p>") for sid in (500, 520)]
+    said = [
+        mastodon_status(
+            sid,
+            f"<p>@acme my bill is wrong again ({sid})</p>",
+            acct=f"cust{sid}@other.social",
+            account_id=f"9{sid}",
+            when=datetime(2024, 4, day, tzinfo=UTC),
+            favourites=sid % 7,
+        )
+        for sid, day in ((510, 2), (530, 3), (540, 4))
+    ]
+    notes = [mastodon_mention(n, status) for n, status in zip((11, 12, 14), said, strict=True)]
+    notes.insert(2, {**mastodon_mention(13, said[0]), "type": "follow", "status": None})
+    return FakeMastodon(own, token=TOKEN, notifications=notes)
+
+
+def test_mastodon_account_reads_its_statuses_then_the_posts_that_mention_it(
+    serve: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MASTODON_TOKEN", TOKEN)
+    fake = _acme_with_mentions()
+    server = serve(fake)
+    connector = _mastodon(
+        server, tmp_path, account="ana@example.social", token_env="MASTODON_TOKEN", page_size=2
+    )
+    batches = run(connector)
+    assert ids(batches) == ["500", "520", "510", "530", "540"]
+    heard = items(batches)[2:]
+    assert [i.author_ref for i in heard] == [f"cust{s}@other.social" for s in (510, 530, 540)]
+    assert heard[0].attributes["favourites_count"] == 510 % 7
+    notified = [r for r in server.requests if r.path == "/api/v1/notifications"]
+    assert notified[0].query["types[]"] == ["mention"]
+    assert batches[-1].cursor == {"statuses": {"since": "520"}, "mentions": {"since": "14"}}
+    # Resume from every batch's cursor: nothing lost, nothing read twice.
+    for n, batch in enumerate(batches):
+        assert ids(batches[: n + 1]) + ids(run(connector, batch.cursor)) == ids(batches)
+    fake.notifications.append(
+        mastodon_mention(15, mastodon_status(550, "<p>@acme thanks for the refund</p>"))
+    )
+    fake.statuses.append(mastodon_status(560, "<p>Acme news</p>"))
+    assert ids(run(connector, batches[-1].cursor)) == ["560", "550"]
+
+
+def test_mastodon_mentions_keep_since_and_continue_an_old_cursor(
+    serve: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MASTODON_TOKEN", TOKEN)
+    server = serve(_acme_with_mentions())
+    recent = _mastodon(
+        server, tmp_path, account="7", token_env="MASTODON_TOKEN", since="2024-04-03"
+    )
+    # Statuses start at the day's snowflake (500 and 520 are far older); mentions
+    # have no such id, so the old ones are dropped as read.
+    assert ids(run(recent)) == ["530", "540"]
+    connector = _mastodon(server, tmp_path, account="7", token_env="MASTODON_TOKEN")
+    # A cursor stored before mentions were read is the statuses' own.
+    assert ids(run(connector, {"since": "500"})) == ["520", "510", "530", "540"]
+    without = _mastodon(server, tmp_path, account="7", token_env="MASTODON_TOKEN", mentions=False)
+    assert ids(run(without)) == ["500", "520"]
+    anonymous = _mastodon(server, tmp_path, account="7")
+    assert not anonymous.config.reads_mentions
+
+
+def test_mastodon_mentions_need_the_accounts_own_token(
+    serve: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MASTODON_TOKEN", TOKEN)
+    fake = _acme_with_mentions()
+    fake.token_owner = "8"
+    fake.accounts["bo@x.social"] = "8"
+    server = serve(fake)
+    connector = _mastodon(server, tmp_path, account="7", token_env="MASTODON_TOKEN")
+    stream = connector.fetch(None)
+    assert ids([next(stream)]) == ["500", "520"]  # the statuses are stored first
+    with pytest.raises(FatalError, match="belongs to @bo, not to 7") as failed:
+        list(stream)
+    assert TOKEN not in str(failed.value)
+    with pytest.raises(ConfigError, match="need the account's own access token"):
+        _mastodon(server, tmp_path, account="7", mentions=True)
+    with pytest.raises(ConfigError, match="mentions are an account's"):
+        _mastodon(server, tmp_path, hashtag="acme", mentions=True, token_env="MASTODON_TOKEN")
 
 
 def test_mastodon_unknown_account_is_fatal(serve: Any, tmp_path: Path) -> None:
