@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.errors import AppError
@@ -37,6 +38,8 @@ bi_cli = typer.Typer(help="Read-only access for BI tools (PostgreSQL).", no_args
 cli.add_typer(bi_cli, name="bi")
 alerts_cli = typer.Typer(help="The early warning.", no_args_is_help=True)
 cli.add_typer(alerts_cli, name="alerts")
+keys_cli = typer.Typer(help="API keys (read, ingest, admin).", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
 
 # The NLP commands (evaluate, annotate, train) live with the NLP package.
 cli.add_typer(nlp_cli, name="nlp", help="Evaluate, annotate and train the NLP pipeline.")
@@ -164,8 +167,21 @@ def _serve(runtime: Runtime, host: str, port: int) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    from app.security.exposure import ExposureError, check_exposure
+
+    try:
+        check_exposure(runtime.settings, runtime.engine, host)
+    except ExposureError as exc:
+        runtime.close()
+        err_console.print(f"[red]cannot start:[/red] {exc}")
+        raise typer.Exit(2) from exc
     app = create_app(runtime=runtime)
-    console.print(f"Listening Path on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    docs = f"  (API docs: http://{host}:{port}/docs)" if runtime.settings.docs_open else ""
+    console.print(f"Listening Path on http://{host}:{port}{docs}")
+    console.print(
+        "Admin routes (sources, syncs, keys) need a key: "
+        "listening-path keys create NAME --scope admin"
+    )
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
@@ -440,3 +456,96 @@ def connectors_list(
 
 def main() -> None:
     cli()
+
+
+def _keys_engine() -> Engine:
+    from app.db import make_engine, upgrade_database
+
+    engine = make_engine(_settings().database_url)
+    upgrade_database(engine)
+    return engine
+
+
+@keys_cli.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="who or what uses it, e.g. 'powerbi' or 'ana'")],
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(help="read, ingest or admin; repeat for several (default: read)"),
+    ] = None,
+) -> None:
+    """Make an API key. Its secret is printed once, alone on standard output (so
+    `KEY=$(listening-path keys create ci --scope admin)` works): it is kept only as a hash."""
+    from app.security import audit, keys
+
+    scope = scope or ["read"]
+    engine = _keys_engine()
+    try:
+        with Session(engine) as session:
+            try:
+                key, secret = keys.create_key(
+                    session, name=name, scopes=scope, created_by=audit.CLI
+                )
+            except AppError as exc:
+                err_console.print(f"[red]{exc.message}[/red]")
+                raise typer.Exit(2) from exc
+            audit.record(
+                session,
+                actor=audit.CLI,
+                action="key.create",
+                target=f"{key.name} ({key.prefix})",
+                detail={"scopes": key.scopes},
+            )
+    finally:
+        engine.dispose()
+    err_console.print(f"key {key.id} '{key.name}' with scopes {', '.join(key.scopes)}:")
+    typer.echo(secret)
+    err_console.print("Shown once; send it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'.")
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """The keys: id, name, prefix, scopes, last use; never their secrets."""
+    from app.security import keys
+
+    engine = _keys_engine()
+    try:
+        with Session(engine) as session:
+            found = keys.list_keys(session)
+    finally:
+        engine.dispose()
+    table = Table("id", "name", "prefix", "scopes", "created", "last used", "revoked")
+    for key in found:
+        table.add_row(
+            str(key.id),
+            key.name,
+            key.prefix,
+            ", ".join(key.scopes),
+            key.created_at.strftime("%Y-%m-%d %H:%M"),
+            key.last_used_at.strftime("%Y-%m-%d %H:%M") if key.last_used_at else "",
+            key.revoked_at.strftime("%Y-%m-%d %H:%M") if key.revoked_at else "",
+        )
+    console.print(table)
+
+
+@keys_cli.command("revoke")
+def keys_revoke(
+    key_ref: Annotated[str, typer.Argument(help="the key's id or prefix (lp_...)")],
+) -> None:
+    """Revoke a key: requests with it get 401 from now on."""
+    from app.security import audit, keys
+
+    engine = _keys_engine()
+    try:
+        with Session(engine) as session:
+            try:
+                key = keys.revoke_key(session, key_ref)
+            except AppError as exc:
+                err_console.print(f"[red]{exc.message}[/red]")
+                raise typer.Exit(2) from exc
+            audit.record(
+                session, actor=audit.CLI, action="key.revoke", target=f"{key.name} ({key.prefix})"
+            )
+    finally:
+        engine.dispose()
+    console.print(f"revoked key {key.id} '{key.name}' ({key.prefix})")

@@ -8,17 +8,22 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.alerts.router import router as alerts_router
-from app.errors import AppError, BadRequestError
+from app.errors import AppError
 from app.feeds.router import router as feeds_router
 from app.items.router import router as items_router
 from app.journey.router import router as journey_router
+from app.openapi import install as install_openapi
 from app.runtime import Runtime, build_runtime
+from app.security.access import ReadAccess
+from app.security.requests import ERROR_RESPONSES, known_query, refuse_nul_bytes
+from app.security.router import router as security_router
 from app.settings import Settings
 from app.sources.router import router as sources_router
 from app.story.router import router as story_router
@@ -55,17 +60,33 @@ def create_app(
             elif scheduling:
                 rt.stop_background()
 
+    known = runtime.settings if runtime is not None else settings or Settings()
+    docs = known.docs_open
     app = FastAPI(
-        dependencies=[Depends(refuse_nul_bytes)],
+        dependencies=[Depends(refuse_nul_bytes), Depends(known_query)],
+        responses=ERROR_RESPONSES,
         title="Listening Path",
         version="0.1.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
+    if known.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=known.cors_origins,
+            allow_credentials=False,  # keys are headers; a browser never sends one by itself
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+        )
 
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content={"detail": exc.message})
+        return JSONResponse(
+            status_code=exc.status_code, content={"detail": exc.message}, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -89,7 +110,10 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail})
+        # The exception's headers too: a 405 must say what is allowed (`Allow`).
+        return JSONResponse(
+            status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers
+        )
 
     @app.get("/health", tags=["health"], summary="Liveness and database reachability")
     def health(request: Request) -> JSONResponse:
@@ -115,21 +139,17 @@ def create_app(
             }
         )
 
-    app.include_router(journey_router)
-    app.include_router(story_router)
-    app.include_router(feeds_router)
-    app.include_router(items_router)
-    app.include_router(sources_router)
-    app.include_router(alerts_router)
-    app.include_router(pages_router)
+    install_openapi(app)
+    read = [ReadAccess]
+    app.include_router(journey_router, dependencies=read)
+    app.include_router(story_router, dependencies=read)
+    app.include_router(feeds_router, dependencies=read)
+    app.include_router(items_router, dependencies=read)
+    app.include_router(sources_router)  # admin, and ingest for the push route: per route
+    app.include_router(alerts_router)  # read, and admin to acknowledge: per route
+    app.include_router(security_router)  # admin
+    app.include_router(pages_router, dependencies=read)
     return app
-
-
-def refuse_nul_bytes(request: Request) -> None:
-    """A NUL byte is never meaningful in a path or query, and PostgreSQL refuses it in
-    text: say so with a 400 instead of letting the database fail the request."""
-    if "\x00" in request.url.path or "%00" in request.url.query or "\x00" in request.url.query:
-        raise BadRequestError("NUL bytes are not allowed in the path or query string")
 
 
 def jsonable(exc: RequestValidationError) -> list[dict[str, object]]:

@@ -499,3 +499,55 @@ class AlertDelivery(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+# --------------------------------------------------------------------------- access
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key: only its SHA-256 is kept (the secret is shown once, at creation),
+    with the scopes it grants. Revoked keys stay, so the audit log names them."""
+
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    prefix: str = Field(max_length=16)  # the secret's first characters, to tell keys apart
+    secret_hash: str = Field(max_length=64, unique=True)
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    created_by: str = Field(default="cli", max_length=120)
+    last_used_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
+    )
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when: admin actions through the API or the CLI, and what the
+    leader replica does on its own (scheduled syncs, retention, alerts)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    actor: str = Field(max_length=120)  # "key:NAME (PREFIX)", "cli", "leader"
+    action: str = Field(max_length=64)
+    target: str | None = Field(default=None, max_length=200)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class StoredSecret(SQLModel, table=True):
+    """Secrets the service makes for itself when none is configured (the customer
+    pseudonym key in development). Production configures its own."""
+
+    __tablename__ = "lp_secrets"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=200)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )

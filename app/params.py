@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
 
+from fastapi import Depends, Request
 from sqlmodel import Session, select
 
 from app.errors import BadRequestError, NotFoundError
@@ -116,3 +118,12 @@ def parse_attrs(params: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]
     if len(found) > MAX_ATTR_FILTERS:
         raise BadRequestError(f"at most {MAX_ATTR_FILTERS} attribute filters at once")
     return {name: tuple(values) for name, values in found.items()}
+
+
+def attr_filters(request: Request) -> dict[str, tuple[str, ...]]:
+    """A route's `attr.NAME=VALUE` filters, as a dependency (a route that has it is
+    one that takes them: the unknown-parameter guard lets them through)."""
+    return parse_attrs(request.query_params.multi_items())
+
+
+AttrsDep = Annotated[dict[str, tuple[str, ...]], Depends(attr_filters)]

@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.ingest.policy import DEFAULT_OCCURRED_AFTER
@@ -78,6 +78,33 @@ class Settings(BaseSettings):
         le=3650,
         description="records dated more than this many days ahead of now are rejected",
     )
+    docs_enabled: bool | None = Field(
+        default=None,
+        description="serve /docs, /redoc and /openapi.json; unset: on, except in production",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="origins allowed to call the API from a browser (CORS); none by default. "
+        "Credentials are never sent cross-site: keys travel in headers only",
+    )
+    read_open: bool = Field(
+        default=False,
+        description="read routes (story, items, feeds, pages) need no key even once keys "
+        "exist: for a service behind a proxy that authenticates its readers",
+    )
+    pseudonym_key: SecretStr | None = Field(
+        default=None,
+        description="secret for the keyed pseudonyms (HMAC-SHA256) that replace customer "
+        "references which are personal data (an e-mail, a phone number); unset: a key kept "
+        "in the database, made on first use",
+    )
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=36_500,
+        description="delete items older than this many days, daily (with their read-model "
+        "rows); unset keeps everything",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -94,12 +121,26 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
-        if self.environment == "production" and self.database_url == DEFAULT_DATABASE_URL:
+        if self.environment != "production":
+            return self
+        if self.database_url.startswith("sqlite"):
             raise ValueError(
-                "LP_ENVIRONMENT=production needs an explicit DATABASE_URL "
-                "(the default SQLite file in the working directory is for development)"
+                "LP_ENVIRONMENT=production needs PostgreSQL: set DATABASE_URL="
+                "postgresql+psycopg://USER@HOST/DB (SQLite is the embedded store for one "
+                "machine in development)"
+            )
+        if self.sources_file is None or self.sources_file.resolve() == sample_sources_file().resolve():
+            raise ValueError(
+                "LP_ENVIRONMENT=production will not serve the bundled sample company: set "
+                "LP_SOURCES_FILE to your sources.yaml (docs/sources.md)"
             )
         return self
+
+    @property
+    def docs_open(self) -> bool:
+        if self.docs_enabled is None:
+            return self.environment != "production"
+        return self.docs_enabled
 
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

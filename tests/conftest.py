@@ -19,6 +19,9 @@ from sqlalchemy.engine import Engine
 from app.db import make_engine, upgrade_database
 
 TABLES = (
+    "api_keys",
+    "audit_log",
+    "lp_secrets",
     "customer_sets",
     "customer_ids",
     "alert_deliveries",

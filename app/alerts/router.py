@@ -7,14 +7,22 @@ from fastapi import APIRouter, Path, Query
 from app.alerts import delivery, service
 from app.alerts.schemas import AlertPublic, DeliveryPublic
 from app.deps import JourneyDep, SessionDep
-from app.params import check_stage
+from app.params import MAX_ID, check_stage
+from app.security import audit
+from app.security.access import AdminAccess, AdminDep, ReadAccess
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
+read = [ReadAccess]
 
-AlertId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+AlertId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-@router.get("/alerts", response_model=list[AlertPublic], summary="Early-warning alerts")
+@router.get(
+    "/alerts",
+    response_model=list[AlertPublic],
+    summary="Early-warning alerts",
+    dependencies=read,
+)
 def list_alerts(
     session: SessionDep,
     journey: JourneyDep,
@@ -32,6 +40,7 @@ def list_alerts(
     "/alerts/deliveries",
     response_model=list[DeliveryPublic],
     summary="The delivery log: every alert message and its attempts",
+    dependencies=[AdminAccess],
 )
 def list_deliveries(
     session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
@@ -42,7 +51,7 @@ def list_deliveries(
     ]
 
 
-@router.get("/alerts/{alert_id}", response_model=AlertPublic)
+@router.get("/alerts/{alert_id}", response_model=AlertPublic, dependencies=read)
 def get_alert(session: SessionDep, alert_id: AlertId) -> AlertPublic:
     return AlertPublic.of(service.get_alert(session, alert_id))
 
@@ -52,5 +61,7 @@ def get_alert(session: SessionDep, alert_id: AlertId) -> AlertPublic:
     response_model=AlertPublic,
     summary="Someone is on it: the alert stays listed as acknowledged until it resolves",
 )
-def acknowledge(session: SessionDep, alert_id: AlertId) -> AlertPublic:
-    return AlertPublic.of(service.acknowledge(session, alert_id))
+def acknowledge(session: SessionDep, alert_id: AlertId, caller: AdminDep) -> AlertPublic:
+    alert = service.acknowledge(session, alert_id)
+    audit.record(session, actor=caller.actor, action="alert.acknowledge", target=str(alert_id))
+    return AlertPublic.of(alert)

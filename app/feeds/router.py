@@ -6,17 +6,17 @@ from collections.abc import Iterator
 from datetime import UTC
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
 from app.deps import JourneyDep, RuntimeDep, SessionDep
 from app.feeds import repository
 from app.feeds.formats import MEDIA_TYPES, Format, format_from_accept, stream
 from app.params import (
+    AttrsDep,
     check_channel,
     check_source,
     check_stage,
-    parse_attrs,
     parse_moment,
     parse_range,
 )
@@ -47,7 +47,7 @@ def _filters(
     channel: str | None,
     stage: str | None,
     updated_since: str | None,
-    request: Request,
+    attrs: dict[str, tuple[str, ...]],
 ) -> repository.FeedFilters:
     start, stop = parse_range(date_from, date_to)
     check_source(session, source)
@@ -63,7 +63,7 @@ def _filters(
         channel=channel,
         stage=check_stage(journey, stage),
         updated_since=since.astimezone(UTC) if since is not None else None,
-        attrs=parse_attrs(request.query_params.multi_items()),
+        attrs=attrs,
     )
 
 
@@ -93,7 +93,7 @@ GrainQ = Annotated[Literal["item", "segment"], Query(description="item or segmen
 @router.get("/stage-daily.{fmt}", summary="Journey-stage daily feed", description=STAGE_DAILY_DOC)
 @router.get("/stage-daily", summary="Journey-stage daily feed", description=STAGE_DAILY_DOC)
 def stage_daily(
-    request: Request,
+    attrs: AttrsDep,
     session: SessionDep,
     journey: JourneyDep,
     runtime: RuntimeDep,
@@ -107,9 +107,7 @@ def stage_daily(
     updated_since: UpdatedQ = None,
 ) -> StreamingResponse:
     chosen = _format(fmt, accept)
-    f = _filters(
-        session, journey, date_from, date_to, source, channel, stage, updated_since, request
-    )
+    f = _filters(session, journey, date_from, date_to, source, channel, stage, updated_since, attrs)
     scales = runtime.policy.scales
     rows = repository.stage_daily_rows(runtime.engine, f, scales)
     columns = repository.stage_daily_columns(scales)
@@ -119,7 +117,7 @@ def stage_daily(
 @router.get("/items.{fmt}", summary="Items feed", description=ITEMS_DOC)
 @router.get("/items", summary="Items feed", description=ITEMS_DOC)
 def items(
-    request: Request,
+    attrs: AttrsDep,
     session: SessionDep,
     journey: JourneyDep,
     runtime: RuntimeDep,
@@ -134,9 +132,7 @@ def items(
     updated_since: UpdatedQ = None,
 ) -> StreamingResponse:
     chosen = _format(fmt, accept)
-    f = _filters(
-        session, journey, date_from, date_to, source, channel, stage, updated_since, request
-    )
+    f = _filters(session, journey, date_from, date_to, source, channel, stage, updated_since, attrs)
     if grain == "segment":
         segments = repository.segment_rows(runtime.engine, f)
         return _response(stream(segments, repository.SEGMENT_COLUMNS, chosen), chosen, "segments")

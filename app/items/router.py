@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 
 from app.deps import JourneyDep, SessionDep, SettingsDep
 from app.errors import BadRequestError
 from app.items import service
 from app.items.filters import ItemFilters
 from app.items.schemas import ItemDetail, ItemPage
-from app.params import MAX_ID, check_stage, parse_attrs, parse_range
+from app.params import MAX_ID, AttrsDep, check_stage, parse_range
 
 router = APIRouter(prefix="/api/v1/items", tags=["items"])
 
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1/items", tags=["items"])
     "(repeatable; names AND-ed, values of one name OR-ed).",
 )
 def list_items(
-    request: Request,
+    attrs: AttrsDep,
     session: SessionDep,
     journey: JourneyDep,
     settings: SettingsDep,
@@ -56,7 +56,7 @@ def list_items(
         date_to=stop,
         contains=q,
         customer=customer,
-        attrs=parse_attrs(request.query_params.multi_items()),
+        attrs=attrs,
         rating_min=rating_min,
         rating_max=rating_max,
         rating_scale=rating_scale,

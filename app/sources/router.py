@@ -20,6 +20,8 @@ from app.errors import (
 from app.models import QuarantinedRecord, RunDuplicate, Source, SyncRun
 from app.params import MAX_ID
 from app.scheduler import stored_next_runs
+from app.security import audit
+from app.security.access import AdminAccess, AdminDep, IngestDep
 from app.sources import service
 from app.sources.schemas import (
     DuplicatePage,
@@ -82,18 +84,25 @@ def _quarantine_out(row: QuarantinedRecord) -> QuarantinePublic:
     return QuarantinePublic.model_validate({**row.model_dump(), "source": row.source_id})
 
 
-@router.get("/sources", response_model=list[SourcePublic], summary="Sources and their state")
+@router.get(
+    "/sources",
+    response_model=list[SourcePublic],
+    summary="Sources and their state",
+    dependencies=[AdminAccess],
+)
 def list_sources(session: SessionDep, runtime: RuntimeDep) -> list[SourcePublic]:
     runs = _next_runs(runtime)
     return [_source_out(s, runtime, runs) for s in service.list_sources(session)]
 
 
-@router.get("/sources/{source_id}", response_model=SourcePublic)
+@router.get("/sources/{source_id}", response_model=SourcePublic, dependencies=[AdminAccess])
 def get_source(session: SessionDep, runtime: RuntimeDep, source_id: str) -> SourcePublic:
     return _source_out(service.get_source(session, source_id=source_id), runtime)
 
 
-@router.get("/sources/{source_id}/runs", response_model=list[SyncRunPublic])
+@router.get(
+    "/sources/{source_id}/runs", response_model=list[SyncRunPublic], dependencies=[AdminAccess]
+)
 def list_runs(
     session: SessionDep, source_id: str, limit: Annotated[int, Query(ge=1, le=500)] = 20
 ) -> list[SyncRunPublic]:
@@ -112,6 +121,7 @@ def _duplicates_url(source_id: str, run_id: int, after_id: int, limit: int) -> s
 
 @router.get(
     "/sources/{source_id}/runs/{run_id}",
+    dependencies=[AdminAccess],
     response_model=SyncRunDetail,
     summary="One run: its counters, its commonest reject reasons and the duplicates it found",
 )
@@ -135,6 +145,7 @@ def get_run(
 
 @router.get(
     "/sources/{source_id}/runs/{run_id}/duplicates",
+    dependencies=[AdminAccess],
     response_model=DuplicatePage,
     summary="Every record a run counted as a duplicate, with the stored item it matched",
 )
@@ -158,8 +169,11 @@ def list_run_duplicates(
     response_model=SyncRunPublic,
     summary="Run a source now and wait for the result",
 )
-async def sync_source(session: SessionDep, runtime: RuntimeDep, source_id: str) -> SyncRunPublic:
+async def sync_source(
+    session: SessionDep, runtime: RuntimeDep, source_id: str, caller: AdminDep
+) -> SyncRunPublic:
     service.get_source(session, source_id=source_id)
+    audit.record(session, actor=caller.actor, action="source.sync", target=source_id)
     result = await run_in_threadpool(runtime.jobs.sync, source_id, trigger="api")
     run = session.get(SyncRun, result.run_id)
     assert run is not None
@@ -177,7 +191,7 @@ MAX_PUSH_BYTES = 5_000_000
     "stored in one transaction, idempotent on the records' ids",
 )
 async def push_items(
-    request: Request, session: SessionDep, runtime: RuntimeDep, source_id: str
+    request: Request, session: SessionDep, runtime: RuntimeDep, source_id: str, _: IngestDep
 ) -> PushResponse:
     service.get_source(session, source_id=source_id)
     spec = runtime.sources.get(source_id)
@@ -228,6 +242,7 @@ async def push_items(
 
 @router.get(
     "/quarantine",
+    dependencies=[AdminAccess],
     response_model=list[QuarantinePublic],
     summary="Records that could not be ingested, newest first, with the reason",
 )

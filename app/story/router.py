@@ -3,13 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 
 from app.alerts.schemas import AlertPublic
 from app.alerts.service import open_alerts
 from app.deps import JourneyDep, SessionDep, SettingsDep
 from app.errors import BadRequestError, NotFoundError
-from app.params import check_channel, check_source, parse_attrs, parse_range
+from app.params import AttrsDep, check_channel, check_source, parse_range
 from app.story import service
 from app.story.schemas import StagePage, Story
 
@@ -52,7 +52,7 @@ def _checked(
     description=ATTR_DOC,
 )
 def get_story(
-    request: Request,
+    attrs: AttrsDep,
     session: SessionDep,
     journey: JourneyDep,
     settings: SettingsDep,
@@ -71,7 +71,7 @@ def get_story(
         source=source,
         channel=channel,
         compare=compare,
-        attrs=parse_attrs(request.query_params.multi_items()),
+        attrs=attrs,
         asked_from=date_from,
         asked_to=date_to,
         driver_min_answers=settings.driver_min_answers,
@@ -89,7 +89,7 @@ def get_story(
     description=ATTR_DOC,
 )
 def get_stage(
-    request: Request,
+    attrs: AttrsDep,
     session: SessionDep,
     journey: JourneyDep,
     settings: SettingsDep,
@@ -114,7 +114,7 @@ def get_stage(
         source=source,
         channel=channel,
         compare=compare,
-        attrs=parse_attrs(request.query_params.multi_items()),
+        attrs=attrs,
         asked_from=date_from,
         asked_to=date_to,
         driver_min_answers=settings.driver_min_answers,

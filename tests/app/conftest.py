@@ -15,6 +15,7 @@ from app.settings import Settings
 from nlp.enrichment import Enricher
 from nlp.journey import Journey, load_journey
 from nlp.pipeline import build_enricher
+from tests.app.helpers import admin_headers
 from tests.conftest import FIXTURES
 
 
@@ -45,4 +46,5 @@ def runtime(engine: Engine) -> Runtime:
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:
     with TestClient(create_app(runtime=runtime, start_scheduler=False)) as test_client:
+        test_client.headers.update(admin_headers(runtime.engine))
         yield test_client

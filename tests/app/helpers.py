@@ -90,3 +90,14 @@ class FailingEnricher:
         if self.calls == self.fail_on_call:
             raise OSError("disk full")
         return self.inner.enrich_many(requests, batch_size=batch_size)
+
+
+def admin_headers(engine: Engine, *scopes: str) -> dict[str, str]:
+    """A real key (admin unless scopes are given), as request headers."""
+    from app.security.keys import create_key
+
+    with Session(engine) as session:
+        _, secret = create_key(
+            session, name="tests", scopes=list(scopes or ("admin",)), created_by="tests"
+        )
+    return {"Authorization": f"Bearer {secret}"}

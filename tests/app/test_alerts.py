@@ -28,7 +28,7 @@ from app.settings import Settings
 from connectors.base import RawItem
 from nlp.enrichment import Enricher
 from nlp.journey import Journey
-from tests.app.helpers import ListConnector, add_source
+from tests.app.helpers import ListConnector, add_source, admin_headers
 from tests.conftest import FIXTURES
 
 FIRST = date(2026, 6, 1)
@@ -277,6 +277,7 @@ def served(
     ingest(engine, enricher, runtime.journey, {**background(), SURGE: (11, 33)})
     service.evaluate(engine, runtime.journey, AlertsSpec())
     with TestClient(create_app(runtime=runtime, start_scheduler=False)) as client:
+        client.headers.update(admin_headers(runtime.engine))
         yield client, runtime
 
 

@@ -28,7 +28,7 @@ from app.settings import Settings
 from connectors.base import RawItem, RejectedRecord
 from nlp.enrichment import Enricher
 from nlp.journey import Journey
-from tests.app.helpers import ListConnector, add_source
+from tests.app.helpers import ListConnector, add_source, admin_headers
 from tests.conftest import FIXTURES
 
 DAY = datetime(2026, 9, 1, 9, tzinfo=UTC)
@@ -323,6 +323,7 @@ def test_the_story_never_fails_on_scores_stored_before_the_check(
             )
     runtime = _runtime(engine)
     with TestClient(create_app(runtime=runtime, start_scheduler=False)) as client:
+        client.headers.update(admin_headers(runtime.engine))
         response = client.get("/api/v1/story")
     assert response.status_code == 200, response.text
     ratings = [r for s in response.json()["stages"] for r in s["ratings"]]
@@ -403,6 +404,7 @@ def _runtime(engine: Engine) -> Runtime:
 @pytest.fixture
 def client(engine: Engine) -> Iterator[TestClient]:
     with TestClient(create_app(runtime=_runtime(engine), start_scheduler=False)) as test_client:
+        test_client.headers.update(admin_headers(engine))
         yield test_client
 
 

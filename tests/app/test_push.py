@@ -17,6 +17,7 @@ from app.main import create_app
 from app.models import Item, QuarantinedRecord
 from app.runtime import build_runtime
 from app.settings import Settings
+from tests.app.helpers import admin_headers
 from tests.conftest import FIXTURES
 
 PUSH = """
@@ -42,6 +43,7 @@ def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(database_url=str(engine.url), sources_file=sources, scheduler_enabled=False)
     runtime = build_runtime(settings, engine=engine)
     with TestClient(create_app(runtime=runtime, start_scheduler=False)) as test_client:
+        test_client.headers.update(admin_headers(runtime.engine))
         yield test_client
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -21,11 +23,31 @@ def test_unknown_database_is_refused() -> None:
         Settings(database_url="mysql://root@localhost/db")
 
 
-def test_production_needs_an_explicit_database() -> None:
-    with pytest.raises(ValidationError, match="explicit DATABASE_URL"):
-        Settings(environment="production", database_url=DEFAULT_DATABASE_URL)
-    production = Settings(environment="production", database_url="postgresql://db/lp")
+def test_production_needs_postgresql_and_its_own_sources(tmp_path: Path) -> None:
+    for url in (DEFAULT_DATABASE_URL, f"sqlite:///{tmp_path / 'prod.db'}"):
+        with pytest.raises(ValidationError, match="production needs PostgreSQL"):
+            Settings(environment="production", database_url=url, sources_file=tmp_path / "s.yaml")
+    with pytest.raises(ValidationError, match="bundled sample company"):
+        Settings(environment="production", database_url="postgresql://db/lp")
+    with pytest.raises(ValidationError, match="bundled sample company"):
+        Settings(
+            environment="production",
+            database_url="postgresql://db/lp",
+            sources_file=sample_sources_file(),
+        )
+    production = Settings(
+        environment="production",
+        database_url="postgresql://db/lp",
+        sources_file=tmp_path / "s.yaml",
+    )
     assert production.database_url == "postgresql+psycopg://db/lp"
+    assert not production.docs_open
+    assert Settings(
+        environment="production",
+        database_url="postgresql://db/lp",
+        sources_file=tmp_path / "s.yaml",
+        docs_enabled=True,
+    ).docs_open
 
 
 def test_sample_sources_are_the_default() -> None:
