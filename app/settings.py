@@ -129,7 +129,10 @@ class Settings(BaseSettings):
                 "postgresql+psycopg://USER@HOST/DB (SQLite is the embedded store for one "
                 "machine in development)"
             )
-        if self.sources_file is None or self.sources_file.resolve() == sample_sources_file().resolve():
+        if (
+            self.sources_file is None
+            or self.sources_file.resolve() == sample_sources_file().resolve()
+        ):
             raise ValueError(
                 "LP_ENVIRONMENT=production will not serve the bundled sample company: set "
                 "LP_SOURCES_FILE to your sources.yaml (docs/sources.md)"
