@@ -22,6 +22,7 @@ from app.journey.router import router as journey_router
 from app.openapi import install as install_openapi
 from app.runtime import Runtime, build_runtime
 from app.security.access import ReadAccess
+from app.security.errors import public_error
 from app.security.requests import ERROR_RESPONSES, known_query, refuse_nul_bytes
 from app.security.router import router as security_router
 from app.settings import Settings
@@ -123,7 +124,8 @@ def create_app(
                 conn.execute(text("SELECT 1"))
         except Exception as exc:  # report, never 500: the healthcheck must say why
             return JSONResponse(
-                status_code=503, content={"status": "unavailable", "database": str(exc)[:200]}
+                status_code=503,
+                content={"status": "unavailable", "database": public_error(exc)},
             )
         return JSONResponse(
             content={

@@ -40,6 +40,7 @@ from app.ingest.sanitize import clean_item, clean_reject
 from app.models import Source, SyncRun
 from app.readmodel.maintain import forget, insert_segments, record
 from app.readmodel.rollups import Deltas
+from app.security.errors import public_error, public_text
 from connectors.base import Batch, Connector, RawItem, RejectedRecord
 from connectors.errors import ConfigError, ConnectorError, FatalError, RetriableError
 from nlp.enrichment import Enricher, Enrichment, EnrichRequest
@@ -542,6 +543,8 @@ def _finish_run(
     engine: Engine, run_id: int, source_id: str, counters: _RunCounters, error: str | None
 ) -> str | None:
     error = error or _all_rejected(counters)
+    if error is not None:  # shown by the API: no SQL, no host path
+        error = public_text(error)
     with Session(engine) as session:
         run = session.get(SyncRun, run_id)
         source = session.get(Source, source_id)
@@ -620,7 +623,7 @@ def run_sync(
             error = str(exc)
         except Exception as exc:  # a connector or store bug must not kill the scheduler
             log.exception("sync of %s failed", source_id)
-            error = f"unexpected {type(exc).__name__}: {_first_line(exc)}"
+            error = f"unexpected {type(exc).__name__}: {public_error(exc)}"
         error = _finish_run(engine, run_id, source_id, counters, error)
         return SyncResult(
             run_id=run_id,
@@ -638,10 +641,3 @@ def run_sync(
             error=error,
             retry_after=retry_after,
         )
-
-
-def _first_line(exc: BaseException) -> str:
-    """A database error's text carries its SQL and bound values (customer texts):
-    the run log keeps the first line, the server log the rest."""
-    text = str(exc).strip().splitlines()
-    return text[0][:500] if text else type(exc).__name__

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
 from app.deps import RuntimeDep, SessionDep
 from app.errors import (
@@ -34,7 +35,7 @@ from app.sources.schemas import (
     SyncRunPublic,
     redact_config,
 )
-from connectors.errors import BatchTooLargeError
+from connectors.errors import BatchTooLargeError, PluginError, UnknownKindError
 from connectors.push import PushConnector
 from connectors.registry import get_connector_class
 
@@ -64,12 +65,19 @@ def _source_out(
         channel=source.channel,
         enabled=source.enabled,
         schedule=source.schedule,
-        config=redact_config(source.config),
+        config=redact_config(source.config, _config_model(source.kind)),
         status=source.status,
         last_run_at=source.last_run_at,
         last_error=source.last_error,
         next_run_at=runs.get(source.id),
     )
+
+
+def _config_model(kind: str) -> type[BaseModel] | None:
+    try:
+        return get_connector_class(kind).config_model
+    except (PluginError, UnknownKindError):  # a kind no longer installed: names masked
+        return None
 
 
 def _run_out(run: SyncRun) -> SyncRunPublic:

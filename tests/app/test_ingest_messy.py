@@ -10,6 +10,7 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,7 +22,7 @@ from app.ingest.locks import SourceBusyError, source_lock
 from app.ingest.policy import IngestPolicy
 from app.ingest.service import INTERRUPTED, close_all_interrupted_runs, run_sync
 from app.main import create_app
-from app.models import Item, QuarantinedRecord, RunDuplicate, Segment, SyncRun
+from app.models import Item, QuarantinedRecord, RunDuplicate, Segment, Source, SyncRun
 from app.runtime import Runtime, build_runtime
 from app.scales import Scales, ScaleSpec
 from app.settings import Settings
@@ -499,3 +500,78 @@ def test_no_host_path_in_a_sources_config_answer() -> None:
     )
     assert shown == {"path": ".../calls", "api_token": "***", "inner": {"path": ".../a.csv"}}
     assert redact_config({"path": "calls/notes.csv"}) == {"path": "calls/notes.csv"}
+
+
+def test_secrets_are_masked_by_their_type_at_any_depth() -> None:
+    """A field typed as a secret is masked whatever it is called, in nested models
+    and lists; credentials in a URL are cut; names are only the fallback."""
+    from pydantic import BaseModel, SecretStr
+
+    from app.sources.schemas import redact_config
+
+    class Hook(BaseModel):
+        url: str
+        signing: SecretStr
+
+    class Config(BaseModel):
+        base_url: str
+        passphrase_for_export: SecretStr | None = None
+        hooks: list[Hook] = []
+        mirrors: list[str] = []
+
+    shown = redact_config(
+        {
+            "base_url": "https://bot:hunter2@api.example.com/v2",
+            "passphrase_for_export": "open-sesame",
+            "hooks": [{"url": "https://h.example/x", "signing": "s3cr3t"}],
+            "mirrors": ["ftp://me:pw@mirror.example/", "https://plain.example/"],
+            "unknown_api_key": "k",
+        },
+        Config,
+    )
+    text = repr(shown)
+    for secret in ("hunter2", "open-sesame", "s3cr3t", "pw@", "'k'"):
+        assert secret not in text, secret
+    assert shown["base_url"] == "https://***@api.example.com/v2"
+    assert shown["hooks"] == [{"url": "https://h.example/x", "signing": "***"}]
+    assert shown["mirrors"][1] == "https://plain.example/"
+
+
+class _Failing(ListConnector):
+    def __init__(self, exc: Exception) -> None:
+        super().__init__([])
+        self.exc = exc
+
+    def fetch(self, cursor: Any) -> Any:
+        raise self.exc
+        yield  # a generator, like every connector
+
+
+def test_a_runs_error_carries_no_sql_values_or_host_paths(
+    engine: Engine, enricher: Enricher, journey: Journey
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from connectors.errors import FatalError
+
+    add_source(engine)
+    database = IntegrityError(
+        "INSERT INTO items (author_ref, text) VALUES (%(a)s, %(t)s)",
+        {"a": "mary.jones@example.com", "t": "my words"},
+        Exception("duplicate key value violates unique constraint"),
+    )
+    for exc, leaked in [
+        (database, ("mary.jones", "INSERT", "my words")),
+        (FatalError("cannot read /srv/lp/secret-exports/calls.csv: gone"), ("/srv/lp",)),
+    ]:
+        result = run_sync(
+            engine, source_id="src", connector=_Failing(exc), enricher=enricher, journey=journey
+        )
+        assert result.error is not None
+        with Session(engine) as session:
+            source = session.get(Source, "src")
+            assert source is not None
+            for text in (result.error, source.last_error or ""):
+                for secret in leaked:
+                    assert secret not in text, text
+    assert "calls.csv" in result.error  # what a person needs to act is kept
