@@ -15,6 +15,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.alerts.router import router as alerts_router
+from app.customers.router import router as customers_router
 from app.errors import AppError
 from app.feeds.router import router as feeds_router
 from app.items.router import router as items_router
@@ -150,6 +151,7 @@ def create_app(
     app.include_router(sources_router)  # admin, and ingest for the push route: per route
     app.include_router(alerts_router)  # read, and admin to acknowledge: per route
     app.include_router(security_router)  # admin
+    app.include_router(customers_router)  # admin
     app.include_router(pages_router, dependencies=read)
     return app
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.alerts.config import AlertsSpec
+from app.customers.pseudonyms import load_pseudonyms
 from app.db import make_engine, upgrade_database
 from app.ingest.policy import IngestPolicy
 from app.ingest.reenrich import stale_count
@@ -145,10 +146,12 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None) -> Runtim
     with Session(engine) as session:
         register_sources(session, specs=specs)
     close_all_interrupted_runs(engine)
+    key = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
     policy = IngestPolicy(
         scales=declared.scales,
         occurred_after=settings.occurred_after,
         future_tolerance=timedelta(days=settings.future_tolerance_days),
+        pseudonyms=load_pseudonyms(engine, key),
     )
     sources = {spec.id: spec for spec in specs}
     events = Events()

@@ -137,6 +137,12 @@ class Settings(BaseSettings):
                 "LP_ENVIRONMENT=production will not serve the bundled sample company: set "
                 "LP_SOURCES_FILE to your sources.yaml (docs/sources.md)"
             )
+        if self.pseudonym_key is None:
+            raise ValueError(
+                "LP_ENVIRONMENT=production needs LP_PSEUDONYM_KEY (a long random secret, e.g. "
+                "from: python -c 'import secrets; print(secrets.token_urlsafe(32))'): customer "
+                "e-mails and phone numbers are stored as keyed pseudonyms"
+            )
         return self
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from app.customers.pseudonyms import Pseudonyms
 from app.scales import Scales
 from connectors.base import RawItem
 
@@ -28,6 +29,11 @@ class IngestPolicy:
     scales: Scales = field(default_factory=Scales)
     occurred_after: date = DEFAULT_OCCURRED_AFTER
     future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE
+    pseudonyms: Pseudonyms | None = None  # customer references that are personal data
+
+    def customer_refs(self, ref: str) -> list[str]:
+        """The stored forms of a customer reference (for erasure and filters)."""
+        return self.pseudonyms.refs(ref) if self.pseudonyms is not None else [ref]
 
     def reject_reason(self, item: RawItem, *, now: datetime) -> str | None:
         if not item.external_id or len(item.external_id) > MAX_EXTERNAL_ID_CHARS:

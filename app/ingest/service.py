@@ -35,6 +35,7 @@ from app.db_types import utcnow
 from app.ingest.hashing import content_hash, quarantine_digest, record_hash
 from app.ingest.locks import SourceBusyError, source_lock
 from app.ingest.policy import MAX_EXTERNAL_ID_CHARS, IngestPolicy
+from app.ingest.privacy import private_item, private_reject
 from app.ingest.rows import nlp_columns, segment_rows
 from app.ingest.sanitize import clean_item, clean_reject
 from app.models import Source, SyncRun
@@ -182,7 +183,7 @@ def _store_batch(
         nul_records += dirty
         reason = policy.reject_reason(item, now=now)
         if reason is None:
-            candidates.append(item)
+            candidates.append(private_item(item, policy.pseudonyms))
         else:
             rejects.append(
                 RejectedRecord(
@@ -192,6 +193,7 @@ def _store_batch(
                 )
             )
 
+    rejects = [private_reject(r) for r in rejects]
     plan = _plan(engine, source_id, candidates)
     if outcomes is not None:  # what became of each record, by its external id
         for reject in rejects:
@@ -224,10 +226,7 @@ def _store_batch(
     enrichments: Sequence[Enrichment] = list(
         enricher.enrich_many(EnrichRequest(w.item.text, w.hint) for w in writes)
     )
-    excerpts = [
-        enricher.enrich(r.excerpt[:MAX_EXCERPT_CHARS]).text if r.excerpt.strip() else ""
-        for r in rejects
-    ]
+    excerpts = [r.excerpt[:MAX_EXCERPT_CHARS] for r in rejects]  # redacted (app.ingest.privacy)
 
     with Session(engine, expire_on_commit=False) as session:
         # Core statements, not ORM objects: building and flushing an ORM object per

@@ -35,10 +35,17 @@ def test_production_needs_postgresql_and_its_own_sources(tmp_path: Path) -> None
             database_url="postgresql://db/lp",
             sources_file=sample_sources_file(),
         )
+    with pytest.raises(ValidationError, match="LP_PSEUDONYM_KEY"):
+        Settings(
+            environment="production",
+            database_url="postgresql://db/lp",
+            sources_file=tmp_path / "s.yaml",
+        )
     production = Settings(
         environment="production",
         database_url="postgresql://db/lp",
         sources_file=tmp_path / "s.yaml",
+        pseudonym_key="k" * 40,
     )
     assert production.database_url == "postgresql+psycopg://db/lp"
     assert not production.docs_open
@@ -46,6 +53,7 @@ def test_production_needs_postgresql_and_its_own_sources(tmp_path: Path) -> None
         environment="production",
         database_url="postgresql://db/lp",
         sources_file=tmp_path / "s.yaml",
+        pseudonym_key="k" * 40,
         docs_enabled=True,
     ).docs_open
 

@@ -1,0 +1,1 @@
+"""Customers as people with rights: erasure on request, retention by age."""

@@ -1,0 +1,33 @@
+"""Personal data never reaches the store: the one place every record passes on
+its way in (a sync, a push, a reject). Text is redacted by the NLP pipeline as
+it is enriched; here the rest is: customer references that are personal data
+become keyed pseudonyms, and attribute values, reject reasons and excerpts are
+redacted with the same rules (`nlp.redaction.redact`, no pipeline needed)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from app.customers.pseudonyms import Pseudonyms
+from connectors.base import AttributeValue, RawItem, RejectedRecord
+from nlp.redaction import redact
+
+
+def _text(value: str) -> str:
+    return redact(value)[0]
+
+
+def _attributes(values: dict[str, AttributeValue]) -> dict[str, AttributeValue]:
+    return {k: _text(v) if isinstance(v, str) else v for k, v in values.items()}
+
+
+def private_item(item: RawItem, pseudonyms: Pseudonyms | None) -> RawItem:
+    author = pseudonyms.stored(item.author_ref) if pseudonyms is not None else item.author_ref
+    attributes = _attributes(dict(item.attributes)) if item.attributes else item.attributes
+    if author == item.author_ref and attributes == item.attributes:
+        return item
+    return replace(item, author_ref=author, attributes=attributes)
+
+
+def private_reject(reject: RejectedRecord) -> RejectedRecord:
+    return replace(reject, reason=_text(reject.reason), excerpt=_text(reject.excerpt))

@@ -1,0 +1,142 @@
+"""Personal data (both databases): customer references that are personal data are
+stored as keyed pseudonyms, attributes and rejects are redacted, and erasure and
+retention take a customer's items out with everything made from them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from app.customers.erasure import purge_before
+from app.customers.pseudonyms import Pseudonyms, personal_kind
+from app.main import create_app
+from app.readmodel.maintain import READ_MODEL_TABLES
+from app.runtime import Runtime, build_runtime
+from app.settings import Settings
+from connectors.base import RawItem, RejectedRecord
+from tests.app.helpers import ListConnector, add_source, admin_headers
+from tests.app.test_readmodel import snapshot
+from tests.conftest import FIXTURES
+
+DAY = datetime(2026, 9, 1, 9, tzinfo=UTC)
+
+
+def records() -> list[RawItem]:
+    people = ["Mary.Jones@Example.com", "+44 7700 900123", "crm-1001", "mary.jones@example.com"]
+    return [
+        RawItem(
+            external_id=f"r-{n}",
+            text=["The invoice was wrong.", "Setup was easy.", "I was charged twice."][n % 3],
+            occurred_at=DAY + timedelta(days=n),
+            author_ref=people[n % 4],
+            attributes={"contact": "call me on +44 7700 900123", "plan": "fibre"},
+        )
+        for n in range(12)
+    ]
+
+
+@pytest.fixture
+def runtime(engine: Engine) -> Runtime:
+    rt = build_runtime(
+        Settings(
+            database_url=str(engine.url),
+            sources_file=FIXTURES / "app" / "sources.yaml",
+            scheduler_enabled=False,
+            pseudonym_key="test-key-" + "x" * 30,
+        ),
+        engine=engine,
+    )
+    add_source(engine)
+    bad = RejectedRecord(
+        reason="unparseable date 'mary.jones@example.com'", excerpt="mary.jones@example.com,,"
+    )
+    from app.ingest.service import run_sync
+
+    run_sync(
+        engine,
+        source_id="src",
+        connector=ListConnector([(records(), [bad])]),
+        enricher=rt.enricher,
+        journey=rt.journey,
+        policy=rt.policy,
+    )
+    return rt
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime=runtime, start_scheduler=False)) as test_client:
+        test_client.headers.update(admin_headers(runtime.engine))
+        yield test_client
+
+
+def dump(engine: Engine) -> str:
+    with engine.connect() as conn:
+        rows = [
+            repr(conn.execute(text(f"SELECT * FROM {t}")).all())
+            for t in ("items", "quarantine", "voice_facts", "daily_customers", "customer_ids")
+        ]
+    return "\n".join(rows)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="nlp.redaction misses '+44 7700 900123' (and more): its rewrite on phonenumbers "
+    "is issue 17's next step; strict, so this fails once it lands and must be un-marked",
+)
+def test_no_raw_personal_data_in_the_store(runtime: Runtime) -> None:
+    stored = dump(runtime.engine)
+    for raw in ("mary.jones", "Mary.Jones", "7700 900123", "7700900123"):
+        assert raw not in stored, raw
+    assert "crm-1001" in stored  # a CRM id is not personal data: kept for joins
+    with runtime.engine.connect() as conn:
+        customers = conn.execute(text("SELECT COUNT(DISTINCT author_ref) FROM items")).scalar()
+    assert customers == 3  # the two spellings of one e-mail are one customer
+
+
+def test_pseudonyms_are_keyed_and_normalised() -> None:
+    one, other = Pseudonyms(b"a" * 32), Pseudonyms(b"b" * 32)
+    assert one.of("Ana@Example.com ") == one.of("ana@example.com")
+    assert one.of("+44 7700 900123") == one.of("+447700900123")
+    assert one.of("ana@example.com") != other.of("ana@example.com")
+    assert personal_kind("crm-1001") is None
+    assert personal_kind("12345") is None
+    assert personal_kind("0044 20 7946 0958") == "phone"
+
+
+def test_erasure_removes_a_customer_and_keeps_the_story_consistent(
+    client: TestClient, runtime: Runtime
+) -> None:
+    answer = client.delete("/api/v1/customers/MARY.JONES@example.com")
+    assert answer.status_code == 200
+    assert answer.json()["items"] == 6  # both spellings: one person
+    with runtime.engine.connect() as conn:
+        left = conn.execute(text("SELECT COUNT(*) FROM items")).scalar()
+    assert left == 6
+    story = client.get("/api/v1/story").json()
+    assert story["voices"] == 6
+    incremental = snapshot(runtime.engine)
+    from app.readmodel.maintain import rebuild
+
+    rebuild(runtime.engine)
+    assert snapshot(runtime.engine) == incremental
+    assert set(READ_MODEL_TABLES) >= {"stage_daily", "voice_facts"}
+    assert client.delete("/api/v1/customers/nobody@example.com").json()["items"] == 0
+    log = client.get("/api/v1/audit").json()
+    erase = next(e for e in log if e["action"] == "customer.erase")
+    assert "mary" not in repr(erase).lower()
+
+
+def test_retention_deletes_the_old_and_keeps_the_read_model_exact(runtime: Runtime) -> None:
+    gone = purge_before(runtime.engine, DAY + timedelta(days=5))
+    assert gone.items == 5
+    incremental = snapshot(runtime.engine)
+    from app.readmodel.maintain import rebuild
+
+    rebuild(runtime.engine)
+    assert snapshot(runtime.engine) == incremental
