@@ -13,9 +13,12 @@ RUN /opt/venv/bin/pip install .
 
 # Runtime stage: just the venv, as an unprivileged user.
 FROM python:3.11-slim
+# Production by default: PostgreSQL (DATABASE_URL), your sources (LP_SOURCES_FILE),
+# LP_PSEUDONYM_KEY, and at least one API key are required; the service says which
+# is missing and refuses to start without it.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    DATABASE_URL=sqlite:////data/listening_path.db \
+    LP_ENVIRONMENT=production \
     LP_HOST=0.0.0.0 \
     LP_PORT=8000
 RUN useradd --create-home --uid 10001 listening && mkdir /data && chown listening /data
