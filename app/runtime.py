@@ -100,8 +100,10 @@ class Runtime:
     def _lead(self) -> None:
         from app.alerts.worker import AlertWorker
         from app.scheduler import SourceScheduler
+        from app.security import audit
 
-        self.scheduler = SourceScheduler(self.jobs)
+        audit.record_in(self.engine, actor=audit.LEADER, action="leader.elected")
+        self.scheduler = SourceScheduler(self.jobs, retention_days=self.settings.retention_days)
         self.alert_worker = AlertWorker(
             self.engine,
             self.journey,

@@ -52,15 +52,25 @@ class _JobStore(SQLAlchemyJobStore):  # type: ignore[misc]
 _current: SourceScheduler | None = None
 
 
+RETENTION_JOB = "lp:retention"
+"""The daily retention purge's job id (`lp:` ids are the service's own, never a source's)."""
+
+
 def scheduled_sync(source_id: str) -> None:
     """What the job store names: a sync on this process's running scheduler."""
     if _current is not None:
         _current._run(source_id)
 
 
+def scheduled_retention() -> None:
+    if _current is not None:
+        _current._purge()
+
+
 class SourceScheduler:
-    def __init__(self, jobs: Jobs) -> None:
+    def __init__(self, jobs: Jobs, *, retention_days: int | None = None) -> None:
         self._jobs = jobs
+        self._retention_days = retention_days
         self._scheduler = BackgroundScheduler(
             jobstores={"default": _JobStore(engine=jobs.engine, tablename=JOBS_TABLE)},
             executors={"default": ThreadPoolExecutor(max_workers=2)},
@@ -84,12 +94,38 @@ class SourceScheduler:
                 first = datetime.now(UTC)
             self._declared[spec.id] = (trigger, {"next_run_time": first} if first else {})
 
+    def _purge(self) -> None:
+        """Retention: items older than `LP_RETENTION_DAYS` leave, with all made from them."""
+        from app.customers.erasure import purge_before, retention_cutoff
+        from app.security import audit
+
+        if self._retention_days is None:
+            return
+        cutoff = retention_cutoff(self._retention_days)
+        erased = purge_before(self._jobs.engine, cutoff)
+        audit.record_in(
+            self._jobs.engine,
+            actor=audit.LEADER,
+            action="retention.purge",
+            detail={"before": cutoff.isoformat(), "items": erased.items},
+        )
+        log.info("retention: %d items said before %s deleted", erased.items, cutoff.date())
+
     def _run(self, source_id: str) -> None:
+        from app.security import audit
+
         try:
             result = self._jobs.sync(source_id, trigger="schedule")
         except AppError as exc:
             log.warning("scheduled sync of %s skipped: %s", source_id, exc.message)
             return
+        audit.record_in(
+            self._jobs.engine,
+            actor=audit.LEADER,
+            action="source.sync",
+            target=source_id,
+            detail={"status": result.status, "run": result.run_id, "inserted": result.inserted},
+        )
         if result.retry_after is not None:
             self._retry(source_id, result.retry_after)
         log.info(
@@ -137,8 +173,19 @@ class SourceScheduler:
         _current = self
         self._scheduler.start(paused=True)
         for job in self._scheduler.get_jobs():  # sources no longer declared
-            if job.id.split(":")[0] not in self._declared:
+            if job.id == RETENTION_JOB:
+                if self._retention_days is None:
+                    job.remove()
+            elif job.id.split(":")[0] not in self._declared:
                 job.remove()
+        if self._retention_days is not None:
+            self._scheduler.add_job(
+                scheduled_retention,
+                trigger=CronTrigger(hour=3, minute=30, timezone=UTC),
+                id=RETENTION_JOB,
+                name="retention purge",
+                replace_existing=True,
+            )
         for source_id, (trigger, first) in self._declared.items():
             stored = self._scheduler.get_job(source_id)
             # A job the store already has keeps its next run (a new leader does not
@@ -190,7 +237,7 @@ def stored_next_runs(engine: Engine) -> dict[str, datetime]:
         rows = conn.execute(text(f"SELECT id, next_run_time FROM {JOBS_TABLE}")).all()
     out: dict[str, datetime] = {}
     for job_id, when in rows:
-        if when is None:
+        if when is None or str(job_id) == RETENTION_JOB:
             continue
         at = datetime.fromtimestamp(float(when), tz=UTC)
         source = str(job_id).split(":")[0]

@@ -140,3 +140,42 @@ def test_retention_deletes_the_old_and_keeps_the_read_model_exact(runtime: Runti
 
     rebuild(runtime.engine)
     assert snapshot(runtime.engine) == incremental
+
+
+def test_the_leader_purges_daily_and_logs_what_it_did(runtime: Runtime) -> None:
+    from sqlmodel import Session, select
+
+    from app.customers.erasure import retention_cutoff
+    from app.models import AuditEntry, Item
+    from app.scheduler import RETENTION_JOB, SourceScheduler
+
+    scheduler = SourceScheduler(runtime.jobs, retention_days=30)
+    scheduler.start()
+    try:
+        job = scheduler._scheduler.get_job(RETENTION_JOB)
+        assert job is not None
+        assert job.next_run_time is not None
+    finally:
+        scheduler.shutdown()  # waits for a start-up sync, if one began
+    scheduler._run("pulse-survey")  # what a tick runs
+
+    def said() -> list[datetime]:
+        with Session(runtime.engine) as session:
+            return [i.occurred_at for i in session.exec(select(Item)).all()]
+
+    old = sum(moment < retention_cutoff(30) for moment in said())
+    assert old >= 12
+    scheduler._purge()  # what the daily job runs
+    assert all(moment >= retention_cutoff(30) for moment in said())
+    with Session(runtime.engine) as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == "retention.purge")).one()
+        syncs = session.exec(select(AuditEntry).where(AuditEntry.action == "source.sync")).all()
+    assert entry.actor == "leader"
+    assert entry.detail["items"] == old
+    assert syncs  # the scheduled syncs are the leader's too
+    without = SourceScheduler(runtime.jobs)
+    without.start()
+    try:
+        assert without._scheduler.get_job(RETENTION_JOB) is None  # unset: the job goes
+    finally:
+        without.shutdown()
