@@ -162,13 +162,14 @@ def _serve(runtime: Runtime, host: str, port: int) -> None:
     import uvicorn
 
     from app.main import create_app
+    from app.security import logs
+    from app.security.exposure import ExposureError, check_exposure
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    from app.security.exposure import ExposureError, check_exposure
-
+    logs.install()
     try:
         check_exposure(runtime.settings, runtime.engine, host)
     except ExposureError as exc:

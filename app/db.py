@@ -19,6 +19,9 @@ from sqlmodel import create_engine
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
+    # A failing statement's bound values are customers' words and references: never
+    # in an exception's text, so never in a log line either.
+    kwargs.setdefault("hide_parameters", True)
     if database_url.startswith("sqlite"):
         path = database_url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -40,3 +40,33 @@ def test_the_openapi_documents_the_errors_and_the_journeys_stages(client: TestCl
     assert key["schema"]["enum"] == [s["key"] for s in journey["stages"]]
     feed = spec["paths"]["/api/v1/feeds/items"]["get"]["responses"]["200"]["content"]
     assert "text/csv" in feed
+
+
+def test_a_database_errors_log_line_has_no_sql_nor_values() -> None:
+    import io
+    import logging
+
+    from sqlalchemy.exc import IntegrityError
+
+    from app.security.logs import SafeRecords
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(SafeRecords())
+    logger = logging.getLogger("tests.safe_records")
+    logger.addHandler(handler)
+    try:
+        raise IntegrityError(
+            "INSERT INTO items (author_ref) VALUES (%(a)s)",
+            {"a": "mary.jones@example.com"},
+            Exception("duplicate key"),
+        )
+    except IntegrityError:
+        logger.exception("sync of %s failed", "src")
+    finally:
+        logger.removeHandler(handler)
+    line = out.getvalue()
+    assert "sync of src failed" in line
+    assert "IntegrityError" in line
+    assert "INSERT" not in line
+    assert "mary.jones" not in line
