@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from nlp.pii.addresses import find_addresses
+from nlp.pii.addresses import POSTCODE_RE, find_addresses
 from nlp.pii.emails import EMAIL_RE, find_emails
 from nlp.pii.names import find_names
 from nlp.pii.numbers import find_cards, find_ibans, find_national_ids, luhn_valid
@@ -33,34 +33,86 @@ _RANK = {kind: i for i, kind in enumerate(KINDS)}
 
 _EMAIL_HINT = re.compile(r"\w[@＠]\w")
 _NUMBER_HINT = re.compile(r"\d(?:[ ().+/-]{0,3}\d){5}")
-_ID_HINT = re.compile(r"\d{6}|[A-Za-z]\d{7}|\d{7}[A-Za-z]|\d\d ?\d\d ?\d\d ?[A-Da-d]\b")
-_NAME_HINT = re.compile(
-    r"name|spok|speak|talk|chat|call|agent|advis|engineer|technic|ask|thank|thx|cheers|"
-    r"regards|best|sincerely|yours|love|take care|\bta\b|dealt|deal|help|serv|assist|"
-    r"look|handl|visit|pass|transfer|put through|escalat|shout|kudos|props|i'm|i’m|i am|\bim\b|"
-    r"this is|it's|it’s|\b(?:mr|mrs|ms|miss|mx|dr|prof|herr|frau|mme|mlle|monsieur|madame|"
-    r"sr|sra|signora?)\b|[-–—]\s*[A-ZÀ-Þ]\S*\s*\S*\s*$|"
-    r"lady|guy|man\b|woman|gentleman|chap|girl|bloke|person|rep\b|operator|consultant|"
-    r"manager|colleague|driver|courier|staff|someone|fella|boss|supervisor",
-    re.IGNORECASE,
+_ID_HINT = re.compile(
+    r"\d{6}|\d\d[A-Za-z]\d\d[A-Za-z]\d{3}|[A-Za-z]\d{7}|\d{7}[A-Za-z]|\d\d ?\d\d ?\d\d ?[A-Da-d]\b"
+)
+# Cue words, looked up in the set of the text's lower-case words (one findall), not
+# by one big case-insensitive alternation: that scan cost ~20 us a text.
+_WORDS = re.compile(r"[^\W\d_]+")
+_NAME_CUES = frozenset(
+    """name names spoke speak speaking spoken talked talk talking chatted chatting called
+    named agent advisor adviser engineer technician installer operator consultant rep
+    representative lady guy man woman gentleman chap girl bloke person driver courier staff
+    someone fella boss supervisor manager colleague ask asked thanks thank thx cheers
+    regards best sincerely yours love care ta dealt helped served assisted looked handled
+    visited passed transferred put escalated shout shoutout kudos props mr mrs ms miss mx
+    dr prof herr frau mme mlle monsieur madame sr sra signor signora""".split()
+)
+_NAME_PHRASES = ("i'm", "i’m", "i am", "im ", "this is", "it's", "it’s")
+_ADDRESS_CUES = frozenset(
+    """street st road rd avenue ave av lane ln drive dr close cl way court ct crescent cres
+    place pl gardens gdns terrace terr ter grove gr square sq mews row walk park parade rise
+    hill green view boulevard blvd highway hwy parkway pkwy circle cir trail trl broadway
+    esplanade embankment wynd brae vale chase gate yard quay wharf heights meadows approach
+    causeway rue bd chemin allée impasse quai route cours passage faubourg calle c avenida
+    avda plaza pza paseo camino carrer ronda travesía via viale piazza piazzale corso largo
+    vicolo rua praça travessa avinguda passeig straße strasse str weg platz allee gasse""".split()
+)
+_GERMANIC_ENDS = (
+    "straße",
+    "strasse",
+    "str",
+    "weg",
+    "platz",
+    "gasse",
+    "allee",
+    "ring",
+    "damm",
+    "ufer",
+    "chaussee",
+    "steig",
+    "pfad",
+    "markt",
+    "straat",
+    "laan",
+    "gracht",
+    "plein",
+    "kade",
+    "singel",
+    "dijk",
+    "dreef",
+    "hof",
+    "steeg",
 )
 
 
 def find(text: str) -> list[Found]:
     """Every piece of personal data in `text`, without overlaps, in text order."""
     found: list[Found] = []
-    if "@" in text or "＠" in text:
-        if _EMAIL_HINT.search(text):
-            found.extend(find_emails(text))
-    has_digit = any(ch.isdigit() for ch in text) if len(text) < 64 else _DIGIT.search(text)
-    if has_digit:
+    if ("@" in text or "＠" in text) and _EMAIL_HINT.search(text):
+        found.extend(find_emails(text))
+    low = text.lower()
+    words: set[str] | None = None
+    if _DIGIT.search(text) is not None:
         if _NUMBER_HINT.search(text) or _ID_HINT.search(text):
             found.extend(find_ibans(text))
             found.extend(find_cards(text))
             found.extend(find_national_ids(text))
             found.extend(find_phones(text))
-        found.extend(find_addresses(text))
-    if _NAME_HINT.search(text):
+        words = set(_WORDS.findall(low))
+        if (
+            not words.isdisjoint(_ADDRESS_CUES)
+            or any(w.endswith(_GERMANIC_ENDS) for w in words)
+            or POSTCODE_RE.search(text) is not None
+        ):
+            found.extend(find_addresses(text))
+    if words is None:
+        words = set(_WORDS.findall(low))
+    if (
+        not words.isdisjoint(_NAME_CUES)
+        or any(p in low for p in _NAME_PHRASES)
+        or any(c in text[-48:] for c in "-–—")
+    ):
         found.extend(find_names(text))
     return _resolve(found)
 

@@ -146,14 +146,28 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+_STRONG_LC = re.compile(_STRONG.pattern)
+_WEAK_LC = re.compile(_WEAK.pattern)
+_SIGNOFF_LC = re.compile(_SIGNOFF.pattern)
+
+
 def find_names(text: str) -> Iterator[Found]:
-    for m in _STRONG.finditer(text):
+    # The cues scanned on the lower-cased text with case-sensitive twins: a
+    # case-insensitive Unicode scan costs several times more. (Where lowering changes
+    # the length, as for "İ", the case-insensitive patterns are used.)
+    low = text.lower()
+    same = len(low) == len(text)
+    strong, weak, signoff = (
+        (_STRONG_LC, _WEAK_LC, _SIGNOFF_LC) if same else (_STRONG, _WEAK, _SIGNOFF)
+    )
+    hay = low if same else text
+    for m in strong.finditer(hay):
         low = m.group(0).lower()
         lower_ok = "name" in low
         end = _take_name(text, m.end(), need_given=False, lowercase_ok=lower_ok)
         if end > m.end():
             yield Found(*_trim(text, m.end(), end), "name")
-    for m in _WEAK.finditer(text):
+    for m in weak.finditer(hay):
         end = _take_name(text, m.end(), need_given=True)
         if end > m.end():
             rest = text[end : end + 12]
@@ -168,7 +182,7 @@ def find_names(text: str) -> Iterator[Found]:
         end = _take_name(text, m.end(), need_given=False)
         if end > m.end():
             yield Found(*_trim(text, m.start(), end), "name")
-    for m in _SIGNOFF.finditer(text):
+    for m in signoff.finditer(hay):
         end = _take_name(text, m.end(), need_given=False)
         if end > m.end() and re.match(r"\s*[.!]?\s*(?:\n|$)", text[end:]):
             yield Found(*_trim(text, m.end(), end), "name")

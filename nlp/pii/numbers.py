@@ -150,7 +150,7 @@ _NAMED = re.compile(
     r"\bidnr|tax id|\btin|pesel|aadhaa?r(?: number| no\.?)?|\bnir|num[ée]ro de s[ée]curit[ée] sociale|"
     r"national insurance(?: number| no\.?)?|\bni number|\bnino|personnummer|\bcpr|hetu|pps(?: number| no\.?)?|"
     r"national id(?:entity)?(?: number| no\.?)?|id number|passport(?: number| no\.?)?)"
-    r"\s*(?:is|was|number|no\.?|nr\.?)?\s*[:#-]?\s*"
+    r"\s*(?:is|was|number|no\.?|nr\.?)?\s*[:#=?.-]?\s*(?:it is|it's|is)?\s*[:=]?\s*"
     r"(?P<value>[A-Za-z0-9](?:[ -]?[A-Za-z0-9]){5,17})(?![\w-])",
     re.IGNORECASE,
 )
@@ -178,9 +178,16 @@ def find_national_ids(text: str) -> Iterator[Found]:
             if ok(m.group(0)):
                 yield Found(m.start(), m.end(), "national_id")
     for m in _NAMED.finditer(text):
-        value = m.group("value")
+        raw = m.group("value")
         name = m.group("name").lower()
-        if any(ok(value) for ok in _NAMED_CHECKS) or (
-            "passport" in name and _PASSPORT.fullmatch(value) and any(c.isdigit() for c in value)
-        ):
-            yield Found(m.start("value"), m.end("value"), "national_id")
+        # The value may run on into the next words: try each end where a group ends.
+        ends = [len(raw)] + [i for i in range(len(raw) - 1, 5, -1) if raw[i] == " "]
+        for end in ends:
+            value = raw[:end]
+            if any(ok(value) for ok in _NAMED_CHECKS) or (
+                "passport" in name
+                and _PASSPORT.fullmatch(value)
+                and any(c.isdigit() for c in value)
+            ):
+                yield Found(m.start("value"), m.start("value") + end, "national_id")
+                break
