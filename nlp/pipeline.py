@@ -187,7 +187,7 @@ def _code_digest() -> str:
             or path.name == "cli.py"
         ):
             continue
-        if path.suffix not in (".py", ".yaml", ".json", ".tsv"):
+        if path.suffix not in (".py", ".yaml", ".json", ".tsv", ".txt"):  # .txt: pii name list
             continue
         h.update(str(rel).encode("utf-8"))
         h.update(path.read_bytes())
