@@ -20,26 +20,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.models import StoredSecret
+from nlp.redaction import is_personal_reference
 
 PREFIX = "p_"
 _KEY_NAME = "pseudonym_key"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_PHONE = re.compile(r"^\+?[\d\s().-]{7,24}$")
 
 
 def personal_kind(ref: str) -> str | None:
     """Whether a whole reference is personal data: 'email', 'phone', or None (an
-    account number, a CRM id, a handle: kept as they are)."""
-    value = ref.strip()
-    if _EMAIL.match(value):
-        return "email"
-    if (
-        _PHONE.match(value)
-        and sum(c.isdigit() for c in value) >= 7
-        and (value.startswith(("+", "0", "(")) or not value.isdigit())
-    ):
-        return "phone"
-    return None
+    account number, a CRM id, a handle: kept as they are). The NLP's redaction
+    rules decide, so a reference and a text agree on what is personal."""
+    return is_personal_reference(ref)
 
 
 def normalise(ref: str, kind: str) -> str:

@@ -84,11 +84,6 @@ def dump(engine: Engine) -> str:
     return "\n".join(rows)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nlp.redaction misses '+44 7700 900123' (and more): its rewrite on phonenumbers "
-    "is issue 17's next step; strict, so this fails once it lands and must be un-marked",
-)
 def test_no_raw_personal_data_in_the_store(runtime: Runtime) -> None:
     stored = dump(runtime.engine)
     for raw in ("mary.jones", "Mary.Jones", "7700 900123", "7700900123"):
