@@ -142,7 +142,10 @@ class FakeMastodon:
             return self._page(request, chosen)
         if parts == ["api", "v2", "search"]:
             return self._search(request)
-        if parts in (["api", "v1", "notifications"], ["api", "v1", "accounts", "verify_credentials"]):
+        if parts in (
+            ["api", "v1", "notifications"],
+            ["api", "v1", "accounts", "verify_credentials"],
+        ):
             if self.token is None or "authorization" not in request.headers:
                 return FakeResponse.json({"error": "The access token is invalid"}, status=401)
             if parts[-1] == "verify_credentials":

@@ -135,7 +135,8 @@ def test_story_shows_each_stages_expressions(client: TestClient, engine: Engine)
     assert top[0] > 3 * 23  # the text counts ("1,005") were read
     shown = {s["key"]: as_list(s["expressions"]) for s in story["stages"]}
     assert {k: v for k, v in shown.items() if any(v)} == per_stage
-    assert per_stage.get("billing") and per_stage.get("onboard")
+    assert per_stage.get("billing")
+    assert per_stage.get("onboard")
 
 
 def test_a_period_stage_page_and_feed_agree(client: TestClient, engine: Engine) -> None:
@@ -187,7 +188,8 @@ def test_the_upgrade_fills_the_sums_from_the_stored_voices(
     assert client.get("/api/v1/story").json()["expressions"]["total"] == 0
     path = next((ROOT / "migrations" / "versions").glob("*_expressions.py"))
     spec = importlib.util.spec_from_file_location("expressions_migration", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     with engine.begin() as conn:
