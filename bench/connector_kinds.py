@@ -1,7 +1,7 @@
 """Per-connector figures (issue 16): every live kind, through faults and a crash, into
 a fresh store, against what its fake vendor server served.
 
-    python bench/connector_kinds.py [--records 2000] [--postgres URL]
+    python bench/connector_kinds.py [--records 3000] [--postgres URL]
 
 For each kind — `mastodon` (a hashtag; an account with its mentions), `rss` (RSS 2.0
 and Atom), `typeform`, `zendesk`, `rest` (link, cursor, page and offset paging),
@@ -649,7 +649,7 @@ def table(rows: list[Row]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=2000, help="records served per kind")
+    parser.add_argument("--records", type=int, default=3000, help="records served per kind")
     parser.add_argument("--postgres", default=None, help="a PostgreSQL URL (default: SQLite)")
     parser.add_argument("--only", default=None, help="run the kinds whose name has this")
     args = parser.parse_args()
