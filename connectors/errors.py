@@ -4,8 +4,11 @@
     ├── ConfigError        bad or missing configuration: fix the sources file; never retried
     ├── FatalError         the source refuses us (401/403, missing file): the run fails,
     │   │                  the source is marked failing
-    │   └── PaginationLoopError  the API handed back the page (token) it just gave:
-    │                      stopped instead of looping; the batches before it are kept
+    │   ├── PaginationLoopError  the API handed back the page (token) it just gave:
+    │   │                  stopped instead of looping; the batches before it are kept
+    │   └── NetworkRefusedError  the URL's host resolves to (or the connection went
+    │                      to) a loopback, private, link-local... address the source
+    │                      does not allow (the SSRF guard, `connectors.network`)
     ├── RetriableError     timeouts, 429, 5xx: try again after `delay` seconds
     ├── BatchTooLargeError a pushed batch holds more records than the source accepts
     ├── UnknownKindError   no connector registered under that kind; lists the known ones
@@ -37,6 +40,11 @@ class FatalError(ConnectorError):
 class PaginationLoopError(FatalError):
     """The next page asked for is the one just read (same URL and token): a server or
     pagination-config bug. The run stops; the batches already yielded are kept."""
+
+
+class NetworkRefusedError(FatalError):
+    """The host resolves to an address no connector may reach unless its source
+    allows that network (`allow_networks`); never retried."""
 
 
 class RetriableError(ConnectorError):

@@ -18,6 +18,11 @@ can get it wrong on its own (after meltano's singer-sdk `RESTStream` and dlt's
   what to ask next and what cursor covers the records read so far.
   `HttpSession.pages` follows it, refusing a next request equal to the one just
   made (`PaginationLoopError`) and a link to another host.
+- The SSRF guard (`connectors.network`): every connection goes through
+  `GuardedTransport`, which resolves the host, refuses loopback, private,
+  link-local... addresses unless the source's `allow_networks` names them, and
+  connects only to an address it checked; each answer's peer is checked again
+  (a `response` event hook).
 - Resume: a paginator's state after a page covers exactly that page's records.
   Where the last page may grow (page numbers, links, tokens at the end), the state
   keeps how many of its records were read (`skip`), and the next run asks for the
@@ -49,7 +54,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import certifi
 import httpx
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from connectors.contract import (
     Batch,
@@ -66,6 +71,7 @@ from connectors.errors import (
     RecordError,
     RetriableError,
 )
+from connectors.network import ALLOW_KEY, GuardedTransport, NetworkGuard, parse_networks
 from connectors.parsing import excerpt
 from connectors.secrets import Scrubber
 
@@ -128,6 +134,19 @@ class HttpConfig(ConnectorConfig):
         description="At most this many requests per second to this source (none: no limit "
         "beyond the server's 429s).",
     )
+    allow_networks: tuple[str, ...] = Field(
+        default=(),
+        description="Networks this source may connect to although they are not public "
+        "(CIDR such as 10.20.0.0/16, or one address such as 127.0.0.1): by default a "
+        "connector refuses loopback, private, link-local (169.254.169.254 included), "
+        "unspecified, multicast and reserved addresses, checked after DNS resolution "
+        "and on the connection itself (the SSRF guard). Applies to this source only.",
+    )
+
+    @field_validator(ALLOW_KEY)
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(str(network) for network in parse_networks(value))
 
 
 HttpConfigT = TypeVar("HttpConfigT", bound=HttpConfig)
@@ -840,10 +859,13 @@ class HttpConnector(Connector[HttpConfigT]):
         headers = {"User-Agent": USER_AGENT, **self.plain_headers()}
         headers.update({k: v.get_secret_value() for k, v in secrets.items()})
         timeout = httpx.Timeout(self.config.timeout_seconds)
+        guard = NetworkGuard(self.config.allow_networks, kind=self.kind)
+        transport = self.transport or GuardedTransport(guard, verify=_tls_context())
         with httpx.Client(
             headers=headers,
             timeout=timeout,
-            transport=self.transport,
+            transport=transport,
+            event_hooks={"response": [guard.check_peer]},
             follow_redirects=False,
             verify=_tls_context(),
         ) as client:

@@ -3,7 +3,8 @@
     suite.py    `ConnectorTests` / `make_test_class`: the standard tests, chosen by
                 the kind's capabilities (files, http, push); `Scenario`,
                 `ScenarioContext`; `run`, `items`, `rejects`, `ids`; `FakeClock`
-    server.py   `FakeServer`: a real local HTTP server with injected `Fault`s
+    server.py   `FakeServer`: a real local HTTP server with injected `Fault`s;
+                `LOOPBACK`, the config that lets a source reach it
     vendors.py  fake Mastodon, Typeform, Zendesk, feed and REST APIs for it
 
 Importing this package needs pytest (a test dependency), so nothing in the
@@ -12,7 +13,7 @@ service imports it.
 
 from __future__ import annotations
 
-from connectors.testing.server import FakeRequest, FakeResponse, FakeServer, Fault
+from connectors.testing.server import LOOPBACK, FakeRequest, FakeResponse, FakeServer, Fault
 from connectors.testing.suite import (
     ConnectorTests,
     Factory,
@@ -28,6 +29,7 @@ from connectors.testing.suite import (
 )
 
 __all__ = [
+    "LOOPBACK",
     "ConnectorTests",
     "Factory",
     "FakeClock",

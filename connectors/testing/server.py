@@ -12,6 +12,10 @@ feed and a generic REST API). Faults are queued for the coming requests:
     server.inject(Fault.repeat())                         # the previous answer again
     server.inject(Fault.status(401))                      # an expired token
 
+The server listens on loopback, which an HTTP connector refuses by default (the
+SSRF guard, `connectors.network`): a source reading it needs `**LOOPBACK` in its
+config (`allow_networks` for 127.0.0.0/8 and ::1); the standard suite adds it.
+
 Every request is logged (`server.requests`), headers included, so a test can
 check the token was sent, and never in the URL.
 """
@@ -28,6 +32,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
+
+LOOPBACK: dict[str, list[str]] = {"allow_networks": ["127.0.0.0/8", "::1/128"]}
+"""Config that lets one HTTP source reach a `FakeServer` (loopback) despite the guard."""
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,9 @@ out of the folder never read. `http` (the scenario has a `FakeServer`): 5xx and
 truncated answers retried, 429 waits `Retry-After`, an answer slower than the
 timeout retried, 401 fatal at once, retries running out end the run with a
 `RetriableError` whose delay is set and the next run resumes, a repeated page
-neither loses nor (beyond dedupe) doubles anything. `push`: a batch accepted per
+neither loses nor (beyond dedupe) doubles anything; loopback (the `FakeServer`)
+is refused without the `allow_networks` the suite adds (`LOOPBACK`), with no
+request sent. `push`: a batch accepted per
 record, idempotent on ids, a bad record refused alone, an oversized batch refused.
 """
 
@@ -47,10 +49,12 @@ from connectors.errors import (
     ConfigError,
     ConnectorError,
     FatalError,
+    NetworkRefusedError,
     RetriableError,
 )
 from connectors.http import HttpConnector, Retrying
-from connectors.testing.server import FakeServer, Fault
+from connectors.network import ALLOW_KEY
+from connectors.testing.server import LOOPBACK, FakeServer, Fault
 
 # --------------------------------------------------------------------------- helpers
 
@@ -200,9 +204,12 @@ class ConnectorTests:
             pytest.skip("a push kind pulls nothing")
 
     def build(self, scenario: Scenario, base_dir: Path, **overrides: Any) -> Connector[Any]:
-        connector = self.connector_class.from_mapping(
-            {**scenario.config, **overrides}, base_dir=base_dir
-        )
+        """The kind built from the scenario's config (plus `overrides`); an HTTP kind's
+        config allows loopback (`LOOPBACK`: the `FakeServer`) unless it says otherwise."""
+        config = {**scenario.config, **overrides}
+        if "http" in self.caps() and ALLOW_KEY not in config:
+            config.update(LOOPBACK)
+        connector = self.connector_class.from_mapping(config, base_dir=base_dir)
         instrument(connector)
         return connector
 
@@ -434,6 +441,19 @@ class ConnectorTests:
             server.inject(Fault.truncated(), at=at)
             assert ids(run(connector)) == clean, f"request {at} cut short"
             assert len(clock.sleeps) == 1
+
+    def test_http_loopback_is_refused_unless_the_source_allows_it(self, scenario: Scenario) -> None:
+        server = self.served(scenario)
+        before = server.request_count
+        connector = self.build(scenario, scenario.base_dir, **{ALLOW_KEY: []})
+        clock = instrument(connector)
+        with pytest.raises(NetworkRefusedError, match=f"loopback.*{ALLOW_KEY}"):
+            run(connector)
+        assert server.request_count == before, "a request reached the refused address"
+        assert clock.sleeps == []  # refused, never retried
+        elsewhere = self.build(scenario, scenario.base_dir, **{ALLOW_KEY: ["10.0.0.0/8"]})
+        with pytest.raises(NetworkRefusedError):
+            run(elsewhere)  # another private network allowed is not loopback allowed
 
     def test_http_refused_token_fails_at_once(self, scenario: Scenario) -> None:
         server = self.served(scenario)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.testing import FakeServer, Scenario, ScenarioContext
+from connectors.testing import LOOPBACK, FakeServer, Scenario, ScenarioContext
 from connectors.testing.vendors import (
     FakeFeed,
     FakeMastodon,
@@ -192,6 +192,7 @@ def rest_config(url: str, style: str) -> dict[str, Any]:
         "rating_scale": "stars_1_5",
         "stage_values": {"billing": "billing"},
         "pagination": pagination,
+        **LOOPBACK,  # the FakeServer listens on 127.0.0.1
     }
 
 

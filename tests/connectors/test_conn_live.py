@@ -16,6 +16,7 @@ from connectors.mastodon import MastodonConnector, snowflake_at
 from connectors.rest import RestConnector
 from connectors.rss import RssConnector
 from connectors.testing import (
+    LOOPBACK,
     FakeServer,
     Fault,
     ids,
@@ -69,7 +70,7 @@ def serve() -> Iterator[Any]:
 
 def _mastodon(server: FakeServer, tmp_path: Path, **config: Any) -> MastodonConnector:
     connector = MastodonConnector.from_mapping(
-        {"base_url": server.url, **config}, base_dir=tmp_path
+        {"base_url": server.url, **LOOPBACK, **config}, base_dir=tmp_path
     )
     instrument(connector)
     assert isinstance(connector, MastodonConnector)
@@ -367,7 +368,7 @@ def test_mastodon_bad_config_fails_at_once(tmp_path: Path, config: dict[str, Any
 
 def _rss(server: FakeServer, tmp_path: Path, **config: Any) -> RssConnector:
     connector = RssConnector.from_mapping(
-        {"url": f"{server.url}/feed", **config}, base_dir=tmp_path
+        {"url": f"{server.url}/feed", **LOOPBACK, **config}, base_dir=tmp_path
     )
     instrument(connector)
     assert isinstance(connector, RssConnector)
@@ -432,7 +433,9 @@ def _typeform(
 ) -> TypeformConnector:
     monkeypatch.setenv("TYPEFORM_TOKEN", TOKEN)
     connector = TypeformConnector.from_mapping(
-        {"form_id": "u6nXL7", "base_url": server.url, "token_env": "TYPEFORM_TOKEN", **config},
+        {"form_id": "u6nXL7", "base_url": server.url, "token_env": "TYPEFORM_TOKEN"}
+        | LOOPBACK
+        | config,
         base_dir=tmp_path,
     )
     instrument(connector)
@@ -513,6 +516,7 @@ def _zendesk(
             "base_url": server.url,
             "email": "cx@acme.example",
             "token_env": "ZENDESK_TOKEN",
+            **LOOPBACK,
             **config,
         },
         base_dir=tmp_path,
