@@ -19,9 +19,10 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from app.alerts.detectors import Thresholds
+from connectors.network import parse_networks
 
 DETECTORS = ("negative_surge", "phrase_surge", "nps_drop", "quiet")
 Detector = Literal["negative_surge", "phrase_surge", "nps_drop", "quiet"]
@@ -38,6 +39,17 @@ class WebhookSpec(BaseModel):
     detectors: list[Detector] | None = None
     timeout_seconds: float = Field(10.0, gt=0, le=120)
     max_attempts: int = Field(8, ge=1, le=50)
+    allow_networks: list[str] = Field(
+        default_factory=list,
+        description="private networks this receiver may be in (CIDRs or addresses); "
+        "loopback, private and link-local addresses are refused otherwise (SSRF guard)",
+    )
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        parse_networks(value)
+        return value
 
     @model_validator(mode="after")
     def _one_url(self) -> WebhookSpec:

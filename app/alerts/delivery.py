@@ -27,6 +27,9 @@ from sqlmodel import Session, col, select
 from app.alerts.config import AlertsSpec, WebhookSpec
 from app.db_types import utcnow
 from app.models import Alert, AlertDelivery
+from app.security.errors import public_text
+from connectors.errors import NetworkRefusedError, RetriableError
+from connectors.network import check_url
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +197,9 @@ def send_due(
                     else "application/json"
                 )
                 try:
+                    # Refused before anything is sent when the receiver's address is
+                    # loopback, private or link-local and not allowed (SSRF guard).
+                    check_url(url, allow=hook.allow_networks, kind=f"webhook {hook.name}")
                     response = client.post(
                         url,
                         json=message.payload,
@@ -208,7 +214,9 @@ def send_due(
                         message.last_error = f"receiver answered {response.status_code}"
                         if response.status_code == 429:
                             retry_after = _retry_after(response)
-                except httpx.HTTPError as exc:
+                except NetworkRefusedError as exc:
+                    message.status, message.last_error = "failed", public_text(str(exc))
+                except (httpx.HTTPError, RetriableError) as exc:
                     # The URL may hold a token: the error names its kind, not the address.
                     message.last_error = f"could not reach the receiver ({type(exc).__name__})"
             if message.status == "pending":

@@ -119,10 +119,16 @@ def ingest(
 def spec(receiver: Receiver, **extra: Any) -> AlertsSpec:
     return AlertsSpec(
         webhooks=[
-            WebhookSpec(name="slack", url=f"{receiver.url}/slack", format="slack"),  # type: ignore[arg-type]
+            WebhookSpec(
+                name="slack",
+                url=f"{receiver.url}/slack",
+                format="slack",
+                allow_networks=["127.0.0.1"],
+            ),  # type: ignore[arg-type]
             WebhookSpec(
                 name="events",
                 url=f"{receiver.url}/events",
+                allow_networks=["127.0.0.1"],
                 format="cloudevents",
                 stages=["billing"],
             ),  # type: ignore[arg-type]
@@ -398,3 +404,26 @@ def test_a_touchpoints_nps_dropping_fires_for_that_touchpoint(
     assert touchpoints[0].value < touchpoints[0].baseline
     assert delivery.page_path(touchpoints[0]).startswith("/?from=")
     assert "attr.Touchpoint=First+bill" in delivery.page_path(touchpoints[0])
+
+
+def test_a_webhook_on_a_private_address_is_refused_unless_allowed(
+    engine: Engine, enricher: Enricher, journey: Journey, receiver: Receiver
+) -> None:
+    """The SSRF guard: a receiver at loopback (here: the test's own server) gets
+    nothing until its network is allowed, and the refusal says what to set."""
+    add_source(engine)
+    ingest(engine, enricher, journey, {**background(), SURGE: (11, 33)})
+    guarded = AlertsSpec(
+        webhooks=[WebhookSpec(name="inside", url=f"{receiver.url}/slack")]  # type: ignore[arg-type]
+    )
+    service.evaluate(engine, journey, guarded, base_url="http://lp.example")
+    with httpx.Client() as client:
+        assert delivery.send_due(engine, guarded, client=client) == 0
+    assert receiver.requests == []
+    with Session(engine) as session:
+        refused = session.exec(select(AlertDelivery)).all()
+    assert refused
+    assert all(d.status == "failed" for d in refused)
+    assert all("allow_networks" in (d.last_error or "") for d in refused)
+    with pytest.raises(ValueError, match="not a network"):
+        WebhookSpec(name="x", url="https://h", allow_networks=["intranet"])  # type: ignore[arg-type]

@@ -62,6 +62,7 @@ alerts:
     - name: cx-slack
       url: {hook_url}/slack
       format: slack
+      allow_networks: [127.0.0.1]
 """,
         encoding="utf-8",
     )
