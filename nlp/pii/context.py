@@ -16,11 +16,14 @@ _REFERENCE_BEFORE = re.compile(
     r"(?:\s*(?:no\.?|nr\.?|number|num|id|ref|code|#))?\s*(?:is|was|:|#|=|-)?\s*(?:#\s*)?$",
     re.IGNORECASE,
 )
-# ...unless the words say it is a number to ring ("phone number", "mobile no.").
+# ...unless the words say it is a number to ring ("phone number", "mobile no."), or
+# say "number" as people say it of their phone: "my number is", "the number on my
+# account is" (a determiner right before "number": "order number" is not one).
 _PHONE_BEFORE = re.compile(
-    r"(?:phone|telephone|tel|mobile|mob|cell|cellphone|landline|whatsapp|fax|contact|"
-    r"call|ring|text|sms|reach|dial|handy|telefon|téléphone|portable|móvil|cellulare)"
-    r"\b[^\n.;]{0,24}$",
+    r"(?:(?:phone|telephone|tel|mobile|mob|cell|cellphone|landline|whatsapp|fax|contact|"
+    r"call|ring|text|sms|reach|dial|handy|telefon|téléphone|portable|móvil|cellulare)\b"
+    r"|\b(?:my|the|your|our|his|her|their|this|new|same)\s+number\b(?!\s+of\b))"
+    r"[^\n.;]{0,24}$",
     re.IGNORECASE,
 )
 

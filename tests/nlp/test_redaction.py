@@ -204,3 +204,20 @@ def test_tokenizer_gives_redacted_text(enricher: PipelineEnricher) -> None:
 )
 def test_is_personal_reference(value: str, kind: str | None) -> None:
     assert is_personal_reference(value) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("The number on my account is 07700 900123, call after six.", False),
+        ("Their new number is 0161 496 0000.", False),
+        ("My order number is 01234567890.", True),
+        ("The number of orders was 12345678 last year.", True),
+    ],
+)
+def test_number_as_people_say_it_of_their_phone(text: str, kept: bool) -> None:
+    """A determiner right before "number" ("my number", "the number on my account")
+    is a phone; "order number" and "the number of" are not."""
+    redacted, _ = redact(text)
+    digits = [w for w in text.replace(",", " ").replace(".", " ").split() if w.isdigit()]
+    assert all((d in redacted) == kept for d in digits), redacted
