@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from app.alerts import delivery, service
 from app.alerts.config import AlertsSpec
 from app.jobs import Event, Events, JobFinished
+from app.security import audit
 from nlp.journey import Journey
 
 log = logging.getLogger(__name__)
@@ -66,9 +67,16 @@ class AlertWorker:
                     if self._judge.is_set():
                         self._judge.clear()
                         if self._spec.enabled:
-                            service.evaluate(
+                            judged = service.evaluate(
                                 self._engine, self._journey, self._spec, base_url=self._base_url
                             )
+                            if judged.fired:  # the leader's own action: in the audit log
+                                audit.record_in(
+                                    self._engine,
+                                    actor=audit.LEADER,
+                                    action="alerts.fired",
+                                    detail={"alerts": [a.id for a in judged.fired]},
+                                )
                         self.evaluations += 1
                     delivery.send_due(self._engine, self._spec, client=client)
                 except Exception:  # never let one bad evaluation stop the early warning
