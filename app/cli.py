@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -40,6 +41,8 @@ alerts_cli = typer.Typer(help="The early warning.", no_args_is_help=True)
 cli.add_typer(alerts_cli, name="alerts")
 keys_cli = typer.Typer(help="API keys (read, ingest, admin).", no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
+outcomes_cli = typer.Typer(help="Customer outcomes (what customers did).", no_args_is_help=True)
+cli.add_typer(outcomes_cli, name="outcomes")
 
 # The NLP commands (evaluate, annotate, train) live with the NLP package.
 cli.add_typer(nlp_cli, name="nlp", help="Evaluate, annotate and train the NLP pipeline.")
@@ -550,3 +553,30 @@ def keys_revoke(
     finally:
         engine.dispose()
     console.print(f"revoked key {key.id} '{key.name}' ({key.prefix})")
+
+
+@outcomes_cli.command("import")
+def outcomes_import(
+    path: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="a .csv or .parquet file")
+    ],
+) -> None:
+    """Import outcome events: customer, event, occurred_at, value_change, value,
+    currency, profit, event_id, and any segment columns. Importing again adds nothing."""
+    from app.outcomes.service import import_file
+
+    runtime = _runtime(_settings())
+    try:
+        try:
+            result = import_file(runtime.engine, path, runtime.policy)
+        except ValueError as exc:
+            err_console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
+    finally:
+        runtime.close()
+    console.print(
+        f"{path.name}: {result.read:,} read, {result.inserted:,} new, "
+        f"{result.duplicates:,} duplicates, {result.rejected:,} rejected"
+    )
+    for reason, count in result.reasons.most_common(5):
+        console.print(f"  {count:,} x {escape(reason)}")

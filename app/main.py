@@ -21,6 +21,7 @@ from app.feeds.router import router as feeds_router
 from app.items.router import router as items_router
 from app.journey.router import router as journey_router
 from app.openapi import install as install_openapi
+from app.outcomes.router import router as outcomes_router
 from app.runtime import Runtime, build_runtime
 from app.security.access import ReadAccess
 from app.security.errors import public_error
@@ -152,6 +153,7 @@ def create_app(
     app.include_router(alerts_router)  # read, and admin to acknowledge: per route
     app.include_router(security_router)  # admin
     app.include_router(customers_router)  # admin
+    app.include_router(outcomes_router)  # read, and ingest to post: per route
     app.include_router(pages_router, dependencies=read)
     return app
 

@@ -551,3 +551,50 @@ class StoredSecret(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+class OutcomeEvent(SQLModel, table=True):
+    """What a customer did: joined, left, expanded, contracted, reactivated, or a
+    periodic `value` statement (with profit). `event_key` dedupes: the event id when
+    given, else customer + event + day. `customer` is stored as feedback stores it
+    (a keyed pseudonym when it is personal data), so the two join."""
+
+    __tablename__ = "outcome_events"
+    __table_args__ = (
+        Index("ix_outcome_events_customer", "customer", "occurred_at"),
+        Index("ix_outcome_events_event_day", "event", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_key: str = Field(max_length=400, unique=True)
+    customer: str = Field(max_length=256)
+    event: str = Field(max_length=16)
+    occurred_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    day: date = Field(sa_column=Column(Date, nullable=False))
+    value_change: float | None = None
+    value: float | None = None
+    currency: str | None = Field(default=None, max_length=3)
+    profit: float | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    origin: str = Field(max_length=120)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
+class OutcomeReject(SQLModel, table=True):
+    """An outcome record that could not be imported, with the reason (redacted)."""
+
+    __tablename__ = "outcome_rejects"
+
+    id: int | None = Field(default=None, primary_key=True)
+    origin: str = Field(max_length=120)
+    location: str = Field(max_length=200)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    excerpt: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )

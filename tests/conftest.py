@@ -19,6 +19,8 @@ from sqlalchemy.engine import Engine
 from app.db import make_engine, upgrade_database
 
 TABLES = (
+    "outcome_events",
+    "outcome_rejects",
     "api_keys",
     "audit_log",
     "lp_secrets",

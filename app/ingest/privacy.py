@@ -6,6 +6,7 @@ redacted with the same rules (`nlp.redaction.redact`, no pipeline needed)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from app.customers.pseudonyms import Pseudonyms
@@ -13,21 +14,21 @@ from connectors.base import AttributeValue, RawItem, RejectedRecord
 from nlp.redaction import redact
 
 
-def _text(value: str) -> str:
+def redact_text(value: str) -> str:
     return redact(value)[0]
 
 
-def _attributes(values: dict[str, AttributeValue]) -> dict[str, AttributeValue]:
-    return {k: _text(v) if isinstance(v, str) else v for k, v in values.items()}
+def redact_attributes(values: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:
+    return {k: redact_text(v) if isinstance(v, str) else v for k, v in values.items()}
 
 
 def private_item(item: RawItem, pseudonyms: Pseudonyms | None) -> RawItem:
     author = pseudonyms.stored(item.author_ref) if pseudonyms is not None else item.author_ref
-    attributes = _attributes(dict(item.attributes)) if item.attributes else item.attributes
+    attributes = redact_attributes(item.attributes) if item.attributes else item.attributes
     if author == item.author_ref and attributes == item.attributes:
         return item
     return replace(item, author_ref=author, attributes=attributes)
 
 
 def private_reject(reject: RejectedRecord) -> RejectedRecord:
-    return replace(reject, reason=_text(reject.reason), excerpt=_text(reject.excerpt))
+    return replace(reject, reason=redact_text(reject.reason), excerpt=redact_text(reject.excerpt))

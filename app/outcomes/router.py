@@ -1,0 +1,173 @@
+"""Outcomes: post them, read the customer asset and what customers did after speaking."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from app.deps import JourneyDep, RuntimeDep, SessionDep
+from app.errors import BadRequestError, PayloadTooLargeError, UnprocessableError
+from app.outcomes import asset as asset_service
+from app.outcomes import said_did
+from app.outcomes.schemas import (
+    AssetCounts,
+    AssetPart,
+    AssetValue,
+    CustomerAsset,
+    ImportReject,
+    ImportResponse,
+    SaidDid,
+    SegmentAsset,
+)
+from app.outcomes.service import import_rows
+from app.params import parse_range
+from app.security.access import IngestDep, ReadAccess
+from app.story.service import Period
+
+router = APIRouter(prefix="/api/v1", tags=["outcomes"])
+MAX_RECORDS = 5000
+MAX_BYTES = 5_000_000
+FromQ = Annotated[str | None, Query(alias="from", description="date or datetime")]
+ToQ = Annotated[str | None, Query(alias="to", description="date (inclusive) or datetime")]
+
+
+@router.post(
+    "/outcomes",
+    response_model=ImportResponse,
+    summary="Post outcome events (joined, left, expanded, contracted, reactivated, value)",
+)
+async def post_outcomes(request: Request, runtime: RuntimeDep, _: IngestDep) -> ImportResponse:
+    body = await request.body()
+    if len(body) > MAX_BYTES:
+        raise PayloadTooLargeError(f"the body is {len(body):,} bytes; at most {MAX_BYTES:,}")
+    try:
+        posted = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequestError(f"the body is not JSON: {exc}") from exc
+    if isinstance(posted, dict) and isinstance(posted.get("events"), list):
+        posted = posted["events"]
+    if not isinstance(posted, list) or not all(isinstance(r, dict) for r in posted):
+        raise UnprocessableError('post a JSON array of event objects (or {"events": [...]})')
+    if len(posted) > MAX_RECORDS:
+        raise PayloadTooLargeError(f"{len(posted):,} events; at most {MAX_RECORDS:,} at once")
+    result = await run_in_threadpool(
+        import_rows, runtime.engine, posted, origin="api", policy=runtime.policy
+    )
+    return ImportResponse(
+        read=result.read,
+        inserted=result.inserted,
+        duplicates=result.duplicates,
+        rejected=result.rejected,
+        rejects=[ImportReject(index=i, reason=r) for i, r in result.rejects],
+    )
+
+
+def _part(a: asset_service.Asset) -> AssetPart:
+    return AssetPart(
+        customers=AssetCounts(
+            start=a.customers_start,
+            end=a.customers_end,
+            gained=a.gained,
+            lost=a.lost,
+            grew=a.grew,
+            shrank=a.shrank,
+            reactivated=a.reactivated,
+            net=a.net,
+        ),
+        value=AssetValue(
+            start=round(a.value_start, 2),
+            end=round(a.value_end, 2),
+            gained=round(a.value_gained, 2),
+            lost=round(a.value_lost, 2),
+            grew=round(a.value_grew, 2),
+            shrank=round(a.value_shrank, 2),
+            reactivated=round(a.value_reactivated, 2),
+            net=round(a.value_net, 2),
+        ),
+        profit=round(a.profit, 2) if a.profit_known else None,
+        return_on_customer=round(r, 4) if (r := a.return_on_customer) is not None else None,
+    )
+
+
+@router.get(
+    "/customers/asset",
+    response_model=CustomerAsset,
+    response_model_by_alias=True,
+    summary="The customer asset: customers and their value gained, lost, grown, shrunk",
+    dependencies=[ReadAccess],
+)
+def customer_asset(
+    session: SessionDep,
+    date_from: FromQ = None,
+    date_to: ToQ = None,
+    group_by: Annotated[
+        str | None, Query(max_length=64, description="an attribute, e.g. segment")
+    ] = None,
+) -> CustomerAsset:
+    start, stop = parse_range(date_from, date_to)
+    period = Period.of(start, stop)
+    whole, groups = asset_service.customer_asset(
+        session.connection(), start=period.day_from, stop=period.day_to, group_by=group_by
+    )
+    return CustomerAsset(
+        date_from=date_from,
+        date_to=date_to,
+        group_by=group_by,
+        segments=[
+            SegmentAsset(segment=name, **_part(part).model_dump()) for name, part in groups.items()
+        ],
+        **_part(whole).model_dump(),
+    )
+
+
+@router.get(
+    "/outcomes/by-stage",
+    response_model=SaidDid,
+    response_model_by_alias=True,
+    summary="Said versus did: per stage, how many who spoke negatively had the event after",
+    dependencies=[ReadAccess],
+)
+def by_stage(
+    session: SessionDep,
+    journey: JourneyDep,
+    date_from: FromQ = None,
+    date_to: ToQ = None,
+    window_days: Annotated[int, Query(ge=1, le=730)] = 90,
+    event: Literal["left", "expanded", "contracted", "reactivated", "joined"] = "left",
+    min_customers: Annotated[int, Query(ge=1, le=1_000_000)] = 30,
+) -> SaidDid:
+    start, stop = parse_range(date_from, date_to)
+    period = Period.of(start, stop)
+    day_to = period.day_to or (datetime.now(UTC).date() + timedelta(days=1))
+    day_from = period.day_from or (day_to - timedelta(days=90))
+    found = said_did.said_versus_did(
+        session.connection(),
+        journey,
+        start=day_from,
+        stop=day_to,
+        event=event,
+        window_days=window_days,
+        min_customers=min_customers,
+    )
+    return SaidDid.model_validate(
+        {
+            "from": day_from.isoformat(),
+            "to": (day_to - timedelta(days=1)).isoformat(),
+            "event": found.event,
+            "window_days": found.window_days,
+            "min_customers": min_customers,
+            "base": asdict(found.base),
+            "stages": [
+                {
+                    **asdict(s),
+                    "phrases": [{"phrase": p.phrase, "rate": asdict(p.rate)} for p in s.phrases],
+                }
+                for s in found.stages
+            ],
+        }
+    )

@@ -1,0 +1,83 @@
+"""Each customer's events in time order, and what they add up to at a moment:
+active or not, annual value, segment attributes. The asset and the said-versus-did
+figures both walk these, so they count the same customers the same way."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+STARTS = frozenset({"joined", "reactivated"})
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    day: date
+    event: str
+    value_change: float | None
+    value: float | None
+    profit: float | None
+    attributes: Mapping[str, Any]
+
+
+@dataclass(slots=True)
+class State:
+    active: bool = False
+    value: float = 0.0
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    def apply(self, e: Event) -> tuple[float, float]:
+        """Take in one event; returns the value before and after it."""
+        before = self.value
+        if e.event in STARTS:
+            self.active = True
+            self.value = e.value if e.value is not None else max(before + (e.value_change or 0), 0)
+        elif e.event == "left":
+            self.active = False
+            self.value = 0.0
+        elif e.value is not None:
+            self.value = e.value
+        elif e.value_change is not None:
+            self.value = max(before + e.value_change, 0.0)
+        self.attributes.update(e.attributes)
+        return before, self.value
+
+
+def load(conn: Connection, *, until: date | None = None) -> dict[str, list[Event]]:
+    """Every customer's events (before `until`), in time order."""
+    table = SQLModel.metadata.tables["outcome_events"]
+    query = select(
+        table.c.customer,
+        table.c.day,
+        table.c.event,
+        table.c.value_change,
+        table.c.value,
+        table.c.profit,
+        table.c.attributes,
+    ).order_by(table.c.customer, table.c.occurred_at, table.c.id)
+    if until is not None:
+        query = query.where(table.c.day < until)
+    out: dict[str, list[Event]] = defaultdict(list)
+    for customer, day, event, change, value, profit, attributes in conn.execute(query):
+        when = day if isinstance(day, date) else date.fromisoformat(str(day))
+        out[customer].append(Event(when, event, change, value, profit, attributes or {}))
+    return out
+
+
+def state_at(events: Iterable[Event], day: date | None) -> State:
+    """The customer as of the start of `day` (events before it); None: no events."""
+    state = State()
+    if day is None:
+        return state
+    for e in events:
+        if e.day >= day:
+            break
+        state.apply(e)
+    return state

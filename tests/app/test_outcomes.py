@@ -1,0 +1,263 @@
+"""Customer outcomes (both databases): import with the feedback rules, the customer
+asset in whole numbers and money, and said versus did per stage, checked against
+figures worked out here from the generated company itself."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from app.ingest.service import run_sync
+from app.main import create_app
+from app.outcomes.service import import_file, import_rows
+from app.runtime import Runtime, build_runtime
+from app.settings import Settings
+from connectors.base import RawItem
+from tests.app.helpers import ListConnector, add_source, admin_headers
+from tests.conftest import FIXTURES
+
+START = date(2026, 3, 1)
+BILLING = "I was charged twice this month and the refund has not arrived."
+PRAISE = "Great service, I recommend you to everyone."
+
+
+@pytest.fixture
+def runtime(engine: Engine) -> Runtime:
+    return build_runtime(
+        Settings(
+            database_url=str(engine.url),
+            sources_file=FIXTURES / "app" / "sources.yaml",
+            scheduler_enabled=False,
+        ),
+        engine=engine,
+    )
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime=runtime, start_scheduler=False)) as test_client:
+        yield test_client
+
+
+def test_import_dedupes_quarantines_and_pseudonymises(runtime: Runtime, tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    rows = [
+        {
+            "customer": "c1",
+            "event": "joined",
+            "occurred_at": "2026-01-05",
+            "value": "600",
+            "segment": "home",
+        },
+        {
+            "customer": "c1",
+            "event": "joined",
+            "occurred_at": "2026-01-05T18:00:00",
+            "value": "600",
+            "segment": "home",
+        },
+        {
+            "customer": "c2",
+            "event": "Joined",
+            "occurred_at": "2026-01-06",
+            "value": "1,200.50",
+            "segment": "business",
+        },
+        {
+            "customer": "ana@example.com",
+            "event": "joined",
+            "occurred_at": "2026-01-07",
+            "value": "300",
+        },
+        {"customer": "c3", "event": "quit", "occurred_at": "2026-01-07"},
+        {"customer": "c4", "event": "left", "occurred_at": "not a date"},
+        {"customer": "", "event": "left", "occurred_at": "2026-01-07"},
+        {"customer": "c5", "event": "left", "occurred_at": "2026-01-08", "value_change": "lots"},
+        {
+            "customer": "c6",
+            "event": "joined",
+            "occurred_at": "2026-01-08",
+            "event_id": "E-1",
+            "note": "call +44 7700 900123",
+        },
+        {"customer": "c6", "event": "joined", "occurred_at": "2026-01-09", "event_id": "E-1"},
+    ]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=sorted({k for r in rows for k in r}))
+        writer.writeheader()
+        writer.writerows(rows)
+    first = import_file(runtime.engine, path, runtime.policy)
+    assert (first.read, first.inserted, first.duplicates, first.rejected) == (10, 4, 2, 4)
+    reasons = " | ".join(first.reasons)
+    assert "not one of joined, left" in reasons
+    assert "occurred_at" in reasons
+    assert "customer is missing" in reasons
+    assert "value_change must be a number" in reasons
+    again = import_file(runtime.engine, path, runtime.policy)
+    assert (again.inserted, again.duplicates) == (0, 6)
+    with runtime.engine.connect() as conn:
+        stored = repr(conn.execute(text("SELECT * FROM outcome_events")).all())
+        rejects = conn.execute(text("SELECT COUNT(*) FROM outcome_rejects")).scalar()
+    assert "ana@example.com" not in stored
+    assert "7700 900123" not in stored
+    assert "1200.5" in stored
+    assert rejects == 8  # each import keeps its rejects
+
+
+def _company() -> tuple[list[dict[str, Any]], list[RawItem], dict[str, Any]]:
+    """120 customers: 40 complain about billing in March (16 of them leave within 90
+    days), 20 praise (1 leaves), 60 say nothing (6 leave in the window after the
+    period's midpoint)."""
+    events: list[dict[str, Any]] = []
+    voices: list[RawItem] = []
+    left_at: dict[str, date] = {}
+    for n in range(120):
+        customer = f"k{n:03d}"
+        events.append(
+            {
+                "customer": customer,
+                "event": "joined",
+                "occurred_at": "2025-06-01",
+                "value": 100 + n,
+                "segment": ["home", "business"][n % 2],
+            }
+        )
+        spoke = START + timedelta(days=n % 28)
+        if n < 40:
+            voices.append(
+                RawItem(
+                    external_id=f"v{n}",
+                    text=BILLING + f" ({n})",
+                    occurred_at=datetime.combine(spoke, datetime.min.time(), tzinfo=UTC)
+                    + timedelta(hours=9),
+                    author_ref=customer,
+                )
+            )
+            if n < 16:
+                left_at[customer] = spoke + timedelta(days=30 + n)
+        elif n < 60:
+            voices.append(
+                RawItem(
+                    external_id=f"v{n}",
+                    text=PRAISE + f" ({n})",
+                    occurred_at=datetime.combine(spoke, datetime.min.time(), tzinfo=UTC)
+                    + timedelta(hours=9),
+                    author_ref=customer,
+                )
+            )
+            if n == 40:
+                left_at[customer] = spoke + timedelta(days=10)
+        elif n < 66:
+            left_at[customer] = date(2026, 3, 15) + timedelta(days=20 + n - 60)
+        if n == 70:
+            events.append(
+                {
+                    "customer": customer,
+                    "event": "expanded",
+                    "occurred_at": "2026-03-10",
+                    "value": 300,
+                }
+            )
+    for customer, day in left_at.items():
+        events.append({"customer": customer, "event": "left", "occurred_at": day.isoformat()})
+    return events, voices, left_at
+
+
+def _load(runtime: Runtime) -> dict[str, Any]:
+    events, voices, left_at = _company()
+    add_source(runtime.engine)
+    result = run_sync(
+        runtime.engine,
+        source_id="src",
+        connector=ListConnector([(voices, [])]),
+        enricher=runtime.enricher,
+        journey=runtime.journey,
+        policy=runtime.policy,
+    )
+    assert result.inserted == len(voices)
+    imported = import_rows(runtime.engine, events, origin="test", policy=runtime.policy)
+    assert imported.rejected == 0
+    return {"left_at": left_at}
+
+
+def test_said_versus_did_per_stage(client: TestClient, runtime: Runtime) -> None:
+    left_at = _load(runtime)["left_at"]
+    with runtime.engine.connect() as conn:
+        billing_negative = conn.execute(
+            text(
+                "SELECT COUNT(DISTINCT customer) FROM voice_facts WHERE stage = 'billing' AND label = 'negative'"
+            )
+        ).scalar()
+    assert billing_negative == 40  # the NLP reads every complaint as one
+    answer = client.get(
+        "/api/v1/outcomes/by-stage", params={"from": "2026-03-01", "to": "2026-03-31"}
+    )
+    assert answer.status_code == 200, answer.text
+    found = answer.json()
+    assert found["stages"][0]["key"] == "billing"  # ranked by value lost
+    billing = found["stages"][0]
+    assert (billing["negative"]["customers"], billing["negative"]["with_event"]) == (40, 16)
+    assert billing["negative"]["value_lost"] == sum(100 + n for n in range(16))
+    base = found["base"]
+    assert (base["customers"], base["with_event"]) == (80, 7)  # 20 praise + 60 silent; 1 + 6 left
+    rr = (16 / 40) / (7 / 80)
+    assert billing["negative"]["lift"] == pytest.approx(rr, abs=1e-3)
+    se = math.sqrt(1 / 16 - 1 / 40 + 1 / 7 - 1 / 80)
+    assert billing["negative"]["lift_low"] == pytest.approx(rr * math.exp(-1.959964 * se), abs=1e-3)
+    assert billing["negative"]["lift_low"] > 1  # significant
+    # complainers of the last 90 days not gone by the period's end: the revenue at risk
+    staying = [n for n in range(40) if left_at.get(f"k{n:03d}", date.max) >= date(2026, 4, 1)]
+    assert billing["at_risk_customers"] == len(staying)
+    assert billing["revenue_at_risk"] == sum(100 + n for n in staying)
+    positive = next(s for s in found["stages"] if s["positive"]["customers"])
+    assert positive["positive"]["lift"] is None  # 20 customers: below the minimum of 30
+    assert "at least 30" in positive["positive"]["note"]
+    assert billing["phrases"]
+    assert all(p["rate"]["customers"] <= 40 for p in billing["phrases"])
+
+
+def test_the_customer_asset_in_whole_numbers_and_money(
+    client: TestClient, runtime: Runtime
+) -> None:
+    left_at = _load(runtime)["left_at"]
+    answer = client.get(
+        "/api/v1/customers/asset",
+        params={"from": "2026-03-01", "to": "2026-05-31", "group_by": "segment"},
+    )
+    assert answer.status_code == 200, answer.text
+    asset = answer.json()
+    gone = {c for c, d in left_at.items() if date(2026, 3, 1) <= d <= date(2026, 5, 31)}
+    before = {c for c, d in left_at.items() if d < date(2026, 3, 1)}
+    assert asset["customers"]["start"] == 120 - len(before)
+    assert asset["customers"]["lost"] == len(gone)
+    assert asset["customers"]["grew"] == 1
+    assert asset["customers"]["end"] == 120 - len(before) - len(gone)
+    assert asset["customers"]["net"] == asset["customers"]["end"] - asset["customers"]["start"]
+    value = {f"k{n:03d}": 100.0 + n for n in range(120)}
+    assert asset["value"]["lost"] == pytest.approx(sum(value[c] for c in gone))
+    assert asset["value"]["grew"] == pytest.approx(300 - 170)
+    assert {s["segment"] for s in asset["segments"]} == {"home", "business"}
+    assert sum(s["customers"]["lost"] for s in asset["segments"]) == asset["customers"]["lost"]
+
+
+def test_posting_outcomes_needs_an_ingest_key(client: TestClient, runtime: Runtime) -> None:
+    event = {"customer": "z1", "event": "joined", "occurred_at": "2026-02-01", "value": 10}
+    assert client.post("/api/v1/outcomes", json=[event]).status_code == 401
+    headers = admin_headers(runtime.engine, "ingest")
+    posted = client.post("/api/v1/outcomes", json=[event, {"event": "left"}], headers=headers)
+    assert posted.status_code == 200
+    assert posted.json()["inserted"] == 1
+    assert posted.json()["rejects"][0]["index"] == 1
+    again = client.post("/api/v1/outcomes", json={"events": [event]}, headers=headers)
+    assert again.json()["duplicates"] == 1
+    bad = client.post("/api/v1/outcomes", content=b"{not json", headers=headers)
+    assert bad.status_code == 400
