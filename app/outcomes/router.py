@@ -36,10 +36,37 @@ FromQ = Annotated[str | None, Query(alias="from", description="date or datetime"
 ToQ = Annotated[str | None, Query(alias="to", description="date (inclusive) or datetime")]
 
 
+EVENT_SCHEMA = {
+    "type": "object",
+    "description": "customer, event, occurred_at; value_change, value, currency, profit, "
+    "event_id optional; any other field is kept as an attribute",
+    "additionalProperties": True,
+}
+
+
 @router.post(
     "/outcomes",
     response_model=ImportResponse,
     summary="Post outcome events (joined, left, expanded, contracted, reactivated, value)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {"type": "array", "items": EVENT_SCHEMA, "maxItems": MAX_RECORDS},
+                            {
+                                "type": "object",
+                                "properties": {"events": {"type": "array", "items": EVENT_SCHEMA}},
+                                "required": ["events"],
+                            },
+                        ]
+                    }
+                }
+            },
+        }
+    },
 )
 async def post_outcomes(request: Request, runtime: RuntimeDep, _: IngestDep) -> ImportResponse:
     body = await request.body()

@@ -33,7 +33,7 @@ class KeyPublic(BaseModel):
 
 
 class KeyCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=keys.MAX_NAME)
+    name: str = Field(min_length=1, max_length=keys.MAX_NAME, pattern=r"^[^\x00-\x1f\x7f]+$")
     scopes: list[Literal["read", "ingest", "admin"]] = Field(min_length=1, max_length=3)
 
 

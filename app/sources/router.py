@@ -197,6 +197,27 @@ MAX_PUSH_BYTES = 5_000_000
     response_model=PushResponse,
     summary="Post records to a push source (web forms, webhooks): validated one by one, "
     "stored in one transaction, idempotent on the records' ids",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "description": 'a JSON array of records, or {"items": [...]}: id, '
+                        "text, occurred_at, customer, rating, attributes (docs/sources.md)",
+                        "anyOf": [
+                            {"type": "array", "items": {"type": "object"}},
+                            {
+                                "type": "object",
+                                "properties": {"items": {"type": "array"}},
+                                "required": ["items"],
+                            },
+                        ],
+                    }
+                }
+            },
+        }
+    },
 )
 async def push_items(
     request: Request, session: SessionDep, runtime: RuntimeDep, source_id: str, _: IngestDep
