@@ -73,9 +73,14 @@ class RejectedRecord:
 
 @dataclass(frozen=True, slots=True)
 class Batch:
+    """What one step of a fetch brings, and where to resume after it. `outcomes`:
+    what customers did (rows with `customer`, `event`, `occurred_at`, ...), for
+    kinds that read them (`sql`); ingest imports them before the cursor moves."""
+
     items: list[RawItem]
     rejected: list[RejectedRecord]
     cursor: Cursor
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ConnectorConfig(BaseModel):

@@ -29,6 +29,7 @@ from connectors.push import PushConnector
 from connectors.rest import RestConnector
 from connectors.rss import RssConnector
 from connectors.social_export import SocialExportConnector
+from connectors.sql import SqlConnector
 from connectors.survey_file import SurveyFileConnector
 from connectors.typeform import TypeformConnector
 from connectors.zendesk import ZendeskConnector
@@ -50,6 +51,7 @@ BUILTIN_KINDS: dict[str, ConnectorClass] = {
     ZendeskConnector.kind: ZendeskConnector,
     RestConnector.kind: RestConnector,
     PushConnector.kind: PushConnector,
+    SqlConnector.kind: SqlConnector,
 }
 
 

@@ -39,6 +39,7 @@ from app.ingest.privacy import private_item, private_reject
 from app.ingest.rows import nlp_columns, segment_rows
 from app.ingest.sanitize import clean_item, clean_reject
 from app.models import Source, SyncRun
+from app.outcomes.service import import_rows
 from app.readmodel.maintain import forget, insert_segments, record
 from app.readmodel.rollups import Deltas
 from app.security.errors import public_error, public_text
@@ -170,6 +171,17 @@ def _store_batch(
     default_channel: str,
     outcomes: dict[str, tuple[str, str | None]] | None = None,
 ) -> None:
+    if batch.outcomes:
+        # What customers did (a `sql` source): imported before the cursor moves, and
+        # deduped on their keys, so a crash between the two repeats nothing.
+        imported = import_rows(engine, batch.outcomes, origin=f"source:{source_id}", policy=policy)
+        counters.fetched += imported.read
+        counters.inserted += imported.inserted
+        counters.duplicates += imported.duplicates
+        counters.rejected += imported.rejected
+        for why, count in imported.reasons.items():
+            for _ in range(count):
+                counters.reasons.add(why)
     now = utcnow()
     rejects: list[RejectedRecord] = []
     nul_records = 0

@@ -164,7 +164,38 @@ def ethnography_factory(base: Path, bad: bool) -> FileScenario:
     return FileScenario({"path": "data"}, expected, 1 if bad else 0)
 
 
+def sql_factory(ctx: ScenarioContext) -> Scenario:
+    """A warehouse table of answers (SQLite), read as feedback by id."""
+    import sqlite3
+
+    path = ctx.base_dir / "warehouse.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE answers (id INTEGER, body TEXT, at TEXT, who TEXT)")
+        rows = [
+            (1, "Setup was quick and easy.", "2026-05-01T09:00:00Z", "a-1"),
+            (2, "The invoice was wrong again.", "2026-05-02T09:00:00Z", "a-2"),
+            (3, "Support solved it in one call.", "2026-05-03T09:00:00Z", None),
+        ]
+        if ctx.bad:
+            rows.insert(1, (9, "", "2026-05-01T10:00:00Z", "a-9"))  # no words: refused
+        db.executemany("INSERT INTO answers VALUES (?, ?, ?, ?)", rows)
+    return Scenario(
+        config={
+            "url_env": "LP_KIT_WAREHOUSE",
+            "produces": "feedback",
+            "query": "SELECT id, body, at, who FROM answers",
+            "columns": {"text": "body", "date": "at", "author": "who"},
+            "cursor_column": "id",
+        },
+        item_ids=["1", "2", "3"],
+        bad_records=1 if ctx.bad else 0,
+        small_batches={"batch_size": 2},
+        env={"LP_KIT_WAREHOUSE": f"sqlite:///{path}"},
+    )
+
+
 FACTORIES: dict[str, Factory] = {
+    "sql": sql_factory,
     "survey_file": files(survey_factory),
     "social_export": files(social_factory),
     "call_notes": files(calls_factory),

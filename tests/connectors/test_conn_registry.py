@@ -85,6 +85,7 @@ BUILTIN_NAMES = [
     "rest",
     "rss",
     "social_export",
+    "sql",
     "survey_file",
     "typeform",
     "zendesk",
