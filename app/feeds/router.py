@@ -12,6 +12,8 @@ from fastapi.responses import StreamingResponse
 from app.deps import JourneyDep, RuntimeDep, SessionDep
 from app.feeds import repository
 from app.feeds.formats import MEDIA_TYPES, Format, format_from_accept, stream
+from app.outcomes.daily import COLUMNS as OUTCOME_COLUMNS
+from app.outcomes.daily import rows as outcomes_daily_rows
 from app.params import (
     AttrsDep,
     check_channel,
@@ -138,3 +140,29 @@ def items(
         return _response(stream(segments, repository.SEGMENT_COLUMNS, chosen), chosen, "segments")
     rows = repository.item_rows(runtime.engine, f)
     return _response(stream(rows, repository.ITEM_COLUMNS, chosen), chosen, "items")
+
+
+OUTCOMES_DOC = (
+    "What customers did, per day, event and segment: the events and the money they "
+    "moved, the figures `GET /api/v1/customers/asset` adds up. Columns: docs/feeds.md."
+)
+
+
+@router.get("/outcomes-daily.{fmt}", summary="Outcomes daily feed", description=OUTCOMES_DOC)
+@router.get("/outcomes-daily", summary="Outcomes daily feed", description=OUTCOMES_DOC)
+def outcomes_daily(
+    runtime: RuntimeDep,
+    fmt: FeedFormat | None = None,
+    accept: AcceptH = None,
+    date_from: FromQ = None,
+    date_to: ToQ = None,
+    group_by: Annotated[str, Query(max_length=64, description="the segment attribute")] = "segment",
+) -> StreamingResponse:
+    chosen = _format(fmt, accept)
+    start, stop = parse_range(date_from, date_to)
+    period = Period.of(start, stop)
+    with runtime.engine.connect() as conn:
+        found = list(
+            outcomes_daily_rows(conn, start=period.day_from, stop=period.day_to, group_by=group_by)
+        )
+    return _response(stream(iter(found), OUTCOME_COLUMNS, chosen), chosen, "outcomes-daily")

@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlalchemy.engine import Connection
 
-from app.outcomes.timeline import Event, State, load
+from app.outcomes.timeline import Event, State, load, moved
 
 
 @dataclass(slots=True)
@@ -63,21 +63,22 @@ def _walk(events: list[Event], start: date | None, stop: date | None, into: Asse
         if start is not None and e.day < start:
             continue
         started = True
+        money = moved(e.event, before, after)
         if e.event == "joined":
             into.gained += 1
-            into.value_gained += after
+            into.value_gained += money
         elif e.event == "left":
             into.lost += 1
-            into.value_lost += before
+            into.value_lost += money
         elif e.event == "reactivated":
             into.reactivated += 1
-            into.value_reactivated += after
+            into.value_reactivated += money
         elif e.event == "expanded":
             into.grew += 1
-            into.value_grew += max(after - before, 0.0)
+            into.value_grew += money
         elif e.event == "contracted":
             into.shrank += 1
-            into.value_shrank += max(before - after, 0.0)
+            into.value_shrank += money
         if e.profit is not None:
             into.profit += e.profit
             into.profit_known = True

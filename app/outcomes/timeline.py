@@ -81,3 +81,21 @@ def state_at(events: Iterable[Event], day: date | None) -> State:
             break
         state.apply(e)
     return state
+
+
+MOVED = {
+    "joined": "after",
+    "reactivated": "after",
+    "left": "before",
+    "value": "after",
+}
+
+
+def moved(event: str, before: float, after: float) -> float:
+    """The money an event moved, as the asset counts it: a new customer's value, a
+    leaver's value before leaving, growth, shrinkage, a stated value."""
+    if event == "expanded":
+        return max(after - before, 0.0)
+    if event == "contracted":
+        return max(before - after, 0.0)
+    return after if MOVED.get(event) == "after" else before

@@ -239,8 +239,14 @@ def test_every_feed_column_is_documented() -> None:
     from pathlib import Path
 
     from app.feeds.repository import ITEM_COLUMNS, SEGMENT_COLUMNS, stage_daily_columns
+    from app.outcomes.daily import COLUMNS as OUTCOME_COLUMNS
     from app.scales import Scales
 
     doc = (Path(__file__).parents[2] / "docs" / "feeds.md").read_text(encoding="utf-8")
-    for column in [*stage_daily_columns(Scales()), *ITEM_COLUMNS, *SEGMENT_COLUMNS]:
+    for column in [
+        *stage_daily_columns(Scales()),
+        *ITEM_COLUMNS,
+        *SEGMENT_COLUMNS,
+        *OUTCOME_COLUMNS,
+    ]:
         assert f"| `{column.name}` | {column.type} |" in doc, column.name

@@ -5,6 +5,7 @@ figures worked out here from the generated company itself."""
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -261,3 +262,17 @@ def test_posting_outcomes_needs_an_ingest_key(client: TestClient, runtime: Runti
     assert again.json()["duplicates"] == 1
     bad = client.post("/api/v1/outcomes", content=b"{not json", headers=headers)
     assert bad.status_code == 400
+
+
+def test_the_outcomes_feed_sums_to_the_asset(client: TestClient, runtime: Runtime) -> None:
+    _load(runtime)
+    period = {"from": "2026-03-01", "to": "2026-05-31"}
+    asset = client.get("/api/v1/customers/asset", params=period).json()
+    feed = client.get("/api/v1/feeds/outcomes-daily.csv", params=period)
+    assert feed.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(feed.text)))
+    for event, key in (("left", "lost"), ("expanded", "grew"), ("joined", "gained")):
+        chosen = [r for r in rows if r["event"] == event]
+        assert sum(int(r["events"]) for r in chosen) == asset["customers"][key]
+        assert sum(float(r["value"]) for r in chosen) == pytest.approx(asset["value"][key])
+    assert {r["segment"] for r in rows} <= {"home", "business"}
