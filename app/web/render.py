@@ -8,6 +8,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from app.outcomes.pages import OutcomesBand
+from app.outcomes.said_did import StageOutcome
 from app.web.periods import PageQuery
 from app.web.service import JourneyView, StageView, Tone, share
 
@@ -43,6 +45,11 @@ def href(path: str, query: PageQuery | None) -> str:
     return path if query is None else f"{path}?{query.query_string()}"
 
 
+def outcome_of(band: OutcomesBand, key: str) -> StageOutcome | None:
+    """A stage's said-versus-did row on the journey page."""
+    return next((s for s in band.said_did.stages if s.key == key), None)
+
+
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("app.web", "templates"),
@@ -52,7 +59,9 @@ def _env() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(num=num, signed=signed, day=day_words)
-    env.globals.update(period_words=period_words, href=href, share=share, Tone=Tone)
+    env.globals.update(
+        period_words=period_words, href=href, share=share, Tone=Tone, outcome_of=outcome_of
+    )
     return env
 
 

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from app.errors import AppError, BadRequestError
 from app.items.service import get_item
+from app.outcomes.pages import OutcomesBand, outcomes_band
 from app.sources.service import list_sources
 from app.story.domain import Quote, SentimentMix, StagePage, StageStory, Story
 from app.story.service import Period, build_stage_page, build_story, whole
@@ -102,6 +103,7 @@ class JourneyView:
     cards: list[StageCard]
     weeks_from: date
     weeks_to: date
+    outcomes: OutcomesBand | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +207,15 @@ def build_journey_view(
         cards.append(
             StageCard(stage, Tone.of(stage.sentiment, stage.voices), weeks, sparkline(weeks))
         )
-    return JourneyView(_frame(session, query, anchor), story, cards, first, last)
+    period = Period.of(query.start, query.stop)
+    band = outcomes_band(
+        session.connection(),
+        journey,
+        day_from=period.day_from,
+        day_to=period.day_to,
+        anchor=anchor,
+    )
+    return JourneyView(_frame(session, query, anchor), story, cards, first, last, band)
 
 
 def _weeks(page: StagePage, first: date, last: date) -> list[WeekBar]:

@@ -276,3 +276,30 @@ def test_the_outcomes_feed_sums_to_the_asset(client: TestClient, runtime: Runtim
         assert sum(int(r["events"]) for r in chosen) == asset["customers"][key]
         assert sum(float(r["value"]) for r in chosen) == pytest.approx(asset["value"][key])
     assert {r["segment"] for r in rows} <= {"home", "business"}
+
+
+def test_the_journey_page_shows_the_asset_and_who_left_after_complaining(
+    client: TestClient, runtime: Runtime
+) -> None:
+    import re
+
+    assert 'id="asset-h"' not in client.get("/?from=2026-03-01&to=2026-03-31").text  # none yet
+    _load(runtime)
+    page = client.get("/?from=2026-03-01&to=2026-03-31")
+    assert page.status_code == 200
+    shown = dict(re.findall(r'data-k="([^"]+)">([^<]+)<', page.text))
+    asset = client.get(
+        "/api/v1/customers/asset", params={"from": "2026-03-01", "to": "2026-03-31"}
+    ).json()
+    assert shown["asset.start"] == str(asset["customers"]["start"])
+    assert shown["asset.end"] == str(asset["customers"]["end"])
+    assert shown["asset.lost"] == f"−{asset['customers']['lost']}"
+    found = client.get(
+        "/api/v1/outcomes/by-stage", params={"from": "2026-03-01", "to": "2026-03-31"}
+    ).json()
+    billing = next(s for s in found["stages"] if s["key"] == "billing")
+    line = shown["billing.left"]
+    assert line.startswith(
+        f"{billing['negative']['with_event']} of {billing['negative']['customers']} who complained here left"
+    )
+    assert f"({billing['negative']['lift']:.1f}× the rest)" in line

@@ -1,0 +1,52 @@
+"""What the leadership pages show of the outcomes: the customer asset band above
+the journey, and per stage what those who complained there did next. Nothing when
+no outcome is imported (the band would be zeros that mean "not measured")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from app.outcomes.asset import Asset, customer_asset
+from app.outcomes.said_did import SaidDid, said_versus_did
+from nlp.journey import Journey
+
+WINDOW_DAYS = 90
+MIN_CUSTOMERS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomesBand:
+    day_from: date
+    day_to: date  # exclusive
+    asset: Asset
+    said_did: SaidDid
+
+
+def has_outcomes(conn: Connection) -> bool:
+    table = SQLModel.metadata.tables["outcome_events"]
+    return conn.execute(select(table.c.id).limit(1)).first() is not None
+
+
+def outcomes_band(
+    conn: Connection, journey: Journey, *, day_from: date | None, day_to: date | None, anchor: date
+) -> OutcomesBand | None:
+    if not has_outcomes(conn):
+        return None
+    stop = day_to or anchor + timedelta(days=1)
+    start = day_from or stop - timedelta(days=WINDOW_DAYS)
+    asset, _ = customer_asset(conn, start=start, stop=stop, group_by=None)
+    found = said_versus_did(
+        conn,
+        journey,
+        start=start,
+        stop=stop,
+        event="left",
+        window_days=WINDOW_DAYS,
+        min_customers=MIN_CUSTOMERS,
+    )
+    return OutcomesBand(start, stop, asset, found)
