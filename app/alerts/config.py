@@ -24,8 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from app.alerts.detectors import Thresholds
 from connectors.network import parse_networks
 
-DETECTORS = ("negative_surge", "phrase_surge", "nps_drop", "quiet")
-Detector = Literal["negative_surge", "phrase_surge", "nps_drop", "quiet"]
+DETECTORS = ("negative_surge", "phrase_surge", "nps_drop", "quiet", "revenue_at_risk")
+Detector = Literal["negative_surge", "phrase_surge", "nps_drop", "quiet", "revenue_at_risk"]
 
 
 class WebhookSpec(BaseModel):

@@ -56,6 +56,11 @@ def _line(alert: Alert) -> str:
     high = "" if alert.high is None else f" (normal up to {alert.high:g})"
     if alert.detector == "quiet":
         high = f" (normal at least {alert.low:g})"
+    if alert.detector == "revenue_at_risk":
+        return (
+            f"{alert.stage}: {alert.measure}: {alert.value:,.0f} a year on {alert.fired_day} "
+            f"(alerting above {alert.baseline:,.0f})"
+        )
     return (
         f"{alert.stage}: {alert.measure} {alert.value:g} on {alert.fired_day}, "
         f"expected about {alert.baseline:g}{high}"

@@ -59,6 +59,14 @@ class Thresholds(BaseModel):
     nps_min_drop: int = Field(15, ge=1, description="NPS points a drop must lose")
     nps_z: float = Field(3.0, gt=0, description="standard errors a drop must exceed")
     quiet_min_baseline: float = Field(20, gt=0, description="normal voices/day of a busy stage")
+    revenue_at_risk_above: float | None = Field(
+        None,
+        gt=0,
+        description="money a year: alert when the customers who spoke negatively in a stage "
+        "in the last revenue_window_days and have not left are worth more (needs outcomes; "
+        "off unless set)",
+    )
+    revenue_window_days: int = Field(90, ge=7, le=365, description="the window it looks back")
     quiet_share: float = Field(0.2, gt=0, lt=1, description="below this share of normal is quiet")
     resolve_after_days: int = Field(3, ge=1, description="days back in range that resolve it")
 
@@ -78,7 +86,7 @@ class Day:
 class Finding:
     """A day beyond its stage's normal range: what, how far, against what."""
 
-    detector: str  # negative_surge | phrase_surge | nps_drop | quiet
+    detector: str  # negative_surge | phrase_surge | nps_drop | quiet | revenue_at_risk
     measure: str  # what was measured, in words
     value: float  # the day's value
     baseline: float  # what was expected

@@ -23,6 +23,8 @@ from app.alerts.detectors import Finding, negative_surge, nps_drop, phrase_surge
 from app.db_types import utcnow
 from app.errors import BadRequestError, NotFoundError
 from app.models import Alert
+from app.outcomes.pages import has_outcomes
+from app.outcomes.said_did import said_versus_did
 from app.story.repository import Slice, quote_candidates
 from nlp.journey import Journey
 
@@ -70,6 +72,30 @@ def findings_for(
                     found.append(silent)
             if found:
                 out[day][stage] = found
+    if t.revenue_at_risk_above is not None and has_outcomes(conn):
+        # Judged on the latest day only: the money at risk is a state, not a day's count.
+        risk = said_versus_did(
+            conn,
+            journey,
+            start=latest - timedelta(days=t.revenue_window_days - 1),
+            stop=latest + timedelta(days=1),
+            event="left",
+            window_days=t.revenue_window_days,
+            min_customers=1,
+        )
+        for stage_outcome in risk.stages:
+            if stage_outcome.revenue_at_risk > t.revenue_at_risk_above:
+                out[latest].setdefault(stage_outcome.key, []).append(
+                    Finding(
+                        detector="revenue_at_risk",
+                        measure=f"value of the {stage_outcome.at_risk_customers} customers who "
+                        f"complained here in {t.revenue_window_days} days and have not left",
+                        value=stage_outcome.revenue_at_risk,
+                        baseline=t.revenue_at_risk_above,
+                        low=0.0,
+                        high=t.revenue_at_risk_above,
+                    )
+                )
     for attribute in spec.touchpoint_attributes:
         for value, mine in repository.touchpoint_series(conn, attribute, start, max(days)).items():
             for day in days:

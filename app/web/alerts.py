@@ -60,12 +60,17 @@ SEVERITY = {
     "phrase_surge": "phrase surging",
     "nps_drop": "NPS drop",
     "quiet": "stage gone quiet",
+    "revenue_at_risk": "revenue at risk",
 }
 
 
 def shown(alert: Alert, stage_names: dict[str, str] | None = None) -> _Shown:
     name = (stage_names or {}).get(alert.stage, alert.stage)
-    expected = f"normal about {alert.baseline:g}"
+    expected = (
+        f"threshold {alert.baseline:,.0f}"
+        if alert.detector == "revenue_at_risk"
+        else f"normal about {alert.baseline:g}"
+    )
     return _Shown(
         title=f"{name}: {alert.measure} {alert.value:g} ({expected})",
         stage_key=alert.stage,

@@ -303,3 +303,23 @@ def test_the_journey_page_shows_the_asset_and_who_left_after_complaining(
         f"{billing['negative']['with_event']} of {billing['negative']['customers']} who complained here left"
     )
     assert f"({billing['negative']['lift']:.1f}× the rest)" in line
+
+
+def test_revenue_at_risk_fires_an_alert(runtime: Runtime) -> None:
+    from app.alerts import service as alerts_service
+    from app.alerts.config import AlertsSpec
+    from app.alerts.detectors import Thresholds
+
+    _load(runtime)
+
+    def fired(above: float) -> list[Any]:
+        spec = AlertsSpec(thresholds=Thresholds(revenue_at_risk_above=above))
+        judged = alerts_service.evaluate(
+            runtime.engine, runtime.journey, spec, base_url="http://lp", until=date(2026, 3, 31)
+        )
+        return [a for a in judged.fired if a.detector == "revenue_at_risk"]
+
+    assert fired(10**9) == []  # the billing complainers' value is far below that
+    risky = fired(1000)
+    assert [a.stage for a in risky] == ["billing"]
+    assert risky[0].value > 1000
