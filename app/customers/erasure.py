@@ -24,6 +24,7 @@ CHUNK = 500
 class Erased:
     items: int
     segments: int
+    outcomes: int = 0
 
 
 def _t(name: str):  # type: ignore[no-untyped-def]
@@ -59,7 +60,9 @@ def erase_customer(engine: Engine, refs: Sequence[str]) -> Erased:
             total_items += erased.items
             total_segments += erased.segments
         conn.execute(delete(ids).where(ids.c.customer.in_(list(refs))))
-    return Erased(items=total_items, segments=total_segments)
+        events = _t("outcome_events")
+        gone = conn.execute(delete(events).where(events.c.customer.in_(list(refs))))
+    return Erased(items=total_items, segments=total_segments, outcomes=int(gone.rowcount or 0))
 
 
 def purge_before(engine: Engine, cutoff: datetime) -> Erased:
@@ -82,7 +85,10 @@ def purge_before(engine: Engine, cutoff: datetime) -> Erased:
             erased = _remove(conn, chunk)
         total_items += erased.items
         total_segments += erased.segments
-    return Erased(items=total_items, segments=total_segments)
+    events = _t("outcome_events")
+    with engine.begin() as conn:
+        gone = conn.execute(delete(events).where(events.c.occurred_at < cutoff))
+    return Erased(items=total_items, segments=total_segments, outcomes=int(gone.rowcount or 0))
 
 
 def retention_cutoff(days: int) -> datetime:

@@ -19,6 +19,7 @@ class ErasureResult(BaseModel):
     customer: str = Field(description="as asked")
     items: int = Field(description="items deleted, with everything made from them")
     segments: int
+    outcomes: int = Field(description="outcome events deleted")
 
 
 @router.delete(
@@ -38,6 +39,8 @@ def erase(
         session,
         actor=caller.actor,
         action="customer.erase",
-        detail={"items": erased.items, "segments": erased.segments},
+        detail={"items": erased.items, "segments": erased.segments, "outcomes": erased.outcomes},
     )
-    return ErasureResult(customer=ref, items=erased.items, segments=erased.segments)
+    return ErasureResult(
+        customer=ref, items=erased.items, segments=erased.segments, outcomes=erased.outcomes
+    )

@@ -4,13 +4,14 @@ figures both walk these, so they count the same customers the same way."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -50,8 +51,40 @@ class State:
         return before, self.value
 
 
+_CACHE: OrderedDict[tuple[str, date | None], tuple[tuple[Any, ...], dict[str, list[Event]]]] = (
+    OrderedDict()
+)
+_CACHE_SIZE = 4
+_LOCK = threading.Lock()
+
+
 def load(conn: Connection, *, until: date | None = None) -> dict[str, list[Event]]:
-    """Every customer's events (before `until`), in time order."""
+    """Every customer's events (before `until`), in time order.
+
+    Kept in memory between requests, keyed by the table's version (largest id, row
+    count, newest insertion: events are only added, or erased), so a page or an API call
+    does not decode every customer's history each time; any import or erasure is
+    seen at once. Callers must not change what they get."""
+    table = SQLModel.metadata.tables["outcome_events"]
+    version = tuple(
+        conn.execute(select(func.max(table.c.id), func.count(), func.max(table.c.created_at))).one()
+    )
+    key = (conn.engine.url.render_as_string(hide_password=True), until)
+    with _LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None and cached[0] == version:
+            _CACHE.move_to_end(key)
+            return cached[1]
+    found = _read(conn, until)
+    with _LOCK:
+        _CACHE[key] = (version, found)
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return found
+
+
+def _read(conn: Connection, until: date | None) -> dict[str, list[Event]]:
     table = SQLModel.metadata.tables["outcome_events"]
     query = select(
         table.c.customer,

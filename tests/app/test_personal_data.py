@@ -107,9 +107,14 @@ def test_pseudonyms_are_keyed_and_normalised() -> None:
 def test_erasure_removes_a_customer_and_keeps_the_story_consistent(
     client: TestClient, runtime: Runtime
 ) -> None:
+    from app.outcomes.service import import_rows
+
+    event = {"customer": "mary.jones@example.com", "event": "joined", "occurred_at": "2026-01-02"}
+    import_rows(runtime.engine, [event], origin="test", policy=runtime.policy)
     answer = client.delete("/api/v1/customers/MARY.JONES@example.com")
     assert answer.status_code == 200
     assert answer.json()["items"] == 6  # both spellings: one person
+    assert answer.json()["outcomes"] == 1
     with runtime.engine.connect() as conn:
         left = conn.execute(text("SELECT COUNT(*) FROM items")).scalar()
     assert left == 6
