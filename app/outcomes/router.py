@@ -14,10 +14,8 @@ from app.deps import JourneyDep, RuntimeDep, SessionDep
 from app.errors import BadRequestError, PayloadTooLargeError, UnprocessableError
 from app.outcomes import asset as asset_service
 from app.outcomes import said_did
+from app.outcomes.present import asset_part, stage_outcome
 from app.outcomes.schemas import (
-    AssetCounts,
-    AssetPart,
-    AssetValue,
     CustomerAsset,
     ImportReject,
     ImportResponse,
@@ -94,33 +92,6 @@ async def post_outcomes(request: Request, runtime: RuntimeDep, _: IngestDep) -> 
     )
 
 
-def _part(a: asset_service.Asset) -> AssetPart:
-    return AssetPart(
-        customers=AssetCounts(
-            start=a.customers_start,
-            end=a.customers_end,
-            gained=a.gained,
-            lost=a.lost,
-            grew=a.grew,
-            shrank=a.shrank,
-            reactivated=a.reactivated,
-            net=a.net,
-        ),
-        value=AssetValue(
-            start=round(a.value_start, 2),
-            end=round(a.value_end, 2),
-            gained=round(a.value_gained, 2),
-            lost=round(a.value_lost, 2),
-            grew=round(a.value_grew, 2),
-            shrank=round(a.value_shrank, 2),
-            reactivated=round(a.value_reactivated, 2),
-            net=round(a.value_net, 2),
-        ),
-        profit=round(a.profit, 2) if a.profit_known else None,
-        return_on_customer=round(r, 4) if (r := a.return_on_customer) is not None else None,
-    )
-
-
 @router.get(
     "/customers/asset",
     response_model=CustomerAsset,
@@ -146,9 +117,10 @@ def customer_asset(
         date_to=date_to,
         group_by=group_by,
         segments=[
-            SegmentAsset(segment=name, **_part(part).model_dump()) for name, part in groups.items()
+            SegmentAsset(segment=name, **asset_part(part).model_dump())
+            for name, part in groups.items()
         ],
-        **_part(whole).model_dump(),
+        **asset_part(whole).model_dump(),
     )
 
 
@@ -189,12 +161,6 @@ def by_stage(
             "window_days": found.window_days,
             "min_customers": min_customers,
             "base": asdict(found.base),
-            "stages": [
-                {
-                    **asdict(s),
-                    "phrases": [{"phrase": p.phrase, "rate": asdict(p.rate)} for p in s.phrases],
-                }
-                for s in found.stages
-            ],
+            "stages": [stage_outcome(s).model_dump() for s in found.stages],
         }
     )
