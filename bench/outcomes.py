@@ -81,7 +81,6 @@ NEGATIVE = {
     "use": [
         "The app crashes every evening.",
         "My internet connection is terrible and keeps dropping.",
-        "Speeds drop to nothing every evening.",
         "The service is slow at peak times.",
     ],
     "support": [
