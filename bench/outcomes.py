@@ -21,9 +21,12 @@ then the by-stage answer is read through the app. The true lift is computed from
 generated truth by the product's definition (first negative voice in the stage, event
 in (anchor, anchor + 90 days], base: customers negative nowhere and active at the
 period's midpoint); the planted lift is the design (3, 1.5, 1). Checks: billing ranks
-first; the interval of each planted stage contains its true lift and its planted lift;
-each stage without an effect has an interval containing 1. The last two are 95%
-intervals: by chance alone about one null stage in twenty is "significant".
+first; the interval of each planted stage contains its true lift (whether it holds the
+planted lift too is printed); each stage without an effect has an interval containing 1,
+a 95% interval: by chance alone about one null stage in twenty is "significant".
+The true lift sits a little below the planted one: the base group (negative nowhere)
+holds more of the customers who left early, before they had their chance to complain,
+so its rate is above the background (about 5.0% against 4.8% at 100,000 customers).
 """
 
 from __future__ import annotations
@@ -520,14 +523,12 @@ def report(
         planted = PLANTED.get(key, 1.0)
         low, high = neg["lift_low"], neg["lift_high"]
         inside = low is not None and high is not None
+        covers_true = inside and true_lift is not None and low <= true_lift <= high
+        covers_planted = inside and low <= planted <= high
         if key in PLANTED:
-            good = (
-                inside
-                and true_lift is not None
-                and low <= true_lift <= high
-                and low <= planted <= high
-            )
-            verdict = "ok" if good else "MISS (planted effect outside its interval)"
+            good = covers_true
+            verdict = "ok" if good else "MISS (true lift outside the interval)"
+            verdict += "" if covers_planted else f"; planted {planted} outside"
         else:
             good = inside and low <= 1.0 <= high
             verdict = "ok" if good else "MISS (a null stage looks significant)"
