@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from app.outcomes.timeline import Event, State, load, state_at
+from app.outcomes.index import Compiled, customer_index
 from app.readmodel.facts import theme_key
 from nlp.journey import Journey
 
@@ -111,22 +111,9 @@ def _voices(conn: Connection, start: date, stop: date, recent_from: date) -> _Vo
     return out
 
 
-def _outcome(
-    events: list[Event], event: str, anchor: date, window: int
-) -> tuple[bool, float, float]:
-    """Whether the customer had `event` in (anchor, anchor + window], and the money it moved."""
-    state = State()
-    end = anchor + timedelta(days=window)
-    for e in events:
-        before, after = state.apply(e)
-        if e.event == event and anchor < e.day <= end:
-            return True, max(before - after, 0.0), max(after - before, 0.0)
-    return False, 0.0, 0.0
-
-
 def _rate(
     group: Mapping[str, date],
-    timelines: Mapping[str, list[Event]],
+    index: Mapping[str, Compiled],
     event: str,
     window: int,
     base: tuple[int, int] | None,
@@ -135,11 +122,11 @@ def _rate(
     customers = with_event = 0
     lost = gained = 0.0
     for customer, anchor in group.items():
-        events = timelines.get(customer)
-        if not events:
+        compiled = index.get(customer)
+        if compiled is None:
             continue  # unknown to the outcomes: nothing can be said of what they did
         customers += 1
-        had, down, up = _outcome(events, event, anchor, window)
+        had, down, up = compiled.event_after(event, anchor, window)
         if had:
             with_event += 1
             lost += down
@@ -185,20 +172,20 @@ def said_versus_did(
 ) -> SaidDid:
     recent_from = stop - timedelta(days=window_days)
     voices = _voices(conn, start, stop, recent_from)
-    timelines = load(conn)
+    index = customer_index(conn)
     midpoint = start + (stop - start) / 2
     base_group = {
         customer: midpoint
-        for customer, events in timelines.items()
-        if customer not in voices.negative_anywhere and state_at(events, midpoint).active
+        for customer, compiled in index.items()
+        if customer not in voices.negative_anywhere and compiled.state_at(midpoint)[0]
     }
-    base = _rate(base_group, timelines, event, window_days, None, min_customers)
+    base = _rate(base_group, index, event, window_days, None, min_customers)
     base_counts = (base.customers, base.with_event)
     stages = []
     for stage in journey.stages:
         negative = _rate(
             voices.negative.get(stage.key, {}),
-            timelines,
+            index,
             event,
             window_days,
             base_counts,
@@ -206,7 +193,7 @@ def said_versus_did(
         )
         positive = _rate(
             voices.positive.get(stage.key, {}),
-            timelines,
+            index,
             event,
             window_days,
             base_counts,
@@ -215,9 +202,12 @@ def said_versus_did(
         at_risk = 0.0
         at_risk_customers = 0
         for customer in voices.recent_negative.get(stage.key, ()):
-            state = state_at(timelines.get(customer, []), stop)
-            if state.active:
-                at_risk += state.value
+            compiled = index.get(customer)
+            if compiled is None:
+                continue
+            active, value = compiled.state_at(stop)
+            if active:
+                at_risk += value
                 at_risk_customers += 1
         ranked = sorted(
             voices.phrases.get(stage.key, {}).items(), key=lambda kv: (-len(kv[1]), kv[0])
@@ -233,7 +223,7 @@ def said_versus_did(
                 phrases=[
                     PhraseRate(
                         phrase,
-                        _rate(group, timelines, event, window_days, base_counts, min_customers),
+                        _rate(group, index, event, window_days, base_counts, min_customers),
                     )
                     for phrase, group in ranked
                 ],
