@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -9,6 +9,8 @@ from app.alerts.schemas import AlertPublic
 from app.alerts.service import open_alerts
 from app.deps import JourneyDep, SessionDep, SettingsDep
 from app.errors import BadRequestError, NotFoundError
+from app.outcomes.pages import OutcomesBand, outcomes_band
+from app.outcomes.present import asset_part, stage_outcome
 from app.params import AttrsDep, check_channel, check_source, parse_range
 from app.story import service
 from app.story.schemas import StagePage, Story
@@ -78,7 +80,27 @@ def get_story(
     )
     out = Story.model_validate(story, from_attributes=True)
     out.alerts = [AlertPublic.of(a) for a in open_alerts(session)]
+    band = _outcomes(session, journey, start, stop)
+    if band is not None:
+        out.asset = asset_part(band.asset)
+        shown = {s.key: s for s in band.said_did.stages}
+        for stage in out.stages:
+            stage.outcome = stage_outcome(shown[stage.key]) if stage.key in shown else None
     return out
+
+
+def _outcomes(
+    session: SessionDep, journey: JourneyDep, start: datetime | None, stop: datetime | None
+) -> OutcomesBand | None:
+    """The story period's outcomes, as the leadership page shows them (none imported: None)."""
+    period = service.Period.of(start, stop)
+    return outcomes_band(
+        session.connection(),
+        journey,
+        day_from=period.day_from,
+        day_to=period.day_to,
+        anchor=datetime.now(UTC).date(),
+    )
 
 
 @router.get(
@@ -121,4 +143,8 @@ def get_stage(
     )
     out = StagePage.model_validate(page, from_attributes=True)
     out.alerts = [AlertPublic.of(a) for a in open_alerts(session, stage=key)]
+    band = _outcomes(session, journey, start, stop)
+    if band is not None:
+        found = next((s for s in band.said_did.stages if s.key == key), None)
+        out.outcome = stage_outcome(found) if found is not None else None
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from app.alerts.schemas import AlertPublic
+from app.outcomes.schemas import AssetPart, StageOutcome
 
 
 class SentimentMix(BaseModel):
@@ -135,6 +136,12 @@ class StageStory(BaseModel):
     )
     quotes: list[Quote]
     compare: Comparison | None = None
+    outcome: StageOutcome | None = Field(
+        default=None,
+        description="what the customers who spoke here did next (customers leaving within "
+        "90 days after a negative voice, the lift, the revenue at risk); null without "
+        "imported outcomes",
+    )
 
 
 class DayFigures(BaseModel):
@@ -178,6 +185,11 @@ class Story(BaseModel):
     compare: Comparison | None = None
     alerts: list[AlertPublic] = Field(
         default_factory=list, description="open early-warning alerts, newest first"
+    )
+    asset: AssetPart | None = Field(
+        default=None,
+        description="the customer asset of the period (customers and value gained, lost, "
+        "net); null without imported outcomes",
     )
 
     model_config = {"populate_by_name": True}

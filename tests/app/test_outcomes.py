@@ -323,3 +323,21 @@ def test_revenue_at_risk_fires_an_alert(runtime: Runtime) -> None:
     risky = fired(1000)
     assert [a.stage for a in risky] == ["billing"]
     assert risky[0].value > 1000
+
+
+def test_the_story_and_stage_page_carry_the_same_outcome_figures(
+    client: TestClient, runtime: Runtime
+) -> None:
+    period = {"from": "2026-03-01", "to": "2026-03-31"}
+    assert client.get("/api/v1/story", params=period).json()["asset"] is None  # none yet
+    _load(runtime)
+    story = client.get("/api/v1/story", params=period).json()
+    asset = client.get("/api/v1/customers/asset", params=period).json()
+    assert story["asset"]["customers"] == asset["customers"]
+    assert story["asset"]["value"] == asset["value"]
+    found = client.get("/api/v1/outcomes/by-stage", params=period).json()
+    by_key = {s["key"]: s for s in found["stages"]}
+    for stage in story["stages"]:
+        assert stage["outcome"] == by_key[stage["key"]]
+    page = client.get("/api/v1/stages/billing", params=period).json()
+    assert page["outcome"] == by_key["billing"]
