@@ -201,6 +201,21 @@ def serve(host: HostOpt = None, port: PortOpt = None) -> None:
     _serve(_runtime(settings), settings.host, settings.port)
 
 
+def _import_sample_outcomes(runtime: Runtime) -> None:
+    """The sample company's outcomes (who left, who grew), so the said-versus-did
+    figures show at once; importing again adds nothing."""
+    from app.outcomes.service import import_file
+    from app.settings import sample_outcomes_file
+
+    path = sample_outcomes_file()
+    if path.is_file():
+        result = import_file(runtime.engine, path, runtime.policy)
+        console.print(
+            f"outcomes: {result.inserted:,} new events from {path.name} "
+            f"({result.duplicates:,} already there)"
+        )
+
+
 @cli.command()
 def demo(host: HostOpt = None, port: PortOpt = None) -> None:
     """Load the bundled sample company, print its story, then serve it."""
@@ -208,6 +223,7 @@ def demo(host: HostOpt = None, port: PortOpt = None) -> None:
     settings = settings.model_copy(update={"sources_file": None})
     runtime = _runtime(settings)
     _sync_all(runtime, list(runtime.sources))
+    _import_sample_outcomes(runtime)
     _print_story(runtime)
     _serve(runtime, settings.host, settings.port)
 

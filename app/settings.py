@@ -24,6 +24,11 @@ def sample_sources_file() -> Path:
     return Path(str(resources.files("app") / "sample_data" / "sources.yaml"))
 
 
+def sample_outcomes_file() -> Path:
+    """The sample company's outcome events (joins, churn, value), for `demo`."""
+    return Path(str(resources.files("app") / "sample_data" / "outcomes" / "outcomes-2026.csv"))
+
+
 def sample_journey_file() -> Path:
     """The sample company's journey (the default plus its own names as never-themes)."""
     return Path(str(resources.files("app") / "sample_data" / "journey.yaml"))

@@ -341,3 +341,26 @@ def test_the_story_and_stage_page_carry_the_same_outcome_figures(
         assert stage["outcome"] == by_key[stage["key"]]
     page = client.get("/api/v1/stages/billing", params=period).json()
     assert page["outcome"] == by_key["billing"]
+
+
+def test_the_sample_company_shows_its_planted_effect(engine: Engine) -> None:
+    """What a newcomer sees after `listening-path demo`: billing complainers left."""
+    from app.settings import sample_outcomes_file
+
+    sample = build_runtime(
+        Settings(database_url=str(engine.url), scheduler_enabled=False), engine=engine
+    )
+    for source_id in sample.sources:
+        assert sample.jobs.sync(source_id).status == "succeeded"
+    imported = import_file(engine, sample_outcomes_file(), sample.policy)
+    assert imported.inserted > 1000
+    assert imported.rejected == 0
+    with TestClient(create_app(runtime=sample, start_scheduler=False)) as client:
+        found = client.get(
+            "/api/v1/outcomes/by-stage", params={"from": "2026-08-01", "to": "2026-10-31"}
+        ).json()
+        billing = found["stages"][0]
+        assert billing["key"] == "billing"
+        assert billing["negative"]["lift_low"] > 1
+        page = client.get("/?from=2026-08-01&to=2026-10-31").text
+        assert 'data-k="billing.left"' in page
