@@ -120,6 +120,22 @@ def journey_markdown(view: JourneyView, *, base_url: str = "") -> str:
         + ".",
         "",
     ]
+    if view.outcomes is not None:
+        a = view.outcomes.asset
+        lines.append(
+            f"**Customer asset**: {num(a.customers_start)} customers at the start, "
+            f"+{num(a.gained)} gained, -{num(a.lost)} lost (worth {a.value_lost:,.0f} a year), "
+            f"{num(a.customers_end)} at the end (net {signed(a.net)})."
+        )
+        for stage in view.outcomes.said_did.stages:
+            r = stage.negative
+            if r.customers and r.lift is not None:
+                lines.append(
+                    f"- {stage.name}: {num(r.with_event)} of {num(r.customers)} who complained "
+                    f"left within {view.outcomes.said_did.window_days} days "
+                    f"({r.lift:.1f}x the rest); {stage.revenue_at_risk:,.0f} a year at risk"
+                )
+        lines.append("")
     if view.frame.alerts:
         lines.append("**Open alerts**")
         lines.extend(

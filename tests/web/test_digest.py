@@ -131,3 +131,23 @@ def test_markdown_numbers_equal_the_story_on_both_databases(company: Runtime) ->
         line = next(row for row in text.splitlines() if row.startswith(f"| {stage.name} |"))
         assert f"| {stage.voices:,} |" in line
     assert f"**{view.story.voices:,} voices**" in text
+
+
+def test_digest_carries_the_customer_asset_once_outcomes_are_imported(
+    env: Path, tmp_path: Path
+) -> None:
+    before = runner.invoke(cli, ["digest", "--format", "md", "--out", "-"])
+    assert "Customer asset" not in before.stdout
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "customer,event,occurred_at,value\n"
+        "a-1,joined,2026-01-01,500\nb-2,joined,2026-01-02,700\nb-2,left,2026-09-05,\n",
+        encoding="utf-8",
+    )
+    imported = runner.invoke(cli, ["outcomes", "import", str(events)])
+    assert imported.exit_code == 0, imported.output
+    assert "3 new" in imported.stdout
+    text = runner.invoke(cli, ["digest", "--format", "md", "--out", "-"]).stdout
+    line = next(x for x in text.splitlines() if x.startswith("**Customer asset**"))
+    assert "2 customers at the start" in line
+    assert "-1 lost (worth 700 a year)" in line
