@@ -474,6 +474,8 @@ def run_seed(args: argparse.Namespace, seed: int) -> bool:
             )
             with TestClient(create_app(runtime=runtime, start_scheduler=False)) as client:
                 body, latencies = _ask(client, args.requests)
+                if args.profile:
+                    _profile(client)
             return report(body, base_truth, stage_truth, latencies)
         finally:
             engine.dispose()
@@ -481,6 +483,19 @@ def run_seed(args: argparse.Namespace, seed: int) -> bool:
                 with admin.begin() as conn:
                     conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
                 admin.dispose()
+
+
+def _profile(client: Any) -> None:
+    """Where one (warm) request's time goes: the top functions by own time."""
+    import cProfile
+    import pstats
+
+    params = {"from": START.isoformat(), "to": (STOP - timedelta(days=1)).isoformat()}
+    profiler = cProfile.Profile()
+    profiler.enable()
+    client.get("/api/v1/outcomes/by-stage", params=params)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
 
 
 def _ask(client: Any, requests: int) -> tuple[dict[str, Any], list[float]]:
@@ -578,6 +593,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--parquet", action="store_true", help="outcomes as Parquet, not CSV")
     parser.add_argument("--check-sentences", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="profile one warm request")
     args = parser.parse_args()
     if args.check_sentences:
         check_sentences()
