@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -598,3 +599,8 @@ class OutcomeReject(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
+
+
+def table(name: str) -> Table:
+    """A table of the store by name, for Core statements (every model is defined above)."""
+    return SQLModel.metadata.tables[name]

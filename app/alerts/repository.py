@@ -6,15 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Table, and_, case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
 
 from app.alerts.detectors import Day
-
-
-def _t(name: str) -> Table:
-    return SQLModel.metadata.tables[name]
+from app.models import table as _t
 
 
 def latest_day(conn: Connection) -> date | None:

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import SQLModel
 
 from app.db_types import utcnow
+from app.models import table as _t
 from app.readmodel.maintain import forget
 from app.readmodel.rollups import Deltas
 
@@ -25,10 +25,6 @@ class Erased:
     items: int
     segments: int
     outcomes: int = 0
-
-
-def _t(name: str):  # type: ignore[no-untyped-def]
-    return SQLModel.metadata.tables[name]
 
 
 def _remove(conn: Connection, item_ids: Sequence[int]) -> Erased:

@@ -12,21 +12,17 @@ from typing import Any
 from sqlalchemy import Table, Text, case, func, select, type_coerce
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import SQLModel
 
 from app.feeds.formats import Column
 from app.items.filters import ItemFilters, item_clauses
 from app.models import RollupMetrics
+from app.models import table as _t
 from app.readmodel import customer_sets
 from app.readmodel.rollups import COLUMNS, CUSTOMERS, RATINGS, STAGE_DAILY
 from app.scales import Scales
 from app.story.repository import Slice, filtered_deltas
 
 CHUNK = 5_000
-
-
-def _t(name: str) -> Table:
-    return SQLModel.metadata.tables[name]
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,20 +17,16 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pyroaring import BitMap
-from sqlalchemy import Table, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
 
 from app.bulk import execute_rows
+from app.models import table as _t
 
 Cell = tuple[Any, str, str, str]  # day, stage, channel, source
 IDS = "customer_ids"
 SETS = "customer_sets"
-
-
-def _t(name: str) -> Table:
-    return SQLModel.metadata.tables[name]
 
 
 def numbers(conn: Connection, customers: Iterable[str]) -> dict[str, int]:

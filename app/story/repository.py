@@ -11,19 +11,15 @@ from typing import Any
 from sqlalchemy import Date, Table, func, literal_column, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import SQLModel
 
 from app.models import ITEM_LEVEL, RollupMetrics
+from app.models import table as _table
 from app.readmodel import customer_sets
 from app.readmodel.attributes import attribute_clauses
 from app.readmodel.facts import Fact, ItemRecord
 from app.readmodel.rollups import THEME_METRICS, Deltas
 
 METRICS = tuple(RollupMetrics.model_fields)
-
-
-def _table(name: str) -> Table:
-    return SQLModel.metadata.tables[name]
 
 
 @dataclass(frozen=True, slots=True)
