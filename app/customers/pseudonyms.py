@@ -26,13 +26,6 @@ PREFIX = "p_"
 _KEY_NAME = "pseudonym_key"
 
 
-def personal_kind(ref: str) -> str | None:
-    """Whether a whole reference is personal data: 'email', 'phone', or None (an
-    account number, a CRM id, a handle: kept as they are). The NLP's redaction
-    rules decide, so a reference and a text agree on what is personal."""
-    return is_personal_reference(ref)
-
-
 def normalise(ref: str, kind: str) -> str:
     value = ref.strip()
     if kind == "email":
@@ -46,19 +39,19 @@ class Pseudonyms:
         self._key = key
 
     def of(self, ref: str) -> str:
-        kind = personal_kind(ref)
+        kind = is_personal_reference(ref)
         value = normalise(ref, kind) if kind else ref
         return PREFIX + hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
     def stored(self, ref: str | None) -> str | None:
         """What the store keeps for a reference: its pseudonym if it is personal data."""
-        if ref is None or personal_kind(ref) is None:
+        if ref is None or is_personal_reference(ref) is None:
             return ref
         return self.of(ref)
 
     def refs(self, ref: str) -> list[str]:
         """Every stored form a reference may have (as given, and its pseudonym)."""
-        return [ref, self.of(ref)] if personal_kind(ref) else [ref]
+        return [ref, self.of(ref)] if is_personal_reference(ref) else [ref]
 
 
 def load_pseudonyms(engine: Engine, configured: str | None) -> Pseudonyms:

@@ -97,11 +97,13 @@ def customer_asset(
     customer's latest value of it by the end of the period)."""
     whole = Asset()
     groups: dict[str, Asset] = defaultdict(Asset)
-    for events in load(conn, until=stop).values():
+    for events in load(conn).values():
         _walk(events, start, stop, whole)
         if group_by is not None:
             state = State()
             for e in events:
+                if stop is not None and e.day >= stop:
+                    break
                 state.apply(e)
             group = state.attributes.get(group_by)
             _walk(events, start, stop, groups["" if group is None else str(group)])

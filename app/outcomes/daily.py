@@ -33,9 +33,11 @@ def rows(
     conn: Connection, *, start: date | None, stop: date | None, group_by: str
 ) -> Iterator[list[Any]]:
     sums: dict[tuple[date, str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
-    for events in load(conn, until=stop).values():
+    for events in load(conn).values():
         state = State()
         for e in events:
+            if stop is not None and e.day >= stop:
+                break
             before, after = state.apply(e)
             if start is not None and e.day < start:
                 continue

@@ -64,17 +64,19 @@ class Compiled:
 
 
 _LOCK = threading.Lock()
-_BUILT: dict[int, dict[str, Compiled]] = {}
+_BUILT: list[tuple[dict[str, list[Event]], dict[str, Compiled]]] = []
 
 
 def customer_index(conn: Connection) -> dict[str, Compiled]:
+    """The index of the timelines `load` gives now: the timelines object itself is
+    the key (a new one per table version), held here so its identity cannot be
+    reused by another."""
     timelines = load(conn)
-    key = id(timelines)  # the cached timelines object: a new one per table version
     with _LOCK:
-        built = _BUILT.get(key)
-    if built is None:
-        built = {customer: Compiled.of(events) for customer, events in timelines.items()}
-        with _LOCK:
-            _BUILT.clear()  # one version at a time
-            _BUILT[key] = built
+        for source, built in _BUILT:
+            if source is timelines:
+                return built
+    built = {customer: Compiled.of(events) for customer, events in timelines.items()}
+    with _LOCK:
+        _BUILT[:] = [(timelines, built)]  # one version at a time
     return built

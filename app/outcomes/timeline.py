@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -51,15 +51,14 @@ class State:
         return before, self.value
 
 
-_CACHE: OrderedDict[tuple[str, date | None], tuple[tuple[Any, ...], dict[str, list[Event]]]] = (
-    OrderedDict()
-)
+_CACHE: OrderedDict[str, tuple[tuple[Any, ...], dict[str, list[Event]]]] = OrderedDict()
 _CACHE_SIZE = 4
 _LOCK = threading.Lock()
 
 
-def load(conn: Connection, *, until: date | None = None) -> dict[str, list[Event]]:
-    """Every customer's events (before `until`), in time order.
+def load(conn: Connection) -> dict[str, list[Event]]:
+    """Every customer's events, in time order (callers stop at their period's end:
+    one decoded copy serves every period).
 
     Kept in memory between requests, keyed by the table's version (largest id, row
     count, newest insertion: events are only added, or erased), so a page or an API call
@@ -69,13 +68,13 @@ def load(conn: Connection, *, until: date | None = None) -> dict[str, list[Event
     version = tuple(
         conn.execute(select(func.max(table.c.id), func.count(), func.max(table.c.created_at))).one()
     )
-    key = (conn.engine.url.render_as_string(hide_password=True), until)
+    key = conn.engine.url.render_as_string(hide_password=True)
     with _LOCK:
         cached = _CACHE.get(key)
         if cached is not None and cached[0] == version:
             _CACHE.move_to_end(key)
             return cached[1]
-    found = _read(conn, until)
+    found = _read(conn)
     with _LOCK:
         _CACHE[key] = (version, found)
         _CACHE.move_to_end(key)
@@ -84,7 +83,7 @@ def load(conn: Connection, *, until: date | None = None) -> dict[str, list[Event
     return found
 
 
-def _read(conn: Connection, until: date | None) -> dict[str, list[Event]]:
+def _read(conn: Connection) -> dict[str, list[Event]]:
     table = SQLModel.metadata.tables["outcome_events"]
     query = select(
         table.c.customer,
@@ -95,25 +94,11 @@ def _read(conn: Connection, until: date | None) -> dict[str, list[Event]]:
         table.c.profit,
         table.c.attributes,
     ).order_by(table.c.customer, table.c.occurred_at, table.c.id)
-    if until is not None:
-        query = query.where(table.c.day < until)
     out: dict[str, list[Event]] = defaultdict(list)
     for customer, day, event, change, value, profit, attributes in conn.execute(query):
         when = day if isinstance(day, date) else date.fromisoformat(str(day))
         out[customer].append(Event(when, event, change, value, profit, attributes or {}))
     return out
-
-
-def state_at(events: Iterable[Event], day: date | None) -> State:
-    """The customer as of the start of `day` (events before it); None: no events."""
-    state = State()
-    if day is None:
-        return state
-    for e in events:
-        if e.day >= day:
-            break
-        state.apply(e)
-    return state
 
 
 MOVED = {

@@ -13,12 +13,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from app.customers.erasure import purge_before
-from app.customers.pseudonyms import Pseudonyms, personal_kind
+from app.customers.pseudonyms import Pseudonyms
 from app.main import create_app
 from app.readmodel.maintain import READ_MODEL_TABLES
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings
 from connectors.base import RawItem, RejectedRecord
+from nlp.redaction import is_personal_reference
 from tests.app.helpers import ListConnector, add_source, admin_headers
 from tests.app.test_readmodel import snapshot
 from tests.conftest import FIXTURES
@@ -99,9 +100,9 @@ def test_pseudonyms_are_keyed_and_normalised() -> None:
     assert one.of("Ana@Example.com ") == one.of("ana@example.com")
     assert one.of("+44 7700 900123") == one.of("+447700900123")
     assert one.of("ana@example.com") != other.of("ana@example.com")
-    assert personal_kind("crm-1001") is None
-    assert personal_kind("12345") is None
-    assert personal_kind("0044 20 7946 0958") == "phone"
+    assert is_personal_reference("crm-1001") is None
+    assert is_personal_reference("12345") is None
+    assert is_personal_reference("0044 20 7946 0958") == "phone"
 
 
 def test_erasure_removes_a_customer_and_keeps_the_story_consistent(
