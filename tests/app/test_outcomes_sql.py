@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from app.ingest.service import run_sync
+from app.ingest.service import SyncResult, run_sync
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings
 from connectors.errors import ConfigError
@@ -94,6 +94,19 @@ def _connector(tmp_path: Path, **config: Any) -> SqlConnector:
     return connector
 
 
+def sync(runtime: Runtime, source_id: str, connector: SqlConnector, **extra: Any) -> SyncResult:
+    """A sync through the runtime's pipeline and policy (pseudonyms included)."""
+    return run_sync(
+        runtime.engine,
+        source_id=source_id,
+        connector=connector,
+        enricher=runtime.enricher,
+        journey=runtime.journey,
+        policy=runtime.policy,
+        **extra,
+    )
+
+
 def _events(engine: Engine) -> list[tuple[Any, ...]]:
     with engine.connect() as conn:
         return list(
@@ -115,25 +128,10 @@ def test_outcomes_from_a_warehouse_incrementally_through_a_crash(
     def crash(_: object) -> None:
         raise Crash("killed")
 
-    crashed = run_sync(
-        runtime.engine,
-        source_id="crm",
-        connector=connector,
-        enricher=runtime.enricher,
-        journey=runtime.journey,
-        policy=runtime.policy,
-        on_batch=crash,
-    )
+    crashed = sync(runtime, "crm", connector, on_batch=crash)
     assert crashed.status == "failed"
     assert len(_events(runtime.engine)) == 2  # the first batch, kept
-    result = run_sync(
-        runtime.engine,
-        source_id="crm",
-        connector=connector,
-        enricher=runtime.enricher,
-        journey=runtime.journey,
-        policy=runtime.policy,
-    )
+    result = sync(runtime, "crm", connector)
     assert result.status == "succeeded", result.error
     stored = _events(runtime.engine)
     assert [(c, e) for c, e, _ in stored] == [(r[1], r[2]) for r in ROWS]
@@ -142,14 +140,7 @@ def test_outcomes_from_a_warehouse_incrementally_through_a_crash(
         conn.execute(
             text("INSERT INTO crm_events VALUES (6, 'acct-3', 'left', '2026-04-01', NULL, 'home')")
         )
-    again = run_sync(
-        runtime.engine,
-        source_id="crm",
-        connector=connector,
-        enricher=runtime.enricher,
-        journey=runtime.journey,
-        policy=runtime.policy,
-    )
+    again = sync(runtime, "crm", connector)
     assert (again.fetched, again.inserted) == (1, 1)
     assert len(_events(runtime.engine)) == 6
 
@@ -196,12 +187,5 @@ def test_feedback_rows_from_a_warehouse(
         columns={"text": "body", "date": "at", "author": "who"},
         cursor_column=None,
     )
-    result = run_sync(
-        runtime.engine,
-        source_id="answers",
-        connector=connector,
-        enricher=runtime.enricher,
-        journey=runtime.journey,
-        policy=runtime.policy,
-    )
+    result = sync(runtime, "answers", connector)
     assert (result.inserted, result.rejected) == (1, 1)
