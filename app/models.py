@@ -554,6 +554,20 @@ class StoredSecret(SQLModel, table=True):
     )
 
 
+class ReadVersion(SQLModel, table=True):
+    """A counter per kind of change to a read-model table, bumped in the writing
+    transaction, so an in-memory copy of the table (the said-versus-did columns)
+    knows without counting rows whether it must read more (`added`) or again
+    (`removed`). Bumping `added` before inserting also makes the inserting
+    transactions take their ids in commit order, so reading on past the largest
+    id seen never skips a row committed late."""
+
+    __tablename__ = "read_versions"
+
+    name: str = Field(primary_key=True, max_length=64)
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
 # --------------------------------------------------------------------------- outcomes
 
 

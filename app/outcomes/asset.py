@@ -4,13 +4,13 @@ with the return on customer where profit is given."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 from sqlalchemy.engine import Connection
 
-from app.outcomes.timeline import Event, State, load, moved
+from app.outcomes.ledger import CODE, Bools, Floats, Ints, Ledger, day_number, ledger
 
 
 @dataclass(slots=True)
@@ -48,46 +48,13 @@ class Asset:
         return (self.profit + self.value_net) / self.value_start
 
 
-def _walk(events: list[Event], start: date | None, stop: date | None, into: Asset) -> None:
-    state = State()
-    started = False
-    for e in events:
-        if stop is not None and e.day >= stop:
-            break
-        if start is not None and e.day >= start and not started:
-            started = True
-            if state.active:
-                into.customers_start += 1
-                into.value_start += state.value
-        before, after = state.apply(e)
-        if start is not None and e.day < start:
-            continue
-        started = True
-        money = moved(e.event, before, after)
-        if e.event == "joined":
-            into.gained += 1
-            into.value_gained += money
-        elif e.event == "left":
-            into.lost += 1
-            into.value_lost += money
-        elif e.event == "reactivated":
-            into.reactivated += 1
-            into.value_reactivated += money
-        elif e.event == "expanded":
-            into.grew += 1
-            into.value_grew += money
-        elif e.event == "contracted":
-            into.shrank += 1
-            into.value_shrank += money
-        if e.profit is not None:
-            into.profit += e.profit
-            into.profit_known = True
-    if not started and state.active:  # every event before the period
-        into.customers_start += 1
-        into.value_start += state.value
-    if state.active:
-        into.customers_end += 1
-        into.value_end += state.value
+_COUNTED = {  # event -> (count field, money field) of the asset
+    "joined": ("gained", "value_gained"),
+    "left": ("lost", "value_lost"),
+    "reactivated": ("reactivated", "value_reactivated"),
+    "expanded": ("grew", "value_grew"),
+    "contracted": ("shrank", "value_shrank"),
+}
 
 
 def customer_asset(
@@ -95,16 +62,75 @@ def customer_asset(
 ) -> tuple[Asset, dict[str, Asset]]:
     """The whole asset and, with `group_by`, one per value of that attribute (the
     customer's latest value of it by the end of the period)."""
-    whole = Asset()
-    groups: dict[str, Asset] = defaultdict(Asset)
-    for events in load(conn).values():
-        _walk(events, start, stop, whole)
-        if group_by is not None:
-            state = State()
-            for e in events:
-                if stop is not None and e.day >= stop:
-                    break
-                state.apply(e)
-            group = state.attributes.get(group_by)
-            _walk(events, start, stop, groups["" if group is None else str(group)])
-    return whole, dict(sorted(groups.items()))
+    book = ledger(conn)
+    first = None if start is None else day_number(start)
+    last = None if stop is None else day_number(stop)
+    everyone = np.arange(book.size, dtype=np.int64)
+    at_start = book.last_before(everyone, first) if first is not None else None
+    at_end = book.last_before(everyone, last)
+    in_period = np.ones(len(book.day), dtype=bool)
+    if first is not None:
+        in_period &= book.day >= first
+    if last is not None:
+        in_period &= book.day < last
+    if group_by is None:
+        group = np.zeros(book.size, dtype=np.int64)
+        labels = [""]
+    else:
+        running, labels = book.running(group_by)
+        group = np.where(at_end >= 0, running[np.where(at_end >= 0, at_end, 0)], -1)
+    whole = _sum(book, np.zeros(book.size, dtype=np.int64), 1, at_start, at_end, in_period)[0]
+    if group_by is None:
+        return whole, {}
+    per = _sum(book, group, len(labels), at_start, at_end, in_period)
+    seen = np.zeros(len(labels), dtype=bool)
+    seen[group[group >= 0]] = True
+    return whole, dict(sorted((labels[g], per[g]) for g in np.flatnonzero(seen).tolist()))
+
+
+def _sum(
+    book: Ledger,
+    group: Ints,
+    groups: int,
+    at_start: Ints | None,
+    at_end: Ints,
+    in_period: Bools,
+) -> list[Asset]:
+    """Per group code (customers of group -1 count nowhere), the asset's figures."""
+    out = [Asset() for _ in range(groups)]
+
+    def per_group(picked: Ints, weights: Floats | None = None) -> list[float]:
+        g = group[picked] if len(picked) else picked
+        keep = g >= 0
+        w = None if weights is None else weights[keep]
+        return np.bincount(g[keep], weights=w, minlength=groups).tolist()  # type: ignore[no-any-return]
+
+    def standing(at: Ints) -> tuple[list[float], list[float]]:
+        known = at >= 0
+        safe = np.where(known, at, 0)
+        on = known & book.active[safe]
+        who = np.flatnonzero(on)
+        return per_group(who), per_group(who, book.value_after[safe][on])
+
+    if at_start is not None:
+        counts, values = standing(at_start)
+        for a, c, v in zip(out, counts, values, strict=True):
+            a.customers_start, a.value_start = int(c), v
+    counts, values = standing(at_end)
+    for a, c, v in zip(out, counts, values, strict=True):
+        a.customers_end, a.value_end = int(c), v
+    period = np.flatnonzero(in_period)
+    owners = book.customer[period]
+    for event, (count_field, money_field) in _COUNTED.items():
+        mask = book.code[period] == CODE[event]
+        counts = per_group(owners[mask])
+        money = per_group(owners[mask], book.money[period][mask])
+        for a, c, m in zip(out, counts, money, strict=True):
+            setattr(a, count_field, int(c))
+            setattr(a, money_field, m)
+    stated = ~np.isnan(book.profit[period])
+    profit = per_group(owners[stated], book.profit[period][stated])
+    known = per_group(owners[stated])
+    for a, p, k in zip(out, profit, known, strict=True):
+        a.profit, a.profit_known = p, k > 0
+    return out

@@ -4,15 +4,16 @@ tool's sum over a period equals the asset's figure for it."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+import numpy as np
 from sqlalchemy.engine import Connection
 
 from app.feeds.formats import Column
-from app.outcomes.timeline import State, load, moved
+from app.outcomes.ledger import day_number, ledger
+from app.outcomes.records import EVENTS
 
 COLUMNS = [
     Column("day", "date", "UTC day of the events"),
@@ -32,19 +33,27 @@ COLUMNS = [
 def rows(
     conn: Connection, *, start: date | None, stop: date | None, group_by: str
 ) -> Iterator[list[Any]]:
-    sums: dict[tuple[date, str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
-    for events in load(conn).values():
-        state = State()
-        for e in events:
-            if stop is not None and e.day >= stop:
-                break
-            before, after = state.apply(e)
-            if start is not None and e.day < start:
-                continue
-            segment = state.attributes.get(group_by)
-            cell = sums[(e.day, e.event, "" if segment is None else str(segment))]
-            cell[0] += 1
-            cell[1] += moved(e.event, before, after)
-            cell[2] += e.profit or 0.0
-    for (day, event, segment), (count, value, profit) in sorted(sums.items()):
-        yield [day, event, segment, int(count), round(value, 2), round(profit, 2)]
+    book = ledger(conn)
+    picked = np.ones(len(book.day), dtype=bool)
+    if start is not None:
+        picked &= book.day >= day_number(start)
+    if stop is not None:
+        picked &= book.day < day_number(stop)
+    at = np.flatnonzero(picked)
+    if len(at) == 0:
+        return
+    running, labels = book.running(group_by)
+    cells = np.stack([book.day[at], book.code[at], running[at]], axis=1)
+    found, where = np.unique(cells, axis=0, return_inverse=True)
+    where = where.reshape(-1)
+    count = np.bincount(where, minlength=len(found))
+    money = np.bincount(where, weights=book.money[at], minlength=len(found))
+    profit = np.bincount(where, weights=np.nan_to_num(book.profit[at]), minlength=len(found))
+    out = [
+        [date.fromordinal(int(d)), EVENTS[int(e)], labels[int(s)], int(n), round(v, 2), round(p, 2)]
+        for (d, e, s), n, v, p in zip(
+            found.tolist(), count.tolist(), money.tolist(), profit.tolist(), strict=True
+        )
+    ]
+    out.sort(key=lambda r: (r[0], r[1], r[2]))
+    yield from out

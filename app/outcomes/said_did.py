@@ -15,17 +15,14 @@ why instead of showing noise as a number.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import select
+import numpy as np
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
 
-from app.outcomes.index import Compiled, customer_index
-from app.readmodel.facts import theme_key
+from app.outcomes.ledger import Bools, Ints, Ledger, day_number, ledger
+from app.outcomes.voices import first_per_group, voices
 from nlp.journey import Journey
 
 Z95 = 1.959964
@@ -70,67 +67,23 @@ class SaidDid:
     stages: list[StageOutcome]
 
 
-@dataclass(slots=True)
-class _Voices:
-    negative: dict[str, dict[str, date]] = field(default_factory=lambda: defaultdict(dict))
-    positive: dict[str, dict[str, date]] = field(default_factory=lambda: defaultdict(dict))
-    phrases: dict[str, dict[str, dict[str, date]]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(dict))
-    )
-    negative_anywhere: set[str] = field(default_factory=set)
-    recent_negative: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-
-
-def _voices(conn: Connection, start: date, stop: date, recent_from: date) -> _Voices:
-    facts = SQLModel.metadata.tables["voice_facts"]
-    out = _Voices()
-    rows = conn.execute(
-        select(facts.c.stage, facts.c.customer, facts.c.day, facts.c.label, facts.c.themes).where(
-            facts.c.customer.is_not(None),
-            facts.c.day >= min(start, recent_from),
-            facts.c.day < stop,
-            facts.c.label.in_(("negative", "positive")),
-        )
-    )
-    for stage, customer, day, label, themes in rows:
-        when = day if isinstance(day, date) else date.fromisoformat(str(day))
-        if label == "negative" and when >= recent_from:
-            out.recent_negative[stage].add(customer)
-        if when < start:
-            continue
-        first = out.negative if label == "negative" else out.positive
-        known = first[stage].get(customer)
-        if known is None or when < known:
-            first[stage][customer] = when
-        if label == "negative":
-            out.negative_anywhere.add(customer)
-            for theme in themes or ():
-                seen = out.phrases[stage][theme_key(theme)]
-                if customer not in seen or when < seen[customer]:
-                    seen[customer] = when
-    return out
-
-
 def _rate(
-    group: Mapping[str, date],
-    index: Mapping[str, Compiled],
+    customers_: Ints,
+    anchors: Ints,
+    book: Ledger,
     event: str,
     window: int,
     base: tuple[int, int] | None,
     min_customers: int,
 ) -> Rate:
-    customers = with_event = 0
-    lost = gained = 0.0
-    for customer, anchor in group.items():
-        compiled = index.get(customer)
-        if compiled is None:
-            continue  # unknown to the outcomes: nothing can be said of what they did
-        customers += 1
-        had, down, up = compiled.event_after(event, anchor, window)
-        if had:
-            with_event += 1
-            lost += down
-            gained += up
+    """`customers_`: ledger positions (-1: unknown to the outcomes, nothing can be
+    said of what they did), each with the day its window starts."""
+    known = customers_ >= 0
+    customers_, anchors = customers_[known], anchors[known]
+    had, down, up = book.event_after(event, customers_, anchors, window)
+    customers = len(customers_)
+    with_event = int(had.sum())
+    lost, gained = float(down.sum()), float(up.sum())
     rate = with_event / customers if customers else None
     lift = low = high = None
     note = None
@@ -170,63 +123,90 @@ def said_versus_did(
     window_days: int,
     min_customers: int,
 ) -> SaidDid:
-    recent_from = stop - timedelta(days=window_days)
-    voices = _voices(conn, start, stop, recent_from)
-    index = customer_index(conn)
-    midpoint = start + (stop - start) / 2
-    base_group = {
-        customer: midpoint
-        for customer, compiled in index.items()
-        if customer not in voices.negative_anywhere and compiled.state_at(midpoint)[0]
-    }
-    base = _rate(base_group, index, event, window_days, None, min_customers)
+    book = ledger(conn)
+    heard = voices(conn)
+    # voice customer code -> ledger position (-1 unknown); the vocabulary only grows
+    to_book = np.array([book.index.get(c, -1) for c in heard.customers.names], dtype=np.int64)
+    first, last = day_number(start), day_number(stop)
+    recent = last - window_days
+    in_period = (heard.day >= first) & (heard.day < last)
+    negative = in_period & heard.negative
+    positive = in_period & ~heard.negative
+    spoke_ill = np.zeros(book.size, dtype=bool)
+    who = to_book[heard.customer[negative]]
+    spoke_ill[who[who >= 0]] = True
+    everyone = np.arange(book.size, dtype=np.int64)
+    midpoint = day_number(start + (stop - start) / 2)
+    active, _ = book.state_at(everyone, midpoint)
+    base_group = everyone[active & ~spoke_ill]
+    base = _rate(
+        base_group,
+        np.full(len(base_group), midpoint, dtype=np.int64),
+        book,
+        event,
+        window_days,
+        None,
+        min_customers,
+    )
     base_counts = (base.customers, base.with_event)
+
+    def groups(mask: Bools) -> dict[int, tuple[Ints, Ints]]:
+        """Per stage code, each customer's first voice under `mask` (ledger positions, days)."""
+        rows = first_per_group(mask, heard.stage, heard.customer)
+        out: dict[int, tuple[Ints, Ints]] = {}
+        stages = heard.stage[rows]
+        for code in np.unique(stages).tolist():
+            picked = rows[stages == code]
+            out[code] = (to_book[heard.customer[picked]], heard.day[picked])
+        return out
+
+    nothing = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    negatives, positives = groups(negative), groups(positive)
+    recents = groups(heard.negative & (heard.day >= recent) & (heard.day < last))
+    phrase_mask = negative[heard.phrase_fact]
+    phrase_stage = heard.stage[heard.phrase_fact]
+    phrase_rows = first_per_group(
+        phrase_mask, phrase_stage, heard.phrase, heard.customer[heard.phrase_fact]
+    )
     stages = []
     for stage in journey.stages:
-        negative = _rate(
-            voices.negative.get(stage.key, {}),
-            index,
-            event,
-            window_days,
-            base_counts,
-            min_customers,
+        code = heard.stages.codes.get(stage.key, -1)
+        negative_rate = _rate(
+            *negatives.get(code, nothing), book, event, window_days, base_counts, min_customers
         )
-        positive = _rate(
-            voices.positive.get(stage.key, {}),
-            index,
-            event,
-            window_days,
-            base_counts,
-            min_customers,
+        positive_rate = _rate(
+            *positives.get(code, nothing), book, event, window_days, base_counts, min_customers
         )
-        at_risk = 0.0
-        at_risk_customers = 0
-        for customer in voices.recent_negative.get(stage.key, ()):
-            compiled = index.get(customer)
-            if compiled is None:
-                continue
-            active, value = compiled.state_at(stop)
-            if active:
-                at_risk += value
-                at_risk_customers += 1
-        ranked = sorted(
-            voices.phrases.get(stage.key, {}).items(), key=lambda kv: (-len(kv[1]), kv[0])
-        )[:TOP_PHRASES]
+        at_risk_who = recents.get(code, nothing)[0]
+        at_risk_who = at_risk_who[at_risk_who >= 0]
+        still, value = book.state_at(at_risk_who, last)
+        here = phrase_rows[phrase_stage[phrase_rows] == code]
+        counts = np.bincount(heard.phrase[here], minlength=len(heard.phrases.names))
+        named = [(int(counts[p]), heard.phrases.names[p]) for p in np.flatnonzero(counts).tolist()]
+        ranked = sorted(named, key=lambda cp: (-cp[0], cp[1]))[:TOP_PHRASES]
+        phrases = []
+        for _, phrase in ranked:
+            rows = here[heard.phrase[here] == heard.phrases.codes[phrase]]
+            facts = heard.phrase_fact[rows]
+            rate = _rate(
+                to_book[heard.customer[facts]],
+                heard.day[facts],
+                book,
+                event,
+                window_days,
+                base_counts,
+                min_customers,
+            )
+            phrases.append(PhraseRate(phrase, rate))
         stages.append(
             StageOutcome(
                 key=stage.key,
                 name=stage.name,
-                negative=negative,
-                positive=positive,
-                revenue_at_risk=round(at_risk, 2),
-                at_risk_customers=at_risk_customers,
-                phrases=[
-                    PhraseRate(
-                        phrase,
-                        _rate(group, index, event, window_days, base_counts, min_customers),
-                    )
-                    for phrase, group in ranked
-                ],
+                negative=negative_rate,
+                positive=positive_rate,
+                revenue_at_risk=round(float(value[still].sum()), 2),
+                at_risk_customers=int(still.sum()),
+                phrases=phrases,
             )
         )
     stages.sort(key=lambda s: (-s.negative.value_lost, -(s.negative.lift or 0), s.key))

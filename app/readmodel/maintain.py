@@ -18,6 +18,7 @@ from sqlmodel import SQLModel
 from app.bulk import insert_rows
 from app.readmodel.facts import Fact, ItemRecord, SentenceRecord, facts_for
 from app.readmodel.rollups import KEYS, Deltas
+from app.readmodel.versions import FACTS_ADDED, FACTS_REMOVED, bump
 
 ITEMS: Table = SQLModel.metadata.tables["items"]
 SEGMENTS: Table = SQLModel.metadata.tables["segments"]
@@ -40,6 +41,7 @@ def record(
             rows.append(fact.row())
         deltas.item(item, [f.stage for f in facts])
     if rows:
+        bump(conn, FACTS_ADDED)  # before the insert: see app.models.ReadVersion
         insert_rows(conn, FACTS, rows)
     return len(rows)
 
@@ -66,6 +68,8 @@ def forget(conn: Connection, deltas: Deltas, item_ids: Sequence[int]) -> None:
         stages[item.id].append(fact.stage)
     for item_id, item in items.items():
         deltas.item(item, stages.get(item_id, []), -1)
+    if stages:
+        bump(conn, FACTS_REMOVED)
     conn.execute(delete(FACTS).where(FACTS.c.item_id.in_(item_ids)))
 
 
@@ -78,6 +82,7 @@ def rebuild(
     with engine.begin() as conn:
         for name in READ_MODEL_TABLES:
             conn.execute(delete(SQLModel.metadata.tables[name]))
+        bump(conn, FACTS_REMOVED)
         total = int(
             conn.execute(select(ITEMS.c.id).order_by(ITEMS.c.id.desc()).limit(1)).scalar() or 0
         )

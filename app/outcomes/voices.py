@@ -1,0 +1,185 @@
+"""The read model's negative and positive voices of known customers, as columns in
+memory, for said-versus-did: per stage, each customer's first such voice in a
+period, and the same per phrase. Sorted once by (stage, customer, day), so a
+period's first voices are a mask and a comparison of neighbours, no sort and no
+query over a million facts per request.
+
+Kept up to date by reading only the facts added since (`read_versions` tells when
+there are some; its `added` counter makes ids follow commit order), and read again
+whole after any removal (an edit, an erasure, a rebuild)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from app.models import table
+from app.outcomes.ledger import day_number
+from app.readmodel.facts import theme_key
+from app.readmodel.versions import FACTS_ADDED, FACTS_REMOVED, read
+
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+
+
+@dataclass(slots=True)
+class Vocabulary:
+    names: list[str] = field(default_factory=list)
+    codes: dict[str, int] = field(default_factory=dict)
+
+    def code(self, name: str) -> int:
+        found = self.codes.get(name)
+        if found is None:
+            found = self.codes[name] = len(self.names)
+            self.names.append(name)
+        return found
+
+
+@dataclass(slots=True)
+class Voices:
+    """Facts sorted by (stage, customer, day); phrase rows by (stage, phrase,
+    customer, day), each pointing at its fact."""
+
+    stages: Vocabulary = field(default_factory=Vocabulary)
+    customers: Vocabulary = field(default_factory=Vocabulary)
+    phrases: Vocabulary = field(default_factory=Vocabulary)
+    stage: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    customer: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    day: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    negative: Bools = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    phrase_fact: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    phrase: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    last_id: int = 0
+    version: tuple[int, ...] = (0, 0)
+
+    def add(self, rows: list[tuple[int, str, str, object, str, list[str] | None]]) -> None:
+        """Take in fact rows (id, stage, customer, day, label, themes) and sort again."""
+        if not rows:
+            return
+        n = len(rows)
+        stage = np.empty(n, dtype=np.int64)
+        customer = np.empty(n, dtype=np.int64)
+        day = np.empty(n, dtype=np.int64)
+        negative = np.empty(n, dtype=bool)
+        phrase_fact: list[int] = []
+        phrase: list[int] = []
+        base = len(self.stage)
+        for i, (fact_id, stage_key, who, when, label, themes) in enumerate(rows):
+            stage[i] = self.stages.code(stage_key)
+            customer[i] = self.customers.code(who)
+            on = when if isinstance(when, date) else date.fromisoformat(str(when))
+            day[i] = day_number(on)
+            negative[i] = label == "negative"
+            if label == "negative":
+                for theme in set(themes or ()):
+                    phrase_fact.append(base + i)
+                    phrase.append(self.phrases.code(theme_key(theme)))
+            self.last_id = max(self.last_id, fact_id)
+        stage = np.concatenate([self.stage, stage])
+        customer = np.concatenate([self.customer, customer])
+        day = np.concatenate([self.day, day])
+        negative = np.concatenate([self.negative, negative])
+        facts_of_phrases = np.concatenate([self.phrase_fact, np.array(phrase_fact, np.int64)])
+        phrase_codes = np.concatenate([self.phrase, np.array(phrase, np.int64)])
+        order = np.lexsort((day, customer, stage))
+        moved_to = np.empty_like(order)
+        moved_to[order] = np.arange(len(order))
+        self.stage, self.customer = stage[order], customer[order]
+        self.day, self.negative = day[order], negative[order]
+        facts_of_phrases = moved_to[facts_of_phrases]
+        by = np.lexsort(
+            (
+                self.day[facts_of_phrases],
+                self.customer[facts_of_phrases],
+                phrase_codes,
+                self.stage[facts_of_phrases],
+            )
+        )
+        self.phrase_fact, self.phrase = facts_of_phrases[by], phrase_codes[by]
+
+
+def first_per_group(mask: Bools, *keys: Ints) -> Ints:
+    """Positions of the first masked row of each run of equal `keys` (rows sorted by
+    those keys, then day): each group's earliest row in the mask."""
+    chosen = np.flatnonzero(mask)
+    if len(chosen) == 0:
+        return chosen
+    new = np.zeros(len(chosen), dtype=bool)
+    new[0] = True
+    for k in keys:
+        picked = k[chosen]
+        new[1:] |= picked[1:] != picked[:-1]
+    return chosen[new]
+
+
+_CACHE: dict[str, Voices] = {}
+_LOCK = threading.RLock()
+CHUNK = 50_000
+
+
+def voices(conn: Connection) -> Voices:
+    """The voices stored now (the caller must not change what it gets: more are read
+    into a new object, sharing the vocabularies, which only grow)."""
+    key = conn.engine.url.render_as_string(hide_password=True)
+    version = read(conn, FACTS_ADDED, FACTS_REMOVED)
+    with _LOCK:  # one reader at a time: the vocabularies are shared
+        known = _CACHE.get(key)
+        if known is not None and known.version == version:
+            return known
+        if known is None or known.version[1] != version[1]:
+            fresh = Voices()
+        else:
+            fresh = Voices(
+                known.stages,
+                known.customers,
+                known.phrases,
+                known.stage,
+                known.customer,
+                known.day,
+                known.negative,
+                known.phrase_fact,
+                known.phrase,
+                known.last_id,
+            )
+        fresh.add(_facts_after(conn, fresh.last_id))
+        fresh.version = version
+        _CACHE[key] = fresh
+        return fresh
+
+
+def _facts_after(
+    conn: Connection, after: int
+) -> list[tuple[int, str, str, object, str, list[str] | None]]:
+    facts = table("voice_facts")
+    rows: list[tuple[int, str, str, object, str, list[str] | None]] = []
+    while True:
+        chunk = [
+            (int(i), str(stage), str(customer), day, str(label), themes)
+            for i, stage, customer, day, label, themes in conn.execute(
+                select(
+                    facts.c.id,
+                    facts.c.stage,
+                    facts.c.customer,
+                    facts.c.day,
+                    facts.c.label,
+                    facts.c.themes,
+                )
+                .where(
+                    facts.c.id > after,
+                    facts.c.customer.is_not(None),
+                    facts.c.label.in_(("negative", "positive")),
+                )
+                .order_by(facts.c.id)
+                .limit(CHUNK)
+            )
+        ]
+        rows.extend(chunk)
+        if len(chunk) < CHUNK:
+            return rows
+        after = chunk[-1][0]

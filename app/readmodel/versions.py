@@ -1,0 +1,33 @@
+"""Change counters for the read model's tables (`read_versions`): what an in-memory
+copy of a table checks, one small read, before it answers from memory."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from app.models import table
+
+FACTS_ADDED = "voice_facts.added"
+FACTS_REMOVED = "voice_facts.removed"
+
+
+def bump(conn: Connection, name: str) -> None:
+    """Count one change of this kind, in the caller's transaction (and hold the row's
+    lock until it commits: writers of the same kind queue here, in commit order)."""
+    versions = table("read_versions")
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(versions).values(name=name, version=1)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[versions.c.name], set_={"version": versions.c.version + 1}
+        )
+    )
+
+
+def read(conn: Connection, *names: str) -> tuple[int, ...]:
+    versions = table("read_versions")
+    query = select(versions.c.name, versions.c.version).where(versions.c.name.in_(names))
+    found: dict[str, int] = dict(conn.execute(query).all())
+    return tuple(int(found.get(name, 0)) for name in names)
