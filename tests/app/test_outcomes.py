@@ -364,3 +364,57 @@ def test_the_sample_company_shows_its_planted_effect(engine: Engine) -> None:
         assert billing["negative"]["lift_low"] > 1
         page = client.get("/?from=2026-08-01&to=2026-10-31").text
         assert 'data-k="billing.left"' in page
+
+
+def test_answers_kept_in_memory_follow_new_edited_and_erased_voices(
+    client: TestClient, runtime: Runtime
+) -> None:
+    """The voices and the ledger are kept between requests; what they answer after
+    more feedback, an edit and an erasure is what a cold read of the store answers."""
+    from app.outcomes import ledger, voices
+
+    _load(runtime)
+    params = {"from": "2026-03-01", "to": "2026-03-31"}
+    headers = admin_headers(runtime.engine)
+
+    def billing() -> dict[str, Any]:
+        found = client.get("/api/v1/outcomes/by-stage", params=params, headers=headers).json()
+        return next(s for s in found["stages"] if s["key"] == "billing")
+
+    def cold() -> dict[str, Any]:
+        voices._CACHE.clear()
+        ledger._CACHE.clear()
+        return billing()
+
+    assert billing()["negative"]["customers"] == 40
+    later = [
+        RawItem(
+            external_id=f"late{n}",
+            text=BILLING + f" (late {n})",
+            occurred_at=datetime(2026, 3, 20, 9, tzinfo=UTC),
+            author_ref=f"k{n:03d}",
+        )
+        for n in range(60, 70)
+    ]
+    edited = RawItem(  # customer k000's complaint, now praise: one billing complainer fewer
+        external_id="v0",
+        text=PRAISE + " (0)",
+        occurred_at=datetime(2026, 3, 1, 9, tzinfo=UTC),
+        author_ref="k000",
+    )
+    run_sync(
+        runtime.engine,
+        source_id="src",
+        connector=ListConnector([([], []), ([*later, edited], [])]),  # batch 1 was _load's
+        enricher=runtime.enricher,
+        journey=runtime.journey,
+        policy=runtime.policy,
+    )
+    warm = billing()
+    assert warm["negative"]["customers"] == 49
+    assert warm == cold()
+    erased = client.delete("/api/v1/customers/k061", headers=headers)
+    assert erased.status_code == 200, erased.text
+    warm = billing()
+    assert warm["negative"]["customers"] == 48
+    assert warm == cold()
