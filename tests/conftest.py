@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from app.db import make_engine, upgrade_database
 
 TABLES = (
+    "read_versions",
     "outcome_events",
     "outcome_rejects",
     "api_keys",

@@ -16,6 +16,7 @@ from app.db_types import utcnow
 from app.models import table as _t
 from app.readmodel.maintain import forget
 from app.readmodel.rollups import Deltas
+from app.readmodel.versions import OUTCOMES_CHANGED, bump
 
 CHUNK = 500
 
@@ -57,6 +58,7 @@ def erase_customer(engine: Engine, refs: Sequence[str]) -> Erased:
             total_segments += erased.segments
         conn.execute(delete(ids).where(ids.c.customer.in_(list(refs))))
         events = _t("outcome_events")
+        bump(conn, OUTCOMES_CHANGED)
         gone = conn.execute(delete(events).where(events.c.customer.in_(list(refs))))
     return Erased(items=total_items, segments=total_segments, outcomes=int(gone.rowcount or 0))
 
@@ -83,6 +85,7 @@ def purge_before(engine: Engine, cutoff: datetime) -> Erased:
         total_segments += erased.segments
     events = _t("outcome_events")
     with engine.begin() as conn:
+        bump(conn, OUTCOMES_CHANGED)
         gone = conn.execute(delete(events).where(events.c.occurred_at < cutoff))
     return Erased(items=total_items, segments=total_segments, outcomes=int(gone.rowcount or 0))
 

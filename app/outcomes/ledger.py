@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from app.models import table
 from app.outcomes.records import EVENTS
+from app.readmodel.versions import OUTCOMES_CHANGED, read
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -223,14 +224,9 @@ _LOCK = threading.Lock()
 
 def ledger(conn: Connection) -> Ledger:
     """The ledger of the outcomes stored now. Kept between requests, keyed by the
-    table's version (largest id, row count, newest insertion: events are only added,
-    or erased), so any import or erasure is seen at once. Callers must not change it."""
-    events = table("outcome_events")
-    version = tuple(
-        conn.execute(
-            select(func.max(events.c.id), func.count(), func.max(events.c.created_at))
-        ).one()
-    )
+    table's change counter (bumped by every import and erasure, in its transaction),
+    so any change is seen at once. Callers must not change what they get."""
+    version = read(conn, OUTCOMES_CHANGED)
     key = conn.engine.url.render_as_string(hide_password=True)
     with _LOCK:
         cached = _CACHE.get(key)

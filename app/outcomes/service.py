@@ -23,6 +23,7 @@ from app.db_types import utcnow
 from app.ingest.policy import IngestPolicy
 from app.ingest.privacy import redact_attributes, redact_text
 from app.outcomes.records import OutcomeRecord, OutcomeRecordError, parse_record
+from app.readmodel.versions import OUTCOMES_CHANGED, bump
 
 BATCH = 1000
 MAX_EXCERPT = 300
@@ -124,6 +125,7 @@ def _batch(
             new = [row for key, row in fresh.items() if key not in stored]
             result.duplicates += len(fresh) - len(new)
             if new:
+                bump(conn, OUTCOMES_CHANGED)
                 conn.execute(
                     dialect.insert(events).on_conflict_do_nothing(index_elements=["event_key"]),
                     new,

@@ -3,6 +3,8 @@ copy of a table checks, one small read, before it answers from memory."""
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -11,14 +13,19 @@ from app.models import table
 
 FACTS_ADDED = "voice_facts.added"
 FACTS_REMOVED = "voice_facts.removed"
+OUTCOMES_CHANGED = "outcome_events.changed"
 
 
 def bump(conn: Connection, name: str) -> None:
     """Count one change of this kind, in the caller's transaction (and hold the row's
-    lock until it commits: writers of the same kind queue here, in commit order)."""
+    lock until it commits: writers of the same kind queue here, in commit order).
+
+    A counter starts at a random number: a table emptied and written again (a
+    restore, a test's clean-up) does not come back to a number a copy in memory
+    already holds for other rows."""
     versions = table("read_versions")
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(versions).values(name=name, version=1)
+    stmt = dialect.insert(versions).values(name=name, version=secrets.randbits(62))
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=[versions.c.name], set_={"version": versions.c.version + 1}
