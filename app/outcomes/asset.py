@@ -100,7 +100,7 @@ def _sum(
     out = [Asset() for _ in range(groups)]
 
     def per_group(picked: Ints, weights: Floats | None = None) -> list[float]:
-        g = group[picked] if len(picked) else picked
+        g = group[picked]
         keep = g >= 0
         w = None if weights is None else weights[keep]
         return np.bincount(g[keep], weights=w, minlength=groups).tolist()  # type: ignore[no-any-return]

@@ -11,21 +11,17 @@ whole after any removal (an edit, an erasure, a rebuild)."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
-import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from app.models import table
-from app.outcomes.ledger import day_number
+from app.outcomes.ledger import Bools, Ints, day_number
 from app.readmodel.facts import theme_key
 from app.readmodel.versions import FACTS_ADDED, FACTS_REMOVED, read
-
-Ints = npt.NDArray[np.int64]
-Bools = npt.NDArray[np.bool_]
 
 
 @dataclass(slots=True)
@@ -135,18 +131,7 @@ def voices(conn: Connection) -> Voices:
         if known is None or known.version[1] != version[1]:
             fresh = Voices()
         else:
-            fresh = Voices(
-                known.stages,
-                known.customers,
-                known.phrases,
-                known.stage,
-                known.customer,
-                known.day,
-                known.negative,
-                known.phrase_fact,
-                known.phrase,
-                known.last_id,
-            )
+            fresh = replace(known)  # the same arrays: `add` makes new ones
         fresh.add(_facts_after(conn, fresh.last_id))
         fresh.version = version
         _CACHE[key] = fresh
