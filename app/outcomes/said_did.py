@@ -15,6 +15,7 @@ why instead of showing noise as a number.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,7 +23,7 @@ import numpy as np
 from sqlalchemy.engine import Connection
 
 from app.outcomes.ledger import Bools, Ints, Ledger, day_number, ledger
-from app.outcomes.voices import first_per_group, voices
+from app.outcomes.voices import Voices, first_per_group, voices
 from nlp.journey import Journey
 
 Z95 = 1.959964
@@ -113,6 +114,23 @@ def _rate(
     )
 
 
+_LOCK = threading.Lock()
+_LINKED: list[tuple[Ledger, Voices, Ints]] = []
+
+
+def _positions(book: Ledger, heard: Voices) -> Ints:
+    """Voice customer code -> ledger position (-1: unknown to the outcomes), made once
+    per pair of copies in memory (held, so their identities cannot be reused)."""
+    with _LOCK:
+        for linked_book, linked_voices, found in _LINKED:
+            if linked_book is book and linked_voices is heard:
+                return found
+    found = np.array([book.index.get(c, -1) for c in heard.customers.names], dtype=np.int64)
+    with _LOCK:
+        _LINKED[:] = [(book, heard, found)]
+    return found
+
+
 def said_versus_did(
     conn: Connection,
     journey: Journey,
@@ -125,8 +143,7 @@ def said_versus_did(
 ) -> SaidDid:
     book = ledger(conn)
     heard = voices(conn)
-    # voice customer code -> ledger position (-1 unknown); the vocabulary only grows
-    to_book = np.array([book.index.get(c, -1) for c in heard.customers.names], dtype=np.int64)
+    to_book = _positions(book, heard)
     first, last = day_number(start), day_number(stop)
     recent = last - window_days
     in_period = (heard.day >= first) & (heard.day < last)
