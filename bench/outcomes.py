@@ -423,10 +423,8 @@ def write_sources(folder: Path) -> Path:
 
 
 def run_seed(args: argparse.Namespace, seed: int) -> bool:
-    from fastapi.testclient import TestClient
 
     from app.db import make_engine
-    from app.main import create_app
     from app.outcomes.service import import_file
     from app.runtime import build_runtime
     from app.settings import Settings
@@ -447,10 +445,11 @@ def run_seed(args: argparse.Namespace, seed: int) -> bool:
         engine_kwargs: dict[str, Any] = {}
         admin = None
         if url.startswith("postgresql"):
-            schema = f"lp_bench_{uuid.uuid4().hex[:8]}"
+            schema = args.schema or f"lp_bench_{uuid.uuid4().hex[:8]}"
             admin = make_engine(url)
-            with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            if not args.schema:
+                with admin.begin() as conn:
+                    conn.execute(text(f'CREATE SCHEMA "{schema}"'))
             engine_kwargs = {"connect_args": {"options": f"-csearch_path={schema}"}}
         engine = make_engine(url, **engine_kwargs)
         try:
@@ -458,6 +457,9 @@ def run_seed(args: argparse.Namespace, seed: int) -> bool:
                 database_url=url, sources_file=write_sources(folder), scheduler_enabled=False
             )
             runtime = build_runtime(settings, engine=engine)
+            if args.schema:
+                print(f"measuring the company already in schema {schema}")
+                return _measure(args, runtime, base_truth, stage_truth)
             t1 = time.perf_counter()
             result = runtime.jobs.sync("bench-survey", trigger="bench")
             assert result.status == "succeeded", result.error
@@ -472,17 +474,27 @@ def run_seed(args: argparse.Namespace, seed: int) -> bool:
                 f"{imported.rejected} rejected, {imported.duplicates} duplicates in "
                 f"{time.perf_counter() - t1:.1f} s"
             )
-            with TestClient(create_app(runtime=runtime, start_scheduler=False)) as client:
-                body, latencies = _ask(client, args.requests)
-                if args.profile:
-                    _profile(client)
-            return report(body, base_truth, stage_truth, latencies)
+            return _measure(args, runtime, base_truth, stage_truth)
         finally:
             engine.dispose()
-            if admin is not None:
+            if args.keep and schema:
+                print(f"kept schema {schema}: measure again with --schema {schema}")
+            elif admin is not None and not args.schema:
                 with admin.begin() as conn:
                     conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
                 admin.dispose()
+
+
+def _measure(args: argparse.Namespace, runtime: Any, base: Truth, stages: dict[str, Truth]) -> bool:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    with TestClient(create_app(runtime=runtime, start_scheduler=False)) as client:
+        body, latencies = _ask(client, args.requests)
+        if args.profile:
+            _profile(client)
+    return report(body, base, stages, latencies)
 
 
 def _profile(client: Any) -> None:
@@ -557,11 +569,12 @@ def report(
     first = body["stages"][0]["key"] if body["stages"] else None
     print(f"ranked first by value lost: {first} ({'ok' if first == 'billing' else 'MISS'})")
     ok = first == "billing" and not misses
-    lat = sorted(latencies)
+    # The first request reads every event and voice into memory; the rest are warm.
+    cold, lat = latencies[0], sorted(latencies[1:] or latencies)
     p95 = lat[min(len(lat) - 1, math.ceil(0.95 * len(lat)) - 1)]
     print(
-        f"/outcomes/by-stage latency over {len(lat)} requests: median "
-        f"{statistics.median(lat) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
+        f"/outcomes/by-stage latency: first (cold) {cold * 1000:.0f} ms; over {len(lat)} warm "
+        f"requests median {statistics.median(lat) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
     )
     return ok
 
@@ -594,6 +607,10 @@ def main() -> None:
     parser.add_argument("--parquet", action="store_true", help="outcomes as Parquet, not CSV")
     parser.add_argument("--check-sentences", action="store_true")
     parser.add_argument("--profile", action="store_true", help="profile one warm request")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
+    parser.add_argument(
+        "--schema", help="measure a kept PostgreSQL schema again (same seed and sizes), no ingest"
+    )
     args = parser.parse_args()
     if args.check_sentences:
         check_sentences()
