@@ -89,6 +89,11 @@ class SyncRun(SyncRunBase, table=True):
     reject_reasons: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    chunks_committed: int | None = Field(
+        default=None,
+        description="a queued sync's batches committed so far, in order (None: run inline); "
+        "workers commit batch n only after n - 1, so the cursor never skips one",
+    )
 
 
 class Item(SQLModel, table=True):

@@ -59,6 +59,27 @@ class Settings(BaseSettings):
         description="unset means the pipeline's own default, the one its evaluation measures",
     )
     scheduler_enabled: bool = True
+    queue: Literal["inline", "procrastinate"] = Field(
+        default="inline",
+        description="where syncs, rebuilds and re-enrichment run: `inline` in the process that "
+        "starts them (one machine, SQLite or PostgreSQL), or `procrastinate`: jobs on a "
+        "PostgreSQL-backed queue that `listening-path worker` processes run, the scheduler "
+        "only enqueuing",
+    )
+    backfill_in_flight: int = Field(
+        default=8,
+        ge=1,
+        le=1_000,
+        description="queued syncs: batches read ahead of the last committed one, waiting "
+        "for a worker (bounds the queue, not the file size)",
+    )
+    worker_heartbeat_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="how often a worker tells the queue it is alive; a worker silent for "
+        "three beats is presumed dead and its jobs run again elsewhere",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     public_url: str | None = Field(
@@ -123,6 +144,15 @@ class Settings(BaseSettings):
             # SQLAlchemy would pick psycopg2, which we do not ship; psycopg 3 is the driver.
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
         return value
+
+    @model_validator(mode="after")
+    def _queue_needs_postgres(self) -> Settings:
+        if self.queue == "procrastinate" and not self.database_url.startswith("postgresql"):
+            raise ValueError(
+                "LP_QUEUE=procrastinate keeps its jobs in PostgreSQL: set DATABASE_URL="
+                "postgresql+psycopg://USER@HOST/DB, or LP_QUEUE=inline for SQLite"
+            )
+        return self
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
@@ -113,7 +113,7 @@ class _ReasonTally:
         self.counts: Counter[str] = Counter()
         self.examples: dict[str, str] = {}
 
-    def add(self, reason: str) -> None:
+    def add(self, reason: str, count: int = 1) -> None:
         key = reason_pattern(reason)
         if key not in self.examples:
             if len(self.examples) >= self.MAX_KINDS:
@@ -121,10 +121,18 @@ class _ReasonTally:
                 self.examples.setdefault(key, "other reasons")
             else:
                 self.examples[key] = reason
-        self.counts[key] += 1
+        self.counts[key] += count
 
     def top(self, n: int = TOP_REASONS) -> tuple[RejectReason, ...]:
         return tuple(RejectReason(self.examples[k], c) for k, c in self.counts.most_common(n))
+
+    @classmethod
+    def stored(cls, rows: Sequence[dict[str, Any]]) -> _ReasonTally:
+        """A run's stored top reasons as a tally: what a queued batch's rejects add to."""
+        tally = cls()
+        for row in rows:
+            tally.add(str(row["reason"]), int(row["count"]))
+        return tally
 
 
 @dataclass
@@ -149,6 +157,7 @@ class _Write:
     content_hash: str
     item_id: int | None = None
     hint: str | None = None
+    index: int = 0  # the candidate it stores (its enrichment, for a queued batch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,30 +167,20 @@ class _Duplicate:
     target: int | _Write  # a stored item id, or a write of this same batch
 
 
-def _store_batch(
-    engine: Engine,
-    *,
-    source_id: str,
-    run_id: int,
-    batch: Batch,
-    enricher: Enricher,
-    journey: Journey,
-    policy: IngestPolicy,
-    counters: _RunCounters,
-    default_channel: str,
-    outcomes: dict[str, tuple[str, str | None]] | None = None,
-) -> None:
-    if batch.outcomes:
-        # What customers did (a `sql` source): imported before the cursor moves, and
-        # deduped on their keys, so a crash between the two repeats nothing.
-        imported = import_rows(engine, batch.outcomes, origin=f"source:{source_id}", policy=policy)
-        counters.fetched += imported.read
-        counters.inserted += imported.inserted
-        counters.duplicates += imported.duplicates
-        counters.rejected += imported.rejected
-        for why, count in imported.reasons.items():
-            for _ in range(count):
-                counters.reasons.add(why)
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """A batch cleaned, checked against the policy and pseudonymised: what is enriched
+    and stored. Made once per batch, so a queued batch enriched on one worker is
+    stored with the same rejects when its turn to commit comes, whatever the clock says."""
+
+    batch: Batch
+    candidates: list[RawItem]
+    rejects: list[RejectedRecord]
+    nul_records: int
+    now: datetime
+
+
+def prepare_batch(batch: Batch, policy: IngestPolicy) -> PreparedBatch:
     now = utcnow()
     rejects: list[RejectedRecord] = []
     nul_records = 0
@@ -204,8 +203,102 @@ def _store_batch(
                     external_id=item.external_id[:MAX_EXTERNAL_ID_CHARS] or None,
                 )
             )
+    return PreparedBatch(batch, candidates, [private_reject(r) for r in rejects], nul_records, now)
 
-    rejects = [private_reject(r) for r in rejects]
+
+def _known_hint(item: RawItem, journey: Journey) -> str | None:
+    """The item's stage hint if the journey has that stage (else it is ignored)."""
+    hint = item.stage_hint
+    return hint if hint is not None and journey.get(hint) is not None else None
+
+
+def enrich_candidates(
+    prepared: PreparedBatch, enricher: Enricher, journey: Journey
+) -> list[Enrichment]:
+    """Every good record of a batch enriched before anyone knows which are duplicates:
+    how a queued batch is enriched on any worker while earlier batches are still
+    being stored (a duplicate's enrichment is then simply not used)."""
+    requests = (
+        EnrichRequest(item.text, _known_hint(item, journey)) for item in prepared.candidates
+    )
+    return list(enricher.enrich_many(requests))
+
+
+def import_batch_outcomes(
+    engine: Engine, batch: Batch, *, source_id: str, policy: IngestPolicy, counters: _RunCounters
+) -> None:
+    """What customers did (a `sql` source): imported before the cursor moves, and
+    deduped on their keys, so a crash between the two repeats nothing."""
+    imported = import_rows(engine, batch.outcomes, origin=f"source:{source_id}", policy=policy)
+    counters.fetched += imported.read
+    counters.inserted += imported.inserted
+    counters.duplicates += imported.duplicates
+    counters.rejected += imported.rejected
+    for why, count in imported.reasons.items():
+        counters.reasons.add(why, count)
+
+
+class ChunkNotCommitted(Exception):
+    """A queued batch was not stored: its run ended (failed, or was interrupted and
+    started again from the stored cursor), or another worker stored it already."""
+
+
+def _store_batch(
+    engine: Engine,
+    *,
+    source_id: str,
+    run_id: int,
+    batch: Batch,
+    enricher: Enricher,
+    journey: Journey,
+    policy: IngestPolicy,
+    counters: _RunCounters,
+    default_channel: str,
+    outcomes: dict[str, tuple[str, str | None]] | None = None,
+) -> None:
+    if batch.outcomes:
+        import_batch_outcomes(engine, batch, source_id=source_id, policy=policy, counters=counters)
+    store_prepared(
+        engine,
+        source_id=source_id,
+        run_id=run_id,
+        prepared=prepare_batch(batch, policy),
+        enricher=enricher,
+        journey=journey,
+        counters=counters,
+        default_channel=default_channel,
+        outcomes=outcomes,
+    )
+
+
+def store_prepared(
+    engine: Engine,
+    *,
+    source_id: str,
+    run_id: int,
+    prepared: PreparedBatch,
+    enricher: Enricher,
+    journey: Journey,
+    counters: _RunCounters,
+    default_channel: str,
+    outcomes: dict[str, tuple[str, str | None]] | None = None,
+    enriched: Sequence[Enrichment] | None = None,
+    chunk: int | None = None,
+) -> None:
+    """Store one batch in one transaction: items, segments, read model, duplicates,
+    quarantine, run counters and the source's cursor.
+
+    `enriched` (one per candidate) is a queued batch's enrichment, done beforehand;
+    `chunk` is its place in the run: it is stored only while the run is running
+    and batch `chunk - 1` is the last stored (else `ChunkNotCommitted`), and its
+    counts are added to the run's instead of replacing them."""
+    batch, candidates, rejects, now = (
+        prepared.batch,
+        prepared.candidates,
+        prepared.rejects,
+        prepared.now,
+    )
+    nul_records = prepared.nul_records
     plan = _plan(engine, source_id, candidates)
     if outcomes is not None:  # what became of each record, by its external id
         for reject in rejects:
@@ -235,8 +328,10 @@ def _store_batch(
         write.hint = hint
     # Enrichment happens outside any write transaction, so SQLite readers are
     # never blocked behind the NLP.
-    enrichments: Sequence[Enrichment] = list(
-        enricher.enrich_many(EnrichRequest(w.item.text, w.hint) for w in writes)
+    enrichments: Sequence[Enrichment] = (
+        [enriched[w.index] for w in writes]
+        if enriched is not None
+        else list(enricher.enrich_many(EnrichRequest(w.item.text, w.hint) for w in writes))
     )
     excerpts = [r.excerpt[:MAX_EXCERPT_CHARS] for r in rejects]  # redacted (app.ingest.privacy)
 
@@ -244,6 +339,15 @@ def _store_batch(
         # Core statements, not ORM objects: building and flushing an ORM object per
         # item and sentence cost more than the NLP itself (bench/ingest.py).
         conn = session.connection()
+        if chunk is not None:
+            # The run's row lock orders the workers' commits of one run.
+            queued = session.get(SyncRun, run_id, with_for_update=True)
+            if queued is None or queued.status != "running":
+                raise ChunkNotCommitted(f"run {run_id} is no longer running")
+            if queued.chunks_committed != chunk - 1:
+                raise ChunkNotCommitted(
+                    f"run {run_id}: batch {chunk} is not next (stored: {queued.chunks_committed})"
+                )
         deltas = Deltas()
         full_rows = [
             _item_row(source_id, default_channel, w, e, now)
@@ -319,7 +423,11 @@ def _store_batch(
         source = session.get(Source, source_id)
         assert run is not None
         assert source is not None
-        _copy_counters(run, counters)
+        if chunk is None:
+            _copy_counters(run, counters)
+        else:
+            _add_counters(run, counters)
+            run.chunks_committed = chunk
         source.cursor = batch.cursor
         source.updated_at = now
         session.add(run)
@@ -375,7 +483,7 @@ def _plan(engine: Engine, source_id: str, candidates: list[RawItem]) -> _Plan:
     pending: dict[str, _Write] = {}  # by external id, this batch
     pending_said: dict[str, _Write] = {}  # by content hash, known authors, this batch
     superseded = 0
-    for item, rh, ch in records:
+    for index, (item, rh, ch) in enumerate(records):
         ext = item.external_id
         earlier = pending.get(ext)
         if earlier is not None:  # the same record twice in one batch
@@ -383,6 +491,7 @@ def _plan(engine: Engine, source_id: str, candidates: list[RawItem]) -> _Plan:
                 duplicates.append(_Duplicate(ext, "external_id", earlier))
             else:  # a later version of it wins, and counts as an update
                 earlier.item, earlier.record_hash, earlier.content_hash = item, rh, ch
+                earlier.index = index
                 superseded += 1
             continue
         stored = by_ext.get(ext)
@@ -394,7 +503,7 @@ def _plan(engine: Engine, source_id: str, candidates: list[RawItem]) -> _Plan:
                     backfill.append((item_id, rh))
                     by_ext[ext] = (item_id, rh, ch)
             else:
-                write = _Write(item, rh, ch, item_id=item_id)
+                write = _Write(item, rh, ch, item_id=item_id, index=index)
                 updates.append(write)
                 pending[ext] = write
             continue
@@ -403,7 +512,7 @@ def _plan(engine: Engine, source_id: str, candidates: list[RawItem]) -> _Plan:
             if match is not None:
                 duplicates.append(_Duplicate(ext, "content", match))
                 continue
-        write = _Write(item, rh, ch)
+        write = _Write(item, rh, ch, index=index)
         inserts.append(write)
         pending[ext] = write
         if item.author_ref is not None:
@@ -482,6 +591,38 @@ def _item_row(
         "ingested_at": now,
         "updated_at": now,
     }
+
+
+def _add_counters(run: SyncRun, counters: _RunCounters) -> None:
+    """A queued batch's counts onto its run's (other workers store the other batches)."""
+    reasons = _ReasonTally.stored(run.reject_reasons)
+    for key, count in counters.reasons.counts.items():
+        reasons.add(counters.reasons.examples[key], count)
+    total = _counters_of(run)
+    for name in _COUNTED:
+        setattr(total, name, getattr(total, name) + getattr(counters, name))
+    total.reasons = reasons
+    _copy_counters(run, total)
+
+
+_COUNTED = (
+    "fetched",
+    "inserted",
+    "updated",
+    "duplicates",
+    "rejected",
+    "ignored_hints",
+    "unmapped_hints",
+    "nul_replaced",
+)
+
+
+def _counters_of(run: SyncRun) -> _RunCounters:
+    """A run's stored counts, as counters (a queued run's total is kept in its row)."""
+    counters = _RunCounters(reasons=_ReasonTally.stored(run.reject_reasons))
+    for name in _COUNTED:
+        setattr(counters, name, int(getattr(run, name) or 0))
+    return counters
 
 
 def _copy_counters(run: SyncRun, counters: _RunCounters) -> None:
