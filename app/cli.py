@@ -161,6 +161,15 @@ def _print_story(runtime: Runtime) -> None:
     console.print(table)
 
 
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # procrastinate logs every job with its arguments (a queued batch is its records)
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
+
+
 def _serve(runtime: Runtime, host: str, port: int) -> None:
     import uvicorn
 
@@ -168,10 +177,7 @@ def _serve(runtime: Runtime, host: str, port: int) -> None:
     from app.security import logs
     from app.security.exposure import ExposureError, check_exposure
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    _configure_logging()
     logs.install()
     try:
         check_exposure(runtime.settings, runtime.engine, host)
@@ -233,6 +239,14 @@ def sync(
     source: Annotated[
         str | None, typer.Argument(help="a source id; all enabled when omitted")
     ] = None,
+    queued: Annotated[
+        bool,
+        typer.Option(
+            "--queued",
+            help="put the syncs on the queue for the workers (LP_QUEUE=procrastinate) "
+            "instead of running them here",
+        ),
+    ] = False,
 ) -> None:
     """Sync one source (or every enabled one) now, with a progress bar."""
     runtime = _runtime(_settings())
@@ -242,11 +256,75 @@ def sync(
             err_console.print(f"[red]no declared source {source!r}[/red] (declared: {known})")
             raise typer.Exit(2)
         ids = [source] if source else [s.id for s in runtime.sources.values() if s.enabled]
+        if queued:
+            _queue_syncs(runtime, ids)
+            return
         ok = _sync_all(runtime, ids)
     finally:
         runtime.close()
     if not ok:
         raise typer.Exit(1)
+
+
+def _queue_syncs(runtime: Runtime, ids: list[str]) -> None:
+    if runtime.queue is None:
+        err_console.print(
+            "[red]--queued needs the queue:[/red] set LP_QUEUE=procrastinate (PostgreSQL) "
+            "and run `listening-path worker`"
+        )
+        raise typer.Exit(2)
+    for source_id in ids:
+        job = runtime.queue.sync(source_id, trigger="manual")
+        state = f"queued as job {job}" if job is not None else "already queued"
+        console.print(f"{source_id}: {state}")
+
+
+@cli.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=64, help="worker processes (each enriches on one core)")
+    ] = 1,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="serve Prometheus metrics on this port (worker i on PORT + i)"),
+    ] = None,
+) -> None:
+    """Run queued jobs (syncs, their batches, rebuilds, re-enrichment) until stopped.
+
+    Needs LP_QUEUE=procrastinate and a PostgreSQL DATABASE_URL, like the service."""
+    from app.queue.worker import run_workers
+
+    settings = _settings(scheduler_enabled=False)
+    if settings.queue != "procrastinate":
+        err_console.print(
+            "[red]cannot start:[/red] a worker runs queued jobs: set LP_QUEUE=procrastinate "
+            "and a PostgreSQL DATABASE_URL, for the service and its workers alike"
+        )
+        raise typer.Exit(2)
+    _configure_logging()
+    console.print(f"worker: {concurrency} process(es) on the queue")
+    raise typer.Exit(run_workers(settings, concurrency=concurrency, metrics_port=metrics_port))
+
+
+@cli.command()
+def scheduler() -> None:
+    """Run only the scheduler and the early warning (no API): the one replica that
+    wins the leader lock schedules; another started beside it waits as a standby."""
+    import signal
+    import threading
+
+    _configure_logging()
+    runtime = _runtime(_settings(scheduler_enabled=True))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        runtime.start_scheduler()
+        mode = "queues syncs for the workers" if runtime.queue is not None else "runs syncs here"
+        console.print(f"scheduler started ({mode}); standing for leader")
+        stop.wait()
+    finally:
+        runtime.close()
 
 
 DIGEST_PERIODS = {"week": "7d", "month": "30d", "quarter": "90d"}

@@ -28,7 +28,7 @@ from app.errors import ConflictError, NotFoundError
 from app.ingest.locks import SourceBusyError
 from app.ingest.policy import IngestPolicy
 from app.ingest.reenrich import ReenrichProgress, reenrich
-from app.ingest.service import BatchProgress, SyncResult, run_sync
+from app.ingest.service import BatchProgress, BatchQueue, SyncResult, run_sync
 from app.readmodel.maintain import rebuild
 from app.sources.config import SourceSpec
 from connectors.base import Batch, Connector, ConnectorConfig, Cursor
@@ -146,15 +146,21 @@ class Jobs:
     events: Events
 
     def sync(
-        self, source_id: str, *, trigger: str = "manual", listener: Listener | None = None
+        self,
+        source_id: str,
+        *,
+        trigger: str = "manual",
+        listener: Listener | None = None,
+        queue: BatchQueue | None = None,
     ) -> SyncResult:
-        """Sync one declared source to the end of what it has.
+        """Sync one declared source to the end of what it has; with a `queue`, its
+        batches are enriched and stored by workers (`app.queue`).
 
         Raises `NotFoundError` for an undeclared source and `ConflictError` when it
         is syncing already (another thread, process or replica)."""
         spec = self._spec(source_id)
         connector = get_connector_class(spec.kind).from_mapping(spec.config, base_dir=self.base_dir)
-        return self._run("sync", source_id, connector, trigger, listener)
+        return self._run("sync", source_id, connector, trigger, listener, queue=queue)
 
     def push(
         self,
@@ -192,6 +198,7 @@ class Jobs:
         trigger: str,
         listener: Listener | None,
         outcomes: dict[str, tuple[str, str | None]] | None = None,
+        queue: BatchQueue | None = None,
     ) -> SyncResult:
         """One run of a source through ingest, telling the listeners."""
 
@@ -210,6 +217,7 @@ class Jobs:
                 trigger=trigger,
                 on_batch=on_batch,
                 outcomes=outcomes,
+                queue=queue,
             )
         except SourceBusyError as exc:
             raise ConflictError(str(exc)) from exc

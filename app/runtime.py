@@ -36,6 +36,7 @@ from nlp.pipeline import build_enricher
 if TYPE_CHECKING:
     from app.alerts.worker import AlertWorker
     from app.leader import Leadership
+    from app.queue.tasks import JobQueue
     from app.scheduler import SourceScheduler
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class Runtime:
     events: Events
     jobs: Jobs
     alerts: AlertsSpec = field(default_factory=AlertsSpec)
+    queue: JobQueue | None = None  # LP_QUEUE=procrastinate: work goes to the workers
     scheduler: SourceScheduler | None = None
     alert_worker: AlertWorker | None = None
     leadership: Leadership | None = None
@@ -103,7 +105,9 @@ class Runtime:
         from app.security import audit
 
         audit.record_in(self.engine, actor=audit.LEADER, action="leader.elected")
-        self.scheduler = SourceScheduler(self.jobs, retention_days=self.settings.retention_days)
+        self.scheduler = SourceScheduler(
+            self.jobs, retention_days=self.settings.retention_days, queue=self.queue
+        )
         self.alert_worker = AlertWorker(
             self.engine,
             self.journey,
@@ -130,6 +134,9 @@ class Runtime:
 
     def close(self) -> None:
         self.stop_background()
+        if self.queue is not None:
+            self.queue.close()
+            self.queue = None
         self.engine.dispose()
 
 
@@ -181,6 +188,7 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None) -> Runtim
     # process: frozen, they drop out of every full collection, which then scans only
     # the batch being enriched (a full collection 73 -> 14 ms; enrichment +5-10%,
     # measured by the NLP speed work, nlp/README.md).
+    queue = _job_queue(settings, engine)
     gc.freeze()
     return Runtime(
         settings=settings,
@@ -192,4 +200,17 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None) -> Runtim
         events=events,
         jobs=jobs,
         alerts=declared.alerts,
+        queue=queue,
     )
+
+
+def _job_queue(settings: Settings, engine: Engine) -> JobQueue | None:
+    if settings.queue != "procrastinate":
+        return None
+    from app.queue.connection import deferring_app, ensure_queue_schema
+    from app.queue.tasks import JobQueue
+
+    ensure_queue_schema(engine)
+    app = deferring_app(engine)
+    app.open()
+    return JobQueue(app, in_flight=settings.backfill_in_flight)

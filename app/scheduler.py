@@ -32,6 +32,7 @@ from connectors.registry import get_connector_class
 
 if TYPE_CHECKING:
     from app.jobs import Jobs
+    from app.queue.tasks import JobQueue
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,11 @@ def scheduled_retention() -> None:
 
 
 class SourceScheduler:
-    def __init__(self, jobs: Jobs, *, retention_days: int | None = None) -> None:
+    def __init__(
+        self, jobs: Jobs, *, retention_days: int | None = None, queue: JobQueue | None = None
+    ) -> None:
         self._jobs = jobs
+        self._queue = queue  # set: a tick only queues the sync, a worker runs it
         self._retention_days = retention_days
         self._scheduler = BackgroundScheduler(
             jobstores={"default": _JobStore(engine=jobs.engine, tablename=JOBS_TABLE)},
@@ -114,6 +118,11 @@ class SourceScheduler:
     def _run(self, source_id: str) -> None:
         from app.security import audit
 
+        if self._queue is not None:
+            job = self._queue.sync(source_id, trigger="schedule")
+            if job is not None:
+                log.info("sync %s queued (job %d)", source_id, job)
+            return
         try:
             result = self._jobs.sync(source_id, trigger="schedule")
         except AppError as exc:

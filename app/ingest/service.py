@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, SQLModel
 
 from app.bulk import insert_returning_ids
@@ -43,7 +45,7 @@ from app.outcomes.service import import_rows
 from app.readmodel.maintain import forget, insert_segments, record
 from app.readmodel.rollups import Deltas
 from app.security.errors import public_error, public_text
-from connectors.base import Batch, Connector, RawItem, RejectedRecord
+from connectors.base import Batch, Connector, Cursor, RawItem, RejectedRecord
 from connectors.errors import ConfigError, ConnectorError, FatalError, RetriableError
 from nlp.enrichment import Enricher, Enrichment, EnrichRequest
 from nlp.journey import Journey
@@ -670,12 +672,14 @@ def close_all_interrupted_runs(engine: Engine) -> int:
     return closed
 
 
-def _start_run(engine: Engine, source_id: str, trigger: str) -> tuple[int, dict[str, Any] | None]:
+def _start_run(
+    engine: Engine, source_id: str, trigger: str, *, queued: bool = False
+) -> tuple[int, dict[str, Any] | None]:
     with Session(engine, expire_on_commit=False) as session:
         source = session.get(Source, source_id)
         if source is None:
             raise LookupError(f"source {source_id!r} is not registered")
-        run = SyncRun(source_id=source_id, trigger=trigger)
+        run = SyncRun(source_id=source_id, trigger=trigger, chunks_committed=0 if queued else None)
         session.add(run)
         session.commit()
         assert run.id is not None
@@ -692,16 +696,27 @@ def _all_rejected(counters: _RunCounters) -> str | None:
 
 
 def _finish_run(
-    engine: Engine, run_id: int, source_id: str, counters: _RunCounters, error: str | None
-) -> str | None:
-    error = error or _all_rejected(counters)
-    if error is not None:  # shown by the API: no SQL, no host path
-        error = public_text(error)
+    engine: Engine,
+    run_id: int,
+    source_id: str,
+    counters: _RunCounters,
+    error: str | None,
+    *,
+    queued: bool = False,
+) -> tuple[str | None, _RunCounters]:
+    """Close a run; returns its error and counts. A queued run's counts are those
+    its row holds (workers added each batch's), read under the row lock that their
+    commits take, so none is lost to a late commit."""
     with Session(engine) as session:
-        run = session.get(SyncRun, run_id)
+        run = session.get(SyncRun, run_id, with_for_update=queued)
         source = session.get(Source, source_id)
         assert run is not None
         assert source is not None
+        if queued:
+            counters = _counters_of(run)
+        error = error or _all_rejected(counters)
+        if error is not None:  # shown by the API: no SQL, no host path
+            error = public_text(error)
         _copy_counters(run, counters)
         now = utcnow()
         run.finished_at = now
@@ -713,7 +728,143 @@ def _finish_run(
         session.add(run)
         session.add(source)
         session.commit()
-    return error
+    return error, counters
+
+
+class BatchQueue(Protocol):
+    """Where a queued sync sends its batches: workers enrich them in parallel and store
+    them in order (`store_queued_batch`). `in_flight` bounds the batches read ahead
+    of the last stored one, so a huge file never piles up in the queue."""
+
+    in_flight: int
+
+    def put(self, *, run_id: int, seq: int, source_id: str, channel: str, batch: Batch) -> None: ...
+
+
+class RunEndedError(Exception):
+    """A queued run stopped running while someone waited on it (a batch failed it,
+    or a new run of its source took over after its reader died)."""
+
+    def __init__(self, status: str, error: str | None) -> None:
+        super().__init__(error or status)
+        self.status, self.error = status, error
+
+
+def _wait_committed(
+    engine: Engine, run_id: int, upto: int, *, timeout: float | None = None
+) -> bool:
+    """Wait until a queued run has stored its batches up to `upto`; False on timeout.
+    Polls the run's row: the wait is for other processes' commits."""
+    table = SyncRun.__table__  # type: ignore[attr-defined]
+    query = select(table.c.status, table.c.chunks_committed, table.c.error).where(
+        table.c.id == run_id
+    )
+    deadline = None if timeout is None else time.monotonic() + timeout
+    pause = 0.01
+    while True:
+        with engine.connect() as conn:
+            row = conn.execute(query).one_or_none()
+        if row is None or row.status != "running":
+            raise RunEndedError(row.status if row else "gone", row.error if row else None)
+        if (row.chunks_committed or 0) >= upto:
+            return True
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
+
+def _add_run_counts(engine: Engine, run_id: int, counters: _RunCounters) -> None:
+    with Session(engine) as session:
+        run = session.get(SyncRun, run_id, with_for_update=True)
+        assert run is not None
+        _add_counters(run, counters)
+        session.add(run)
+        session.commit()
+
+
+def fail_queued_run(engine: Engine, run_id: int, error: str) -> None:
+    """A batch could not be stored: the run fails (its reader stops and closes it);
+    the batches after it are not stored, and the cursor stays before it."""
+    table = SyncRun.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        conn.execute(
+            update(table)
+            .where(table.c.id == run_id, table.c.status == "running")
+            .values(status="failed", error=public_text(error))
+        )
+
+
+class TurnTimeoutError(RuntimeError):
+    """A queued batch waited too long for the one before it: tried again later."""
+
+
+def store_queued_batch(
+    engine: Engine,
+    *,
+    run_id: int,
+    seq: int,
+    source_id: str,
+    batch: Batch,
+    channel: str,
+    enricher: Enricher,
+    journey: Journey,
+    policy: IngestPolicy,
+    turn_timeout: float = 60.0,
+) -> BatchProgress | None:
+    """A worker's share of a queued sync: enrich batch `seq` now, store it once batch
+    `seq - 1` is stored. Returns what it stored, or None when there was nothing to
+    do (the run ended, or this batch was stored already: a retried job). Raises
+    `TurnTimeoutError` when its turn does not come in time (the job is retried)."""
+    try:
+        if _wait_committed(engine, run_id, seq, timeout=0):
+            return None  # stored already (this is a retried job)
+    except RunEndedError:
+        return None
+    prepared = prepare_batch(batch, policy)
+    enriched = enrich_candidates(prepared, enricher, journey)
+    try:
+        if not _wait_committed(engine, run_id, seq - 1, timeout=turn_timeout):
+            raise TurnTimeoutError(f"run {run_id}: batch {seq - 1} was not stored in time")
+    except RunEndedError:
+        return None
+    counters = _RunCounters()
+    try:
+        store_prepared(
+            engine,
+            source_id=source_id,
+            run_id=run_id,
+            prepared=prepared,
+            enricher=enricher,
+            journey=journey,
+            counters=counters,
+            default_channel=channel,
+            enriched=enriched,
+            chunk=seq,
+        )
+    except ChunkNotCommitted:
+        return None
+    except Exception as exc:
+        if not _is_connection_error(exc):  # a lost database is retried, not a failure
+            log.exception("batch %d of run %d could not be stored", seq, run_id)
+            fail_queued_run(
+                engine, run_id, f"batch {seq}: unexpected {type(exc).__name__}: {public_error(exc)}"
+            )
+        raise
+    return BatchProgress(
+        source_id=source_id,
+        fetched=counters.fetched,
+        inserted=counters.inserted,
+        duplicates=counters.duplicates,
+        rejected=counters.rejected,
+        updated=counters.updated,
+    )
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    return isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
 
 
 def run_sync(
@@ -727,8 +878,14 @@ def run_sync(
     trigger: str = "manual",
     on_batch: Callable[[BatchProgress], None] | None = None,
     outcomes: dict[str, tuple[str, str | None]] | None = None,
+    queue: BatchQueue | None = None,
 ) -> SyncResult:
     """Run one sync of a registered source to the end of what it has.
+
+    With a `queue`, this process only reads: each batch goes to the queue, workers
+    enrich batches in parallel and store them in order, and this returns once all
+    are stored (or one failed). Either way a crash loses nothing and stores nothing
+    twice: the cursor moves with each stored batch.
 
     Never raises for a source's own faults: a connector error fails the run, marks
     the source failing, and comes back in the result. Raises `SourceBusyError` when
@@ -737,35 +894,40 @@ def run_sync(
     policy = policy or IngestPolicy()
     with source_lock(engine, source_id):
         close_interrupted_runs(engine, source_id)
-        run_id, cursor = _start_run(engine, source_id, trigger)
+        run_id, cursor = _start_run(engine, source_id, trigger, queued=queue is not None)
         counters = _RunCounters()
         error: str | None = None
         retry_after: float | None = None
         try:
-            for batch in connector.fetch(cursor):
-                _store_batch(
-                    engine,
-                    source_id=source_id,
-                    run_id=run_id,
-                    batch=batch,
-                    enricher=enricher,
-                    journey=journey,
-                    policy=policy,
-                    counters=counters,
-                    default_channel=connector.channel,
-                    outcomes=outcomes,
-                )
-                if on_batch is not None:
-                    on_batch(
-                        BatchProgress(
-                            source_id=source_id,
-                            fetched=counters.fetched,
-                            inserted=counters.inserted,
-                            duplicates=counters.duplicates,
-                            rejected=counters.rejected,
-                            updated=counters.updated,
-                        )
+            if queue is not None:
+                _read_into_queue(queue, engine, run_id, source_id, connector, cursor, policy)
+            else:
+                for batch in connector.fetch(cursor):
+                    _store_batch(
+                        engine,
+                        source_id=source_id,
+                        run_id=run_id,
+                        batch=batch,
+                        enricher=enricher,
+                        journey=journey,
+                        policy=policy,
+                        counters=counters,
+                        default_channel=connector.channel,
+                        outcomes=outcomes,
                     )
+                    if on_batch is not None:
+                        on_batch(
+                            BatchProgress(
+                                source_id=source_id,
+                                fetched=counters.fetched,
+                                inserted=counters.inserted,
+                                duplicates=counters.duplicates,
+                                rejected=counters.rejected,
+                                updated=counters.updated,
+                            )
+                        )
+        except RunEndedError as exc:  # a queued batch failed the run: it says why
+            error = exc.error or f"the run ended ({exc.status})"
         except (ConfigError, FatalError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         except RetriableError as exc:
@@ -774,9 +936,13 @@ def run_sync(
         except ConnectorError as exc:
             error = str(exc)
         except Exception as exc:  # a connector or store bug must not kill the scheduler
+            if queue is not None and _is_connection_error(exc):
+                raise  # the database went away: the queue runs this sync again
             log.exception("sync of %s failed", source_id)
             error = f"unexpected {type(exc).__name__}: {public_error(exc)}"
-        error = _finish_run(engine, run_id, source_id, counters, error)
+        error, counters = _finish_run(
+            engine, run_id, source_id, counters, error, queued=queue is not None
+        )
         return SyncResult(
             run_id=run_id,
             source_id=source_id,
@@ -793,3 +959,31 @@ def run_sync(
             error=error,
             retry_after=retry_after,
         )
+
+
+def _read_into_queue(
+    queue: BatchQueue,
+    engine: Engine,
+    run_id: int,
+    source_id: str,
+    connector: Connector[Any],
+    cursor: Cursor | None,
+    policy: IngestPolicy,
+) -> None:
+    """A queued sync's reading: every batch to the queue, at most `in_flight` ahead
+    of the stored ones; returns once all are stored (`RunEndedError` if one failed)."""
+    seq = 0
+    for batch in connector.fetch(cursor):
+        if batch.outcomes:
+            outcome_counts = _RunCounters()
+            import_batch_outcomes(
+                engine, batch, source_id=source_id, policy=policy, counters=outcome_counts
+            )
+            _add_run_counts(engine, run_id, outcome_counts)
+            batch = Batch(batch.items, batch.rejected, batch.cursor)
+        seq += 1
+        _wait_committed(engine, run_id, seq - queue.in_flight)
+        queue.put(
+            run_id=run_id, seq=seq, source_id=source_id, channel=connector.channel, batch=batch
+        )
+    _wait_committed(engine, run_id, seq)

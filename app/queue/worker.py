@@ -1,0 +1,176 @@
+"""`listening-path worker`: processes that run the queue's jobs.
+
+Enrichment is CPU-bound Python (spaCy, VADER) and holds the GIL, so parallelism
+comes from processes: `--concurrency N` runs N worker processes under one
+supervisor, which starts a process again when it dies. Each process takes two
+jobs at a time: one may be waiting for its turn to store (or be a sync reading
+its source) while the other enriches.
+
+A worker beats every `LP_WORKER_HEARTBEAT_SECONDS` in the queue's table. A job
+whose worker missed three beats (killed, its machine gone) is put back on the
+queue by any live worker, and runs again: every job is safe to run twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import procrastinate
+
+from app.queue.connection import worker_app
+from app.queue.tasks import QUEUES
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+JOBS_PER_PROCESS = 2
+MISSED_BEATS = 3
+RESTART_PAUSE_SECONDS = 2.0
+
+
+def run_workers(
+    settings: Settings,
+    *,
+    concurrency: int,
+    metrics_port: int | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> int:
+    """Run `concurrency` worker processes until SIGTERM or SIGINT; returns the exit code."""
+    if concurrency == 1:
+        return work(settings, metrics_port=metrics_port, on_ready=on_ready)
+    return _supervise(concurrency, metrics_port)
+
+
+def work(
+    settings: Settings,
+    *,
+    metrics_port: int | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> int:
+    """One worker process: build the runtime (the NLP loads once), then run jobs."""
+    from app.runtime import build_runtime
+
+    if settings.queue != "procrastinate":
+        raise SystemExit(
+            "a worker runs queued jobs: set LP_QUEUE=procrastinate (and a PostgreSQL "
+            "DATABASE_URL) for the service and its workers"
+        )
+    runtime = build_runtime(settings)
+    try:
+        if metrics_port is not None:
+            _serve_metrics(metrics_port)
+        app = worker_app(runtime.engine, pool_size=JOBS_PER_PROCESS + 2)
+        if on_ready is not None:
+            on_ready()
+        asyncio.run(_run(app, runtime, settings.worker_heartbeat_seconds))
+    finally:
+        runtime.close()
+    return 0
+
+
+def _serve_metrics(port: int) -> None:
+    try:
+        from app.observability.metrics import serve_metrics  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - metrics are optional in a worker
+        log.warning("metrics are not available in this build: --metrics-port ignored")
+        return
+    serve_metrics(port)
+
+
+async def _run(app: procrastinate.App, runtime: Any, beat: float) -> None:
+    async with app.open_async():
+        recovery = asyncio.create_task(_rerun_lost_jobs(app, beat), name="lost jobs")
+        try:
+            await app.run_worker_async(
+                queues=list(QUEUES),
+                name=f"{socket.gethostname()}:{os.getpid()}",
+                concurrency=JOBS_PER_PROCESS,
+                additional_context={"runtime": runtime},
+                update_heartbeat_interval=beat,
+                stalled_worker_timeout=beat * MISSED_BEATS,
+                delete_jobs="successful",
+                install_signal_handlers=True,
+            )
+        finally:
+            recovery.cancel()
+
+
+async def _rerun_lost_jobs(app: procrastinate.App, beat: float) -> None:
+    """Put back on the queue the jobs of workers that stopped beating."""
+    while True:
+        await asyncio.sleep(beat)
+        try:
+            stalled = await app.job_manager.get_stalled_jobs(
+                seconds_since_heartbeat=beat * MISSED_BEATS
+            )
+            for job in stalled:
+                log.warning(
+                    "job %s (%s) was running on a worker that stopped: running it again",
+                    job.id,
+                    job.task_name,
+                )
+                try:
+                    await app.job_manager.retry_job(job)
+                except Exception:  # another worker put it back first
+                    log.debug("job %s already put back", job.id)
+            await app.job_manager.prune_stalled_workers(beat * MISSED_BEATS)
+        except Exception as exc:  # the database may be away: try on the next beat
+            log.warning("could not look for lost jobs: %s", exc)
+
+
+def _child(index: int, metrics_port: int | None) -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)  # it logs job arguments
+    port = None if metrics_port is None else metrics_port + index
+    raise SystemExit(work(Settings(), metrics_port=port))
+
+
+def _supervise(concurrency: int, metrics_port: int | None) -> int:
+    """Keep `concurrency` worker processes running; stop them on SIGTERM/SIGINT."""
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked pools
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: object) -> None:
+        log.info("stopping %d workers (signal %d)", concurrency, signum)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    def start(index: int) -> multiprocessing.process.BaseProcess:
+        process = context.Process(
+            target=_child, args=(index, metrics_port), name=f"lp-worker-{index}"
+        )
+        process.start()
+        return process
+
+    processes = {index: start(index) for index in range(concurrency)}
+    while not stopping.wait(1.0):
+        for index, process in processes.items():
+            if not process.is_alive() and not stopping.is_set():
+                log.warning(
+                    "worker %d (pid %s) exited with %s: starting it again",
+                    index,
+                    process.pid,
+                    process.exitcode,
+                )
+                stopping.wait(RESTART_PAUSE_SECONDS)
+                processes[index] = start(index)
+    for process in processes.values():
+        if process.is_alive() and process.pid is not None:
+            os.kill(process.pid, signal.SIGTERM)  # each finishes its jobs, then exits
+    for process in processes.values():
+        process.join(timeout=60)
+        if process.is_alive():
+            process.kill()
+    return 0
