@@ -3,6 +3,7 @@ the lifespan, never at import, so importing this module is cheap and side-effect
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.alerts.router import router as alerts_router
@@ -31,6 +32,8 @@ from app.settings import Settings
 from app.sources.router import router as sources_router
 from app.story.router import router as story_router
 from app.web.router import router as pages_router
+
+log = logging.getLogger(__name__)
 
 API_DESCRIPTION = """
 One company, one listening path: every customer voice from surveys, social posts,
@@ -109,6 +112,21 @@ def create_app(
         return JSONResponse(
             status_code=400,
             content={"detail": f"a parameter is out of range: {str(exc.orig).splitlines()[0]}"},
+        )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(_: Request, exc: DBAPIError) -> JSONResponse:
+        # The database went away (a restart, a failover, a full disk): say so and
+        # when to try again, never a traceback. The pool reconnects on its own.
+        log.warning("database unavailable: %s", public_error(exc))
+        return JSONResponse(
+            status_code=503,
+            content={
+                "detail": "the database is unavailable, try again shortly: "
+                + public_error(exc).splitlines()[0][:300]
+            },
+            headers={"Retry-After": "5"},
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -821,15 +821,11 @@ def store_queued_batch(
             return None  # stored already (this is a retried job)
     except RunEndedError:
         return None
-    prepared = prepare_batch(batch, policy)
-    enriched = enrich_candidates(prepared, enricher, journey)
-    try:
-        if not _wait_committed(engine, run_id, seq - 1, timeout=turn_timeout):
-            raise TurnTimeoutError(f"run {run_id}: batch {seq - 1} was not stored in time")
-    except RunEndedError:
-        return None
     counters = _RunCounters()
     try:
+        prepared = prepare_batch(batch, policy)
+        enriched = enrich_candidates(prepared, enricher, journey)
+        _await_turn(engine, run_id, seq, turn_timeout)
         store_prepared(
             engine,
             source_id=source_id,
@@ -842,8 +838,10 @@ def store_queued_batch(
             enriched=enriched,
             chunk=seq,
         )
-    except ChunkNotCommitted:
+    except (ChunkNotCommitted, RunEndedError):
         return None
+    except TurnTimeoutError:
+        raise
     except Exception as exc:
         if not _is_connection_error(exc):  # a lost database is retried, not a failure
             log.exception("batch %d of run %d could not be stored", seq, run_id)
@@ -859,6 +857,11 @@ def store_queued_batch(
         rejected=counters.rejected,
         updated=counters.updated,
     )
+
+
+def _await_turn(engine: Engine, run_id: int, seq: int, timeout: float) -> None:
+    if not _wait_committed(engine, run_id, seq - 1, timeout=timeout):
+        raise TurnTimeoutError(f"run {run_id}: batch {seq - 1} was not stored in time")
 
 
 def _is_connection_error(exc: BaseException) -> bool:

@@ -70,7 +70,7 @@ def work(
         app = worker_app(runtime.engine, pool_size=JOBS_PER_PROCESS + 2)
         if on_ready is not None:
             on_ready()
-        asyncio.run(_run(app, runtime, settings.worker_heartbeat_seconds))
+        asyncio.run(run_jobs(app, runtime, settings.worker_heartbeat_seconds))
     finally:
         runtime.close()
     return 0
@@ -85,7 +85,9 @@ def _serve_metrics(port: int) -> None:
     serve_metrics(port)
 
 
-async def _run(app: procrastinate.App, runtime: Any, beat: float) -> None:
+async def run_jobs(
+    app: procrastinate.App, runtime: Any, beat: float, *, install_signal_handlers: bool = True
+) -> None:
     async with app.open_async():
         recovery = asyncio.create_task(_rerun_lost_jobs(app, beat), name="lost jobs")
         try:
@@ -97,7 +99,7 @@ async def _run(app: procrastinate.App, runtime: Any, beat: float) -> None:
                 update_heartbeat_interval=beat,
                 stalled_worker_timeout=beat * MISSED_BEATS,
                 delete_jobs="successful",
-                install_signal_handlers=True,
+                install_signal_handlers=install_signal_handlers,
             )
         finally:
             recovery.cancel()
