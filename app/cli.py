@@ -587,6 +587,8 @@ def keys_create(
             except AppError as exc:
                 err_console.print(f"[red]{exc.message}[/red]")
                 raise typer.Exit(2) from exc
+            # read before the audit commits: the key's row is not loaded again after it
+            said = f"key {key.id} '{key.name}' with scopes {', '.join(key.scopes)}:"
             audit.record(
                 session,
                 actor=audit.CLI,
@@ -596,7 +598,7 @@ def keys_create(
             )
     finally:
         engine.dispose()
-    err_console.print(f"key {key.id} '{key.name}' with scopes {', '.join(key.scopes)}:")
+    err_console.print(said)
     typer.echo(secret)
     err_console.print("Shown once; send it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'.")
 

@@ -85,3 +85,26 @@ def test_sync_prints_top_reject_reasons_then_rollups_rebuild_and_reenrich(
     assert again.exit_code == 0, again.output
     assert " 0 items" not in again.output
     assert "items re-enriched" in again.output
+
+
+def test_keys_create_prints_the_secret_that_then_opens_the_api(env: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.runtime import build_runtime
+    from app.settings import Settings
+
+    made = runner.invoke(cli, ["keys", "create", "ci", "--scope", "admin"])
+    assert made.exit_code == 0, made.output
+    secret = next(line for line in made.stdout.splitlines() if line.startswith("lp_"))
+    runtime = build_runtime(Settings(scheduler_enabled=False))
+    try:
+        with TestClient(create_app(runtime=runtime, start_scheduler=False)) as client:
+            assert client.get("/api/v1/sources").status_code == 401
+            answer = client.get("/api/v1/sources", headers={"Authorization": f"Bearer {secret}"})
+            assert answer.status_code == 200, answer.text
+    finally:
+        runtime.close()
+    listed = runner.invoke(cli, ["keys", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "ci" in listed.output
