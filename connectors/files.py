@@ -550,16 +550,12 @@ class FileConnector(Connector[FileConfigT]):
             )
             return
         surveyed = opened.survey
-        streamed = PurePosixPath(source.relpath).suffix.lower() in self.streamed_extensions
+        suffix = PurePosixPath(source.relpath).suffix.lower()
+        streamed = suffix in self.streamed_extensions
         limit = self.config.max_whole_file_mb
         if not streamed and surveyed.size > limit * _MB:
             yield RejectedRecord(
-                reason=f"file is {surveyed.size / _MB:,.1f} MB, over the {limit:,} MB a "
-                f"{PurePosixPath(source.relpath).suffix or 'suffix-less'} file of {self.kind} "
-                "may have: it is parsed in one piece, in memory. Split it, export it as "
-                f"{self._streamed_text()}, or raise `max_whole_file_mb`",
-                excerpt="",
-                location=source.at(),
+                reason=self._too_large(suffix, surveyed.size), excerpt="", location=source.at()
             )
             return
         misdecoded = surveyed.misdecoded()
@@ -597,10 +593,16 @@ class FileConnector(Connector[FileConfigT]):
                 source.relpath,
             )
 
-    def _streamed_text(self) -> str:
-        """The formats of this kind read record by record, for a message."""
-        found = [ext for ext in self.extensions if ext in self.streamed_extensions]
-        return "/".join(found) if found else "smaller files"
+    def _too_large(self, suffix: str, size: int) -> str:
+        """Why a file parsed in one piece is not read at all."""
+        limit = self.config.max_whole_file_mb
+        others = [ext for ext in self.extensions if ext in self.streamed_extensions]
+        fixes = f"split it, export it as {'/'.join(others)}" if others else "split it"
+        return (
+            f"file is {size / _MB:,.1f} MB, over `max_whole_file_mb` ({limit:,} MB): "
+            f"{self.kind} parses a {suffix} file in one piece, in memory; {fixes}, or raise "
+            "`max_whole_file_mb`"
+        )
 
 
 @dataclass(slots=True)

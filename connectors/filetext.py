@@ -8,7 +8,7 @@
    for the whole file, so an `auto` file whose first non-UTF-8 byte is 100 MB in is
    still cp1252 from its first byte, as when files were decoded whole.
 2. `FileText` reads the same handle again from its start, exactly the surveyed size,
-   decoding incrementally with "\\n" line ends (`lines()`, or `read_all()` for formats
+   `TEXT_BYTES` at a time, decoding incrementally with "\\n" line ends (`lines()`, or `read_all()` for formats
    parsed whole), and hashes what it reads. `finish()` reads on past whatever the
    parser left and says whether the bytes read are the surveyed ones: so the cursor,
    which names the surveyed sha256, never claims the records of another version (a
@@ -33,7 +33,12 @@ from typing import BinaryIO
 from connectors.errors import RecordError
 
 BLOCK_BYTES = 1 << 20
-"""Bytes read at a time, in both passes."""
+"""Bytes read at a time by the survey pass (hashing wants big blocks)."""
+
+TEXT_BYTES = 256 << 10
+"""Bytes decoded at a time (and read at a time by the second pass): with the text they
+decode to, its line-end translation and its lines, the memory a read costs beyond a
+batch's records, about 2 MB."""
 
 SAMPLE_BYTES = 64 << 10
 """The leading bytes kept from the survey: what the NUL heuristic judges."""
@@ -125,7 +130,7 @@ class Survey:
 def survey(handle: BinaryIO, encoding: str) -> Survey:
     """The first pass over `handle` (at its start): see the module docstring."""
     digest = hashlib.sha256()
-    block = handle.read(BLOCK_BYTES)
+    block = handle.read(max(BLOCK_BYTES, SAMPLE_BYTES))
     head = block[:SAMPLE_BYTES]
     plan = _declared(head, encoding)
     utf8 = codecs.getincrementaldecoder("utf-8")() if plan is None else None
@@ -135,12 +140,15 @@ def survey(handle: BinaryIO, encoding: str) -> Survey:
         digest.update(block)
         size += len(block)
         if utf8 is not None:
+            view = memoryview(block)
             try:
-                utf8.decode(block)
+                for at in range(0, len(block), TEXT_BYTES):  # a block's text at a time: 4 MB
+                    utf8.decode(view[at : at + TEXT_BYTES])
             except UnicodeDecodeError:
                 utf8 = None
         if cp1252 and _NOT_CP1252.search(block):
             cp1252 = False
+        del block  # before the next read, not after: one block in memory at a time
         block = handle.read(BLOCK_BYTES)
     if plan is None:
         if utf8 is not None:
@@ -212,6 +220,7 @@ class FileText:
             n += len(pieces)
             for line in pieces:
                 yield line + "\n"
+            del text, pieces  # before the next block is decoded
         if parts:
             yield "".join(parts)
 
@@ -230,8 +239,9 @@ class FileText:
         tail = b""  # the bytes before the block, for an excerpt
         while block := self._read():
             start = self._offset - len(block)  # of the block in the file
-            text, failure = _decode(decoder, block[skip:], start + skip)
-            skip = 0
+            cut = min(skip, len(block))  # the byte-order mark, which no decoder sees
+            text, failure = _decode(decoder, block[cut:], start + cut)
+            skip -= cut
             if strip_mark and text:
                 text, strip_mark = text.removeprefix("\ufeff"), False
             if text:
@@ -239,6 +249,7 @@ class FileText:
             if failure is not None:
                 raise self._stopped(failure, tail + block, start - len(tail))
             tail = block[-60:]
+            del block, text  # before the next block is read
         # the end: a character cut short there does not decode, a last CR is a line end
         text, failure = _decode(decoder, b"", self._offset, final=True)
         if strip_mark and text:
@@ -260,7 +271,7 @@ class FileText:
     def _read(self) -> bytes:
         if self._left <= 0:
             return b""
-        block = self._handle.read(min(BLOCK_BYTES, self._left))
+        block = self._handle.read(min(TEXT_BYTES, self._left))
         self._left = self._left - len(block) if block else 0
         self._offset += len(block)
         self._digest.update(block)
