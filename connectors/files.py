@@ -245,11 +245,11 @@ class FileConnector(Connector[FileConfigT]):
     `done`, and a changed one (new sha256) is read again from its start (ingest's
     dedupe absorbs the records already stored). Every batch's cursor covers
     exactly the records yielded up to and including that batch. A file whose bytes
-    changed while it was read ends with the sha256 `CHANGED_WHILE_READ`, so the
-    next run reads it from its start. Entries of files
-    no longer matched by `path` are dropped. When the last files read yield
-    nothing (empty files) or entries were dropped, one final batch with no records
-    carries the new cursor; a fetch with nothing new yields no batch at all.
+    changed while it was read ends with the sha256 `CHANGED_WHILE_READ`, so the next
+    run reads it from its start. Entries of files no longer matched by `path` are
+    dropped. When the last files read yield nothing (empty files) or entries were
+    dropped, one final batch with no records carries the new cursor; a fetch with
+    nothing new yields no batch at all.
 
     Nothing a connector returns holds a host path: locations and cursor keys are
     relative to the root, and error messages quote `path` as configured.
@@ -291,7 +291,7 @@ class FileConnector(Connector[FileConfigT]):
         Yield a `RejectedRecord` for a bad record and go on. Raise `RecordError`
         when the rest of the file cannot be read (invalid JSON, broken CSV): it
         becomes the file's last record. The base never calls this for a file that
-        cannot decode (see `decode`) or that decodes to many NUL characters, and
+        cannot decode (see `connectors.filetext`) or that decodes to many NUL characters, and
         `text` has its BOM removed and "\n" line ends; a stray NUL character stays (ingest
         replaces and counts it). A file over `max_whole_file_mb` never reaches it.
         """

@@ -8,13 +8,13 @@
    for the whole file, so an `auto` file whose first non-UTF-8 byte is 100 MB in is
    still cp1252 from its first byte, as when files were decoded whole.
 2. `FileText` reads the same handle again from its start, exactly the surveyed size,
-   `TEXT_BYTES` at a time, decoding incrementally with "\\n" line ends (`lines()`, or `read_all()` for formats
-   parsed whole), and hashes what it reads. `finish()` reads on past whatever the
-   parser left and says whether the bytes read are the surveyed ones: so the cursor,
-   which names the surveyed sha256, never claims the records of another version (a
-   file rewritten in place between or during the passes). A file replaced by a rename
-   is no matter: the handle keeps reading the old one; a file appended to is read up
-   to its surveyed size.
+   `TEXT_BYTES` at a time, decoding incrementally with "\\n" line ends (`lines()`, or
+   `read_all()` for formats parsed whole), and hashes what it reads. `finish()` reads
+   on past whatever the parser left and says whether the bytes read are the surveyed
+   ones: so the cursor, which names the surveyed sha256, never claims the records of
+   another version (a file rewritten in place between or during the passes). A file
+   replaced by a rename is no matter: the handle keeps reading the old one; a file
+   appended to is read up to its surveyed size.
 
 A byte that does not decode stops the text there with a `RecordError` naming its
 offset: the lines before it were delivered, the line it is in is not.
@@ -142,7 +142,7 @@ def survey(handle: BinaryIO, encoding: str) -> Survey:
         if utf8 is not None:
             view = memoryview(block)
             try:
-                for at in range(0, len(block), TEXT_BYTES):  # a block's text at a time: 4 MB
+                for at in range(0, len(block), TEXT_BYTES):  # not a whole block's text at once
                     utf8.decode(view[at : at + TEXT_BYTES])
             except UnicodeDecodeError:
                 utf8 = None
