@@ -469,11 +469,14 @@ class FileConnector(Connector[FileConfigT]):
                     "%s: %s is still changing; it is read on a later run", self.kind, found.relpath
                 )
                 continue  # its cursor entry (if any) stays as it was
-            source, opened = self._open(found)
+            prev = states.get(found.relpath)
+            source, opened = self._open(found, settle=prev is None or not prev.complete)
             try:
-                prev = states.get(source.relpath)
                 if prev is not None and prev.sha256 == source.sha256 and prev.complete:
                     continue
+                if isinstance(opened, _OpenFile) and opened.survey.codec is None:
+                    opened.handle.close()  # it changed after all: survey it whole, to read it
+                    source, opened = self._open(found)
                 skip = prev.done if prev is not None and prev.sha256 == source.sha256 else 0
                 done = skip
                 for record, last in _mark_last(self._records(opened, source), skip):
@@ -497,10 +500,13 @@ class FileConnector(Connector[FileConfigT]):
         if dirty:
             yield Batch(items, rejected, _dump_cursor(states))
 
-    def _open(self, found: FoundFile) -> tuple[SourceFile, _OpenFile | OSError]:
-        """The file, surveyed (`connectors.filetext.survey`) and open for its second
-        read, or why it cannot be read: then its `sha256` is a marker of its size and
-        time, so it is reported once, and read when it changes."""
+    def _open(
+        self, found: FoundFile, *, settle: bool = True
+    ) -> tuple[SourceFile, _OpenFile | OSError]:
+        """The file, surveyed (`connectors.filetext.survey`; `settle=False`: only its
+        sha256 may be wanted) and open for its second read, or why it cannot be read:
+        then its `sha256` is a marker of its size and time, so it is reported once, and
+        read when it changes."""
         path = found.path
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)  # a fifo swapped in never blocks
         if not self.config.follow_symlinks:  # nor can a symlink swapped in since listing
@@ -510,7 +516,7 @@ class FileConnector(Connector[FileConfigT]):
         try:
             handle, info = _open_regular(path, flags)
             try:
-                opened = _OpenFile(handle, survey(handle, self.config.encoding))
+                opened = _OpenFile(handle, survey(handle, self.config.encoding, settle=settle))
             except BaseException:
                 handle.close()
                 raise

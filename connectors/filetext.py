@@ -97,7 +97,7 @@ class Survey:
 
     sha256: str
     size: int
-    codec: str  # what decodes the bytes after `skip`
+    codec: str | None  # what decodes the bytes after `skip`; None: not settled (`survey`)
     name: str  # the codec as `decode` names it, for messages: utf-8-sig, utf-16, cp1252...
     skip: int  # bytes of byte-order mark the decoder never sees
     strip_mark: bool  # a declared encoding: a leading U+FEFF is dropped too, as `decode` does
@@ -106,12 +106,18 @@ class Survey:
     def sample(self) -> str | None:
         """`head` decoded (mark dropped, line ends untouched), or None where it does not
         decode: the read then stops at that byte, and says so."""
-        decoder = codecs.getincrementaldecoder(self.codec)()
+        decoder = codecs.getincrementaldecoder(self.settled_codec())()
         try:
             text = decoder.decode(self.head[self.skip :], len(self.head) == self.size)
         except UnicodeDecodeError:
             return None
         return text.removeprefix("\ufeff") if self.strip_mark else text
+
+    def settled_codec(self) -> str:
+        """`codec`, which must be settled: text needs it."""
+        if self.codec is None:
+            raise ValueError("the file was surveyed with settle=False: survey it again to read it")
+        return self.codec
 
     def misdecoded(self) -> tuple[str, str] | None:
         """`(reason, excerpt)` when the file is no text in its codec: a tenth or more of
@@ -127,14 +133,20 @@ class Survey:
         return reason, printable(text[:1000])
 
 
-def survey(handle: BinaryIO, encoding: str) -> Survey:
-    """The first pass over `handle` (at its start): see the module docstring."""
+def survey(handle: BinaryIO, encoding: str, *, settle: bool = True) -> Survey:
+    """The first pass over `handle` (at its start): see the module docstring.
+
+    `settle=False` is for a file that is probably unchanged, of which only the sha256
+    is wanted: an `auto` file without a byte-order mark is then not checked for UTF-8
+    (most of this pass's cost), and its `codec` is None; survey it again to read it.
+    """
     digest = hashlib.sha256()
     block = handle.read(max(BLOCK_BYTES, SAMPLE_BYTES))
     head = block[:SAMPLE_BYTES]
     plan = _declared(head, encoding)
-    utf8 = codecs.getincrementaldecoder("utf-8")() if plan is None else None
-    cp1252 = plan is None
+    check = plan is None and settle
+    utf8 = codecs.getincrementaldecoder("utf-8")() if check else None
+    cp1252 = check
     size = 0
     while block:
         digest.update(block)
@@ -150,6 +162,8 @@ def survey(handle: BinaryIO, encoding: str) -> Survey:
             cp1252 = False
         del block  # before the next read, not after: one block in memory at a time
         block = handle.read(BLOCK_BYTES)
+    if plan is None and not settle:
+        return Survey(digest.hexdigest(), size, None, encoding, 0, False, head)
     if plan is None:
         if utf8 is not None:
             try:
@@ -233,7 +247,7 @@ class FileText:
         `RecordError` where it stops decoding, after the text before that byte."""
         surveyed = self._survey
         decoder = io.IncrementalNewlineDecoder(
-            codecs.getincrementaldecoder(surveyed.codec)(), translate=True
+            codecs.getincrementaldecoder(surveyed.settled_codec())(), translate=True
         )
         skip, strip_mark = surveyed.skip, surveyed.strip_mark
         tail = b""  # the bytes before the block, for an excerpt

@@ -278,14 +278,45 @@ def test_a_file_changed_between_runs_is_read_from_its_start(tmp_path: Path) -> N
     assert again[-1].cursor["files"]["s.csv"]["sha256"] != first.cursor["files"]["s.csv"]["sha256"]
 
 
+def test_an_unchanged_file_is_only_hashed_and_a_changed_one_surveyed_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A complete file is surveyed without the UTF-8 check of `auto` (its sha256 is
+    all a skip needs); if it changed after all, it is surveyed again, whole, to read it."""
+    real = base.survey
+    calls: list[tuple[bool, str | None]] = []
+
+    def spy(handle: BinaryIO, encoding: str, *, settle: bool = True) -> Survey:
+        found = real(handle, encoding, settle=settle)
+        calls.append((settle, found.codec))
+        return found
+
+    monkeypatch.setattr(base, "survey", spy)
+    write(tmp_path / "s.csv", "id,at,text\n" + csv_rows(3))
+    final = run(build("survey_file", SURVEY, tmp_path))[-1].cursor
+    assert calls == [(True, "utf-8")]
+    calls.clear()
+    assert run(build("survey_file", SURVEY, tmp_path), final) == []
+    assert calls == [(False, None)]
+    calls.clear()
+    write(
+        tmp_path / "s.csv",
+        ("id,at,text\n" + csv_rows(3) + "r4,2024-01-01,Caf\u00e9\n").encode("cp1252"),
+    )
+    again = run(build("survey_file", SURVEY, tmp_path), final)
+    assert calls == [(False, None), (True, "cp1252")]
+    assert [i.text for i in items(again)][-1] == "Caf\u00e9"
+    assert again[-1].cursor["files"]["s.csv"]["complete"] is True
+
+
 def after_survey(monkeypatch: pytest.MonkeyPatch, change: Callable[[], None]) -> None:
     """Run `change()` once, right after the first file's survey pass, before it is read
     as text."""
     real = base.survey
     pending = [change]
 
-    def surveyed_then_changed(handle: BinaryIO, encoding: str) -> Survey:
-        found = real(handle, encoding)
+    def surveyed_then_changed(handle: BinaryIO, encoding: str, *, settle: bool = True) -> Survey:
+        found = real(handle, encoding, settle=settle)
         while pending:
             pending.pop()()
         return found
