@@ -7,6 +7,7 @@ database, the NLP pipeline or the web service (DESIGN.md's dependency rule).
     contract.py      the contract: RawItem, RejectedRecord, Batch, ConnectorConfig,
                      Connector (kind, channel, config_model, capabilities, fetch)
     files.py         FileConnector: the shared file handling of every file kind
+    filetext.py      a file's bytes as text in bounded memory: survey pass, decode pass
     http.py          HttpConnector: requests, retries, backoff, rate limits, paginators
     secrets.py       tokens and header values from the environment or files (SecretStr)
     base.py          the contract and the file machinery under their old import path

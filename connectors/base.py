@@ -2,7 +2,8 @@
 kept so `from connectors.base import ...` goes on working.
 
     connectors.contract  RawItem, RejectedRecord, Batch, ConnectorConfig, Connector
-    connectors.files     FileConnector and its config, SourceFile, decode
+    connectors.files     FileConnector and its config, SourceFile
+    connectors.filetext  decode, MISDECODED_NUL_SHARE
 """
 
 from __future__ import annotations
@@ -18,14 +19,13 @@ from connectors.contract import (
     RejectedRecord,
 )
 from connectors.files import (
-    MISDECODED_NUL_SHARE,
     FileConfigT,
     FileConnector,
     FileConnectorConfig,
     FoundFile,
     SourceFile,
-    decode,
 )
+from connectors.filetext import MISDECODED_NUL_SHARE, decode
 
 __all__ = [
     "MISDECODED_NUL_SHARE",

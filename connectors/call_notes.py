@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from connectors.parsing import (
     as_id,
     attribute_value,
     excerpt,
+    read_csv_rows,
     read_rows,
     split_front_matter,
 )
@@ -114,15 +115,15 @@ class CallNotesConnector(FileConnector[CallNotesConfig]):
         super().__init__(config, base_dir=base_dir)
         self.reason_hints = StageHints(config.reason_stages, active=bool(config.reason_stages))
 
+    streamed_extensions: ClassVar[frozenset[str]] = frozenset({".csv"})
+
     def parse_file(self, text: str, source: SourceFile) -> Iterator[RawItem | RejectedRecord]:
         suffix = source.path.suffix.lower()
         if suffix in _ROW_SUFFIXES:
-            cfg = self.config
-            required = [cfg.id_field, cfg.date_field, cfg.text_field]
-            for row in read_rows(text, source, required_columns=required, list_key="calls"):
-                record = row if isinstance(row, RejectedRecord) else self._row(row)
-                if record is not None:
-                    yield record
+            required = self._required()
+            yield from self._calls(
+                read_rows(text, source, required_columns=required, list_key="calls")
+            )
             return
         if suffix == ".vtt":
             meta, turns = _read_vtt(text, source)
@@ -131,7 +132,22 @@ class CallNotesConnector(FileConnector[CallNotesConfig]):
             meta, turns = front or {}, _read_txt(body)
         yield self._transcript(meta, turns, source, text)
 
+    def parse_lines(
+        self, lines: Iterator[str], source: SourceFile
+    ) -> Iterator[RawItem | RejectedRecord]:
+        yield from self._calls(read_csv_rows(lines, source, required_columns=self._required()))
+
     # -- rows --------------------------------------------------------------------
+
+    def _required(self) -> list[str]:
+        cfg = self.config
+        return [cfg.id_field, cfg.date_field, cfg.text_field]
+
+    def _calls(self, rows: Iterable[Row | RejectedRecord]) -> Iterator[RawItem | RejectedRecord]:
+        for row in rows:
+            record = row if isinstance(row, RejectedRecord) else self._row(row)
+            if record is not None:
+                yield record
 
     def _row(self, row: Row) -> RawItem | RejectedRecord | None:
         """One call, a reject, or None for a call without notes (nothing was heard)."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import codecs
 import fnmatch
-import hashlib
 import logging
 import os
 import stat
@@ -23,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, BinaryIO, ClassVar, Self, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -38,6 +37,7 @@ from connectors.contract import (
     RejectedRecord,
 )
 from connectors.errors import FatalError, RecordError
+from connectors.filetext import FileText, Survey, survey
 from connectors.values import NO_HINT, DateReader, Hint, StageHints
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,15 @@ class FileConnectorConfig(ConnectorConfig):
         "UTF-32), else UTF-8, else (not UTF-8) cp1252 as Excel writes on Western Windows, "
         "or latin-1 where cp1252 has no character; or a codec name such as `utf-16`, "
         "`cp1252`, `latin-1`, `shift_jis`.",
+    )
+    max_whole_file_mb: int = Field(
+        default=64,
+        ge=1,
+        le=4096,
+        description="Largest file (MB) of a format parsed in one piece (a JSON array, a "
+        "transcript, a Markdown note): a larger one is one reject saying so, instead of a "
+        "file held whole in memory. Formats read record by record (CSV, NDJSON/JSONL) are "
+        "read in bounded memory whatever their size.",
     )
     date_format: str | None = Field(
         default=None,
@@ -179,56 +188,11 @@ class FileConnectorConfig(ConnectorConfig):
 FileConfigT = TypeVar("FileConfigT", bound=FileConnectorConfig)
 
 
-_BOMS = (  # UTF-32 LE first: its mark starts with UTF-16 LE's
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
+_MB = 1_000_000
 
-
-def decode(data: bytes, encoding: str) -> tuple[str, str]:
-    """`(text, codec used)`: text without its BOM. Raises `UnicodeDecodeError`.
-
-    `auto`: a byte-order mark decides (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE); without
-    one, strict UTF-8; a file that is not UTF-8 is cp1252 (what Excel writes on
-    Western Windows), or latin-1 when cp1252 has no character for one of its bytes
-    (latin-1 decodes anything). Any other value is a codec name.
-    """
-    if encoding != "auto":
-        codec = "utf-8-sig" if encoding == "utf-8" else encoding
-        return data.decode(codec).removeprefix("\ufeff"), encoding
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            return data.decode(codec), codec
-    for codec in ("utf-8", "cp1252"):
-        try:
-            return data.decode(codec), codec
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1"), "latin-1"
-
-
-MISDECODED_NUL_SHARE = 10
-"""A file one character in this many of which (or more) is NUL was mis-decoded."""
-
-
-def _nul_guess(data: bytes) -> str:
-    """What a file with NUL bytes probably is, from where its NULs fall."""
-    head = data[:4096]
-    even, odd = head[0::2].count(0), head[1::2].count(0)
-    if odd > 3 * even and odd >= len(head) // 4:
-        return "UTF-16 LE without a byte-order mark"
-    if even > 3 * odd and even >= len(head) // 4:
-        return "UTF-16 BE without a byte-order mark"
-    return "UTF-16/32 without a byte-order mark, or not a text file"
-
-
-def _printable(text: str) -> str:
-    """An excerpt of a mis-decoded file: no NUL characters, at most 500 characters."""
-    text = text.replace("\x00", "")
-    return text if len(text) <= 500 else text[:499] + "…"
+CHANGED_WHILE_READ = "changed-while-read"
+"""The cursor's sha256 of a file whose bytes changed while it was read: it matches no
+file, so the next run reads that file again from its start."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,18 +244,29 @@ class FileConnector(Connector[FileConfigT]):
     complete file is skipped, an unchanged incomplete one resumes after record
     `done`, and a changed one (new sha256) is read again from its start (ingest's
     dedupe absorbs the records already stored). Every batch's cursor covers
-    exactly the records yielded up to and including that batch. Entries of files
-    no longer matched by `path` are dropped. When the last files read yield
-    nothing (empty files) or entries were dropped, one final batch with no records
-    carries the new cursor; a fetch with nothing new yields no batch at all.
+    exactly the records yielded up to and including that batch. A file whose bytes
+    changed while it was read ends with the sha256 `CHANGED_WHILE_READ`, so the next
+    run reads it from its start. Entries of files no longer matched by `path` are
+    dropped. When the last files read yield nothing (empty files) or entries were
+    dropped, one final batch with no records carries the new cursor; a fetch with
+    nothing new yields no batch at all.
 
     Nothing a connector returns holds a host path: locations and cursor keys are
     relative to the root, and error messages quote `path` as configured.
+
+    Memory: a file is never held whole unless its format is parsed whole. Every
+    file is read twice through one handle (`connectors.filetext`): once for its
+    sha256 and codec, once as text. Files with a suffix in `streamed_extensions`
+    reach `parse_lines` line by line, so a 200 MB CSV costs a block and a batch;
+    any other file reaches `parse_file` whole, and only up to `max_whole_file_mb`.
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset({"files"})
     extensions: ClassVar[tuple[str, ...]]
     """Lower-case file suffixes (with the dot) this kind reads."""
+    streamed_extensions: ClassVar[frozenset[str]] = frozenset()
+    """The suffixes (among `extensions`) whose files go to `parse_lines`, line by line;
+    the others are read whole and go to `parse_file`."""
 
     def __init__(self, config: FileConfigT, *, base_dir: Path) -> None:
         super().__init__(config, base_dir=base_dir)
@@ -316,10 +291,25 @@ class FileConnector(Connector[FileConfigT]):
         Yield a `RejectedRecord` for a bad record and go on. Raise `RecordError`
         when the rest of the file cannot be read (invalid JSON, broken CSV): it
         becomes the file's last record. The base never calls this for a file that
-        cannot decode (see `decode`) or that decodes to many NUL characters, and
+        cannot decode (see `connectors.filetext`) or that decodes to many NUL characters, and
         `text` has its BOM removed and "\n" line ends; a stray NUL character stays (ingest
-        replaces and counts it).
+        replaces and counts it). A file over `max_whole_file_mb` never reaches it.
         """
+
+    def parse_lines(
+        self, lines: Iterator[str], source: SourceFile
+    ) -> Iterator[RawItem | RejectedRecord]:
+        """`parse_file` for a file with a suffix in `streamed_extensions`, which may be of
+        any size: its text as lines, each ending with "\n" (the last one may not).
+
+        The same rules as `parse_file`, and one more: where the file stops decoding
+        (or a line is absurdly long) `lines` raises `RecordError`; let it through,
+        like your own, so the records before it are kept and it ends the file.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} lists {sorted(self.streamed_extensions)} in "
+            "streamed_extensions but does not implement parse_lines"
+        )
 
     # -- path resolution ---------------------------------------------------------
 
@@ -479,45 +469,60 @@ class FileConnector(Connector[FileConfigT]):
                     "%s: %s is still changing; it is read on a later run", self.kind, found.relpath
                 )
                 continue  # its cursor entry (if any) stays as it was
-            source, data = self._open(found)
-            prev = states.get(source.relpath)
-            if prev is not None and prev.sha256 == source.sha256 and prev.complete:
-                continue
-            skip = prev.done if prev is not None and prev.sha256 == source.sha256 else 0
-            done = skip
-            for record, last in _mark_last(self._records(data, source), skip):
-                if isinstance(record, RawItem):
-                    items.append(record)
-                else:
-                    rejected.append(record)
-                done += 1
-                states[source.relpath] = _FileState(source.sha256, done, last)
-                dirty = True
-                if len(items) + len(rejected) >= size:
-                    yield Batch(items, rejected, _dump_cursor(states))
-                    items, rejected, dirty = [], [], False
-            current = states.get(source.relpath)
-            if current is None or current.sha256 != source.sha256 or not current.complete:
-                # nothing (more) in this file: remember it as read
-                states[source.relpath] = _FileState(source.sha256, done, True)
-                dirty = True
+            prev = states.get(found.relpath)
+            source, opened = self._open(found, settle=prev is None or not prev.complete)
+            try:
+                if prev is not None and prev.sha256 == source.sha256 and prev.complete:
+                    continue
+                if isinstance(opened, _OpenFile) and opened.survey.codec is None:
+                    opened.handle.close()  # it changed after all: survey it whole, to read it
+                    source, opened = self._open(found)
+                skip = prev.done if prev is not None and prev.sha256 == source.sha256 else 0
+                done = skip
+                for record, last in _mark_last(self._records(opened, source), skip):
+                    if isinstance(record, RawItem):
+                        items.append(record)
+                    else:
+                        rejected.append(record)
+                    done += 1
+                    states[source.relpath] = _state(source, opened, done, last)
+                    dirty = True
+                    if len(items) + len(rejected) >= size:
+                        yield Batch(items, rejected, _dump_cursor(states))
+                        items, rejected, dirty = [], [], False
+                end = _state(source, opened, done, True)
+                if states.get(source.relpath) != end:  # nothing (more) in it: read to its end
+                    states[source.relpath] = end
+                    dirty = True
+            finally:
+                if isinstance(opened, _OpenFile):
+                    opened.handle.close()
         if dirty:
             yield Batch(items, rejected, _dump_cursor(states))
 
-    def _open(self, found: FoundFile) -> tuple[SourceFile, bytes | OSError]:
-        """The file and its bytes, or why it cannot be read: then its `sha256` is a
-        marker of its size and time, so it is reported once, and read when it changes."""
+    def _open(
+        self, found: FoundFile, *, settle: bool = True
+    ) -> tuple[SourceFile, _OpenFile | OSError]:
+        """The file, surveyed (`connectors.filetext.survey`; `settle=False`: only its
+        sha256 may be wanted) and open for its second read, or why it cannot be read:
+        then its `sha256` is a marker of its size and time, so it is reported once, and
+        read when it changes."""
         path = found.path
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)  # a fifo swapped in never blocks
         if not self.config.follow_symlinks:  # nor can a symlink swapped in since listing
             flags |= getattr(os, "O_NOFOLLOW", 0)
-        data: bytes | OSError
+        opened: _OpenFile | OSError
         info: os.stat_result | None
         try:
-            data, info = _read_regular(path, flags)
-            digest = hashlib.sha256(data).hexdigest()
+            handle, info = _open_regular(path, flags)
+            try:
+                opened = _OpenFile(handle, survey(handle, self.config.encoding, settle=settle))
+            except BaseException:
+                handle.close()
+                raise
+            digest = opened.survey.sha256
         except OSError as exc:
-            data = exc
+            opened = exc
             try:
                 info = os.stat(path, follow_symlinks=False)
                 digest = f"unreadable:{info.st_size}:{info.st_mtime_ns}"
@@ -530,7 +535,7 @@ class FileConnector(Connector[FileConfigT]):
             sha256=digest,
             modified_at=datetime.fromtimestamp(mtime, tz=UTC),
         )
-        return source, data
+        return source, opened
 
     def _scrub(self, text: str, source: SourceFile) -> str:
         """An exception's text without host paths: the file's folders and the base dir."""
@@ -538,54 +543,38 @@ class FileConnector(Connector[FileConfigT]):
         return _no_host_paths(text, [root, self.base_dir])
 
     def _records(
-        self, data: bytes | OSError, source: SourceFile
+        self, opened: _OpenFile | OSError, source: SourceFile
     ) -> Iterator[RawItem | RejectedRecord]:
-        """Decode and parse one file; no exception from the parser escapes."""
-        if isinstance(data, OSError):
+        """Decode and parse one file; no exception from the parser escapes. Once the
+        records end, `opened.intact` says whether they are the surveyed file's."""
+        if isinstance(opened, OSError):
             yield RejectedRecord(
-                reason=f"cannot read the file: {data.strerror or data} (check that the "
+                reason=f"cannot read the file: {opened.strerror or opened} (check that the "
                 "service may read it; it is read again once it changes)",
                 excerpt="",
                 location=source.at(),
             )
             return
-        try:
-            text, codec = decode(data, self.config.encoding)
-        except UnicodeDecodeError as exc:
-            name = "UTF-8" if exc.encoding.replace("_", "-").startswith("utf-8") else exc.encoding
+        surveyed = opened.survey
+        suffix = PurePosixPath(source.relpath).suffix.lower()
+        streamed = suffix in self.streamed_extensions
+        limit = self.config.max_whole_file_mb
+        if not streamed and surveyed.size > limit * _MB:
             yield RejectedRecord(
-                reason=(
-                    f"file is not valid {name} ({exc.reason} at byte {exc.start}); set "
-                    "`encoding` to the file's encoding (e.g. cp1252, utf-16) or re-export "
-                    "it as UTF-8"
-                ),
-                excerpt=_printable(
-                    data[max(0, exc.start - 60) : exc.start + 60].decode(
-                        "utf-8", errors="backslashreplace"
-                    )
-                ),
-                location=source.at(f"byte {exc.start}"),
+                reason=self._too_large(suffix, surveyed.size), excerpt="", location=source.at()
             )
             return
-        nuls = text.count("\x00")
-        # Stray NULs in a text export stay in the records: ingest replaces them (on
-        # every store) and counts them per run. A file of which a tenth or more is
-        # NUL is no text export: UTF-16/32 read as something else (ASCII in UTF-16
-        # is half NULs), or a binary file.
-        if nuls and nuls * MISDECODED_NUL_SHARE >= len(text):
-            yield RejectedRecord(
-                reason=(
-                    f"file holds NUL characters once decoded as {codec}: it looks like "
-                    f"{_nul_guess(data)}; set `encoding` (e.g. utf-16-le) or re-export it "
-                    "as UTF-8"
-                ),
-                excerpt=_printable(text[:1000]),
-                location=source.at(),
-            )
+        misdecoded = surveyed.misdecoded()
+        if misdecoded is not None:
+            reason, excerpt = misdecoded
+            yield RejectedRecord(reason=reason, excerpt=excerpt, location=source.at())
             return
-        text = text.replace("\r\n", "\n").replace("\r", "\n")  # parsers see "\n" only
+        text = FileText(opened.handle, surveyed, source.at)
         try:
-            yield from self.parse_file(text, source)
+            if streamed:
+                yield from self.parse_lines(text.lines(), source)
+            else:
+                yield from self.parse_file(text.read_all(), source)
         except RecordError as exc:
             yield RejectedRecord(
                 reason=exc.reason,
@@ -602,6 +591,40 @@ class FileConnector(Connector[FileConfigT]):
                 excerpt="",
                 location=source.at(),
             )
+        opened.intact = text.finish()
+        if not opened.intact:
+            logger.warning(
+                "%s: %s changed while it was read; it is read again from its start on the next run",
+                self.kind,
+                source.relpath,
+            )
+
+    def _too_large(self, suffix: str, size: int) -> str:
+        """Why a file parsed in one piece is not read at all."""
+        limit = self.config.max_whole_file_mb
+        others = [ext for ext in self.extensions if ext in self.streamed_extensions]
+        fixes = f"split it, export it as {'/'.join(others)}" if others else "split it"
+        return (
+            f"file is {size / _MB:,.1f} MB, over `max_whole_file_mb` ({limit:,} MB): "
+            f"{self.kind} parses a {suffix} file in one piece, in memory; {fixes}, or raise "
+            "`max_whole_file_mb`"
+        )
+
+
+@dataclass(slots=True)
+class _OpenFile:
+    """A file after its survey, open for the second read."""
+
+    handle: BinaryIO
+    survey: Survey
+    intact: bool = True  # the bytes the second read parsed were the surveyed ones
+
+
+def _state(source: SourceFile, opened: _OpenFile | OSError, done: int, last: bool) -> _FileState:
+    """A file's cursor entry after `done` records; `last`: the records ended."""
+    if last and isinstance(opened, _OpenFile) and not opened.intact:
+        return _FileState(CHANGED_WHILE_READ, done, False)
+    return _FileState(source.sha256, done, last)
 
 
 def _modified_after(path: Path, moment: float) -> bool:
@@ -612,14 +635,18 @@ def _modified_after(path: Path, moment: float) -> bool:
         return False
 
 
-def _read_regular(path: Path, flags: int) -> tuple[bytes, os.stat_result]:
-    """The bytes of a regular file (`OSError` for anything else) and its stat."""
-    fd = os.open(path, flags)
-    with os.fdopen(fd, "rb") as handle:
+def _open_regular(path: Path, flags: int) -> tuple[BinaryIO, os.stat_result]:
+    """A regular file open for reading (`OSError` for anything else), and its stat."""
+    handle = os.fdopen(os.open(path, flags), "rb")
+    try:
         info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(0, "not a regular file")
-        return handle.read(), info
+    except OSError:
+        handle.close()
+        raise
+    if not stat.S_ISREG(info.st_mode):
+        handle.close()
+        raise OSError(0, "not a regular file")
+    return handle, info
 
 
 _RELATIVE_NOTE = "(a relative path is read from the folder of the sources file)"

@@ -12,7 +12,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -110,24 +110,37 @@ def read_rows(
     yielded as a `RejectedRecord`.
     """
     if source.path.suffix.lower() == ".csv":
-        yield from _csv_rows(text, source, required_columns)
+        yield from read_csv_rows(
+            io.StringIO(text, newline=""), source, required_columns=required_columns
+        )
     else:
         yield from _json_rows(text, source, list_key)
 
 
 # The csv module refuses a field over 131,072 characters by default and then cannot
-# find the next row, so one long answer would lose the rest of the file. The whole file
-# is in memory already, so the limit protects nothing here: raise it once, for good
-# (the limit is process-wide; a fixed value avoids threads racing over it).
+# find the next row, so one long answer would lose the rest of the file. `_RowLines`
+# bounds a row (MAX_ROW_CHARS) before the csv module would: lift the module's limit
+# once, for good (it is process-wide; a fixed value avoids threads racing over it).
 _CSV_FIELD_LIMIT = 2**31 - 1
 
+MAX_ROW_CHARS = 8 << 20
+"""The longest CSV row read: a longer one is a quote never closed (the reader would
+take the rest of the file as one cell, in memory), so the rest of the file is one reject."""
 
-def _csv_rows(
-    text: str, source: SourceFile, required_columns: Sequence[str]
+
+def read_csv_rows(
+    lines: Iterable[str], source: SourceFile, *, required_columns: Sequence[str]
 ) -> Iterator[Row | RejectedRecord]:
+    """Rows of a CSV file with a header, from its lines (each with its line end, as a
+    file opened with `newline=""` gives them), in memory bounded by a row.
+
+    Errors as `read_rows`; a `RecordError` raised by `lines` (a byte that does not
+    decode) goes through, after the rows before it.
+    """
     if csv.field_size_limit() < _CSV_FIELD_LIMIT:
         csv.field_size_limit(_CSV_FIELD_LIMIT)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    taken = _RowLines(lines, source)
+    reader = csv.reader(taken, strict=True)
     row_no = 1
     try:
         header = next(reader, None)
@@ -142,9 +155,8 @@ def _csv_rows(
                 excerpt=excerpt(",".join(header)),
                 location=source.at("row 1"),
             )
-        lines: list[str] | None = None
         while True:
-            first_line = reader.line_num + 1
+            taken.next_row(row_no + 1)
             try:
                 cells = next(reader)
             except StopIteration:
@@ -154,11 +166,10 @@ def _csv_rows(
                     raise  # a quoted field never closed: the rest of the file is in it
                 # a bad quote in one row: the reader starts again at the next line
                 row_no += 1
-                lines = text.split("\n") if lines is None else lines
                 yield RejectedRecord(
                     reason=f"malformed CSV row: {exc} (a quote inside a quoted cell must "
                     'be doubled: "")',
-                    excerpt=excerpt("\n".join(lines[first_line - 1 : reader.line_num])),
+                    excerpt=excerpt(taken.row_text()),
                     location=source.at(f"row {row_no}"),
                 )
                 continue
@@ -180,6 +191,50 @@ def _csv_rows(
             f"malformed CSV at line {reader.line_num}: {exc} (truncated file?)",
             location=source.at(f"row {row_no + 1}"),
         ) from exc
+
+
+class _RowLines:
+    """The lines a CSV reader takes, counted per row: the start of the row being read
+    is kept for an excerpt, and a row over `MAX_ROW_CHARS` stops the file."""
+
+    def __init__(self, lines: Iterable[str], source: SourceFile) -> None:
+        self._lines = iter(lines)
+        self._source = source
+        self._row = 1
+        self._first_line = 1
+        self._line = 0  # lines taken so far
+        self._chars = 0  # of the row being read
+        self._kept: list[str] = []
+        self._kept_chars = 0
+
+    def __iter__(self) -> _RowLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self._line += 1
+        self._chars += len(line)
+        if self._chars > MAX_ROW_CHARS:
+            raise RecordError(
+                f"CSV row {self._row} (from line {self._first_line}) runs over "
+                f"{MAX_ROW_CHARS:,} characters: a quote never closed? The rest of the file "
+                "is not read",
+                excerpt=excerpt(self.row_text()),
+                location=self._source.at(f"row {self._row}"),
+            )
+        if self._kept_chars <= EXCERPT_CHARS + 1:  # enough to cut an excerpt from
+            self._kept.append(line)
+            self._kept_chars += len(line)
+        return line
+
+    def next_row(self, row: int) -> None:
+        """The reader is about to read row `row` (1 = the header)."""
+        self._row, self._first_line = row, self._line + 1
+        self._chars, self._kept, self._kept_chars = 0, [], 0
+
+    def row_text(self) -> str:
+        """The start of the row read since `next_row`, its lines joined by "\n"."""
+        return "".join(self._kept).removesuffix("\n")
 
 
 def _json_rows(text: str, source: SourceFile, list_key: str) -> Iterator[Row | RejectedRecord]:

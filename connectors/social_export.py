@@ -72,19 +72,29 @@ class SocialExportConnector(FileConnector[SocialExportConfig]):
             column_hint=self.column_hint,
         )
 
+    streamed_extensions: ClassVar[frozenset[str]] = frozenset({".ndjson", ".jsonl"})
+
     def parse_file(self, text: str, source: SourceFile) -> Iterator[RawItem | RejectedRecord]:
-        if source.path.suffix.lower() == ".json":
-            payload = load_json(text, source)
-            if not isinstance(payload, list):
-                raise RecordError(
-                    f"expected a JSON array of statuses, got {type(payload).__name__}",
-                    excerpt=excerpt(text),
-                    location=source.at(),
-                )
-            for n, status in enumerate(payload, start=1):
-                yield from self._status(status, source.at(f"record {n}"))
+        if source.path.suffix.lower() != ".json":
+            yield from self.parse_lines(iter(text.split("\n")), source)
             return
-        for n, line in enumerate(text.splitlines(), start=1):
+        payload = load_json(text, source)
+        if not isinstance(payload, list):
+            raise RecordError(
+                f"expected a JSON array of statuses, got {type(payload).__name__}",
+                excerpt=excerpt(text),
+                location=source.at(),
+            )
+        for n, status in enumerate(payload, start=1):
+            yield from self._status(status, source.at(f"record {n}"))
+
+    def parse_lines(
+        self, lines: Iterator[str], source: SourceFile
+    ) -> Iterator[RawItem | RejectedRecord]:
+        """NDJSON: one status per line; a line that is not JSON is one reject. Lines
+        end at "\n" only: a U+2028 in a status's text is no line end."""
+        for n, line in enumerate(lines, start=1):
+            line = line.removesuffix("\n")
             if not line.strip():
                 continue
             try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -23,6 +23,7 @@ from connectors.parsing import (
     as_id,
     attribute_value,
     parse_score,
+    read_csv_rows,
     read_rows,
 )
 from connectors.values import as_text
@@ -106,15 +107,31 @@ class SurveyFileConnector(FileConnector[SurveyFileConfig]):
     config_model: ClassVar[type[SurveyFileConfig]] = SurveyFileConfig
     extensions: ClassVar[tuple[str, ...]] = (".csv", ".json")
 
+    streamed_extensions: ClassVar[frozenset[str]] = frozenset({".csv"})
+
     def parse_file(self, text: str, source: SourceFile) -> Iterator[RawItem | RejectedRecord]:
+        rows = read_rows(text, source, required_columns=self._required(), list_key="responses")
+        yield from self._responses(rows)
+
+    def parse_lines(
+        self, lines: Iterator[str], source: SourceFile
+    ) -> Iterator[RawItem | RejectedRecord]:
+        yield from self._responses(read_csv_rows(lines, source, required_columns=self._required()))
+
+    def _required(self) -> list[str]:
         cfg = self.config
         required = [cfg.date_column, *(a.column for a in cfg.answers)]
         if cfg.id_column:
             required.insert(0, cfg.id_column)
         if cfg.score_column:
             required.append(cfg.score_column)
+        return required
+
+    def _responses(
+        self, rows: Iterable[Row | RejectedRecord]
+    ) -> Iterator[RawItem | RejectedRecord]:
         copies: Counter[str] = Counter()  # rows per digest so far: identical rows stay apart
-        for row in read_rows(text, source, required_columns=required, list_key="responses"):
+        for row in rows:
             if isinstance(row, RejectedRecord):
                 yield row
             else:

@@ -535,14 +535,14 @@ def test_unreadable_file_is_one_reject_until_it_changes(
 
     write(tmp_path / "calls/a.txt", "Customer: my bill is wrong\n")
     locked = write(tmp_path / "calls/b.txt", "Customer: locked away\n")
-    real = base._read_regular
+    real = base._open_regular
 
     def refuse(path: Path, flags: int) -> Any:
         if path.name == "b.txt":
             raise PermissionError(13, "Permission denied", str(path))
         return real(path, flags)
 
-    monkeypatch.setattr(base, "_read_regular", refuse)
+    monkeypatch.setattr(base, "_open_regular", refuse)
     batches = _calls(tmp_path)
     assert ids(batches) == ["a"]
     (bad,) = rejects(batches)
@@ -550,7 +550,7 @@ def test_unreadable_file_is_one_reject_until_it_changes(
     assert bad.reason.startswith("cannot read the file: Permission denied")
     assert str(tmp_path) not in repr(batches)
     assert run(build("call_notes", CALLS, tmp_path), batches[-1].cursor) == []  # once
-    monkeypatch.setattr(base, "_read_regular", real)
+    monkeypatch.setattr(base, "_open_regular", real)
     write(locked, "Customer: readable now\n")
     assert ids(run(build("call_notes", CALLS, tmp_path), batches[-1].cursor)) == ["b"]
 
