@@ -20,6 +20,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,7 @@ import procrastinate
 
 from app.queue.connection import worker_app
 from app.queue.tasks import QUEUES
+from app.security.errors import public_error
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 JOBS_PER_PROCESS = 2
 MISSED_BEATS = 3
 RESTART_PAUSE_SECONDS = 2.0
+MAX_RECONNECT_PAUSE_SECONDS = 15.0
 
 
 def run_workers(
@@ -67,13 +70,25 @@ def work(
     try:
         if metrics_port is not None:
             _serve_metrics(metrics_port)
-        app = worker_app(runtime.engine, pool_size=JOBS_PER_PROCESS + 2)
         if on_ready is not None:
             on_ready()
-        asyncio.run(run_jobs(app, runtime, settings.worker_heartbeat_seconds))
+        pause = 1.0
+        while True:
+            app = worker_app(runtime.engine, pool_size=JOBS_PER_PROCESS + 2)
+            try:
+                asyncio.run(run_jobs(app, runtime, settings.worker_heartbeat_seconds))
+            except Exception as exc:  # the database went away: reconnect, never die of it
+                log.warning(
+                    "worker lost the queue (%s): connecting again in %.0f s",
+                    public_error(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                    pause,
+                )
+                time.sleep(pause)
+                pause = min(pause * 2, MAX_RECONNECT_PAUSE_SECONDS)
+            else:
+                return 0  # stopped (SIGTERM, SIGINT): its jobs finished first
     finally:
         runtime.close()
-    return 0
 
 
 def _serve_metrics(port: int) -> None:
@@ -100,6 +115,7 @@ async def run_jobs(
                 stalled_worker_timeout=beat * MISSED_BEATS,
                 delete_jobs="successful",
                 install_signal_handlers=install_signal_handlers,
+                shutdown_graceful_timeout=beat * MISSED_BEATS * 10,
             )
         finally:
             recovery.cancel()
