@@ -1,0 +1,777 @@
+"""Held under load: the story, a stage page, items and a feed at rising request rates
+while the push endpoint ingests, against two API processes.
+
+    python bench/load.py [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
+                         [--items 1000000] [--schema NAME] [--keep]
+                         [--rates 25,50,100,200,400] [--seconds 30] [--warmup 10]
+                         [--mix stage=0.2,items=0.1,feed=0.02] [--push-batch 100]
+                         [--push-every 1.0] [--read-open] [--poisson]
+
+Data: bench/story.py's corpus (N survey answers over eight months, the same seed and
+dates) through the product's own ingest (`build_runtime` + `jobs.sync`: connector,
+NLP, store, read model) into a fresh PostgreSQL schema (dropped at the end unless
+`--keep`), or an SQLite file (default: one in a temporary folder; a given file that
+already holds items is measured as it is). `--schema NAME` measures a kept schema
+again without filling it: filling 1,000,000 items takes tens of minutes.
+
+Service: two `listening-path serve` processes (`serve` has no worker option), each
+on a free loopback port, `LP_SCHEDULER_ENABLED=false`, the schema given in
+DATABASE_URL as a libpq option (`?options=-csearch_path%3DNAME`). Requests go to
+them in turn. Reads carry a `read` key (made for the run, revoked at the end;
+`--read-open` sets LP_READ_OPEN and sends none); pushes an `ingest` key, to a
+`kind: push` source declared beside the survey.
+
+Load: open loop. Every request has a scheduled send time (even spacing at the
+stage's rate, or `--poisson` arrivals) and its latency is counted from that time,
+not from when the client got round to sending it, so a service (or client) that
+falls behind shows it as latency: no coordinated omission. Each stage offers the
+story at one rate of `--rates` and the other endpoints at `--mix` times that rate;
+the stage's requests are waited for before the next stage starts. Through all of
+it, a background task posts `--push-batch` records every `--push-every` seconds
+(also open loop: a push that takes longer than the interval overlaps the next),
+dated within the last day of the corpus so they land in the period being read.
+
+Per stage and endpoint: offered rate, achieved rate (answered 2xx over the time
+from the stage's start to its last answer), p50/p99/max ms, errors (non-2xx and
+exceptions); the CPU used in the stage by the client itself, the two services and
+(PostgreSQL) the service's database backends, in % of one core (the machine has
+two). At the end: the errors seen, and each service's peak RSS (VmHWM).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as `python bench/load.py`, this file's folder comes first on sys.path and
+# bench/connectors.py would hide the `connectors` package: put the project root there.
+_HERE = Path(__file__).resolve().parent
+ROOT = _HERE.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(ROOT))
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import contextlib  # noqa: E402
+import importlib.util  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from collections import Counter  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from datetime import UTC, date, datetime, timedelta  # noqa: E402
+from types import ModuleType  # noqa: E402
+from typing import Any  # noqa: E402
+
+import httpx  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy.engine import Engine, make_url  # noqa: E402
+
+
+def _load(name: str) -> ModuleType:
+    """A sibling bench module, by path (bench/ itself stays off sys.path)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", _HERE / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_story = _load("story")  # the corpus, its sources.yaml, free_port, peak_rss_mb
+CLAUSES: dict[str, list[str]] = _story.CLAUSES
+FILLER: list[str] = _story.FILLER
+STAGES = list(CLAUSES)
+SURVEY = "bench-survey"
+PUSH = "bench-push"
+PUSH_SOURCE = f"""  - id: {PUSH}
+    name: Bench web form (push)
+    kind: push
+    config:
+      max_records: 1000
+      rating_scale: nps_0_10
+"""
+APP_NAME = "lp-load"  # application_name of the services' database sessions
+ENDPOINTS = ("story", "stage page", "items", "feed", "push")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# --- the database -----------------------------------------------------------------
+
+
+def service_url(url: str, schema: str | None) -> str:
+    """DATABASE_URL for the services: on PostgreSQL the schema as a libpq option in
+    the URL (`options=-csearch_path=NAME`, URL-escaped), and an application_name so
+    their backends can be told from other sessions'."""
+    if schema is None:
+        return url
+    query = {"options": f"-csearch_path={schema}", "application_name": APP_NAME}
+    return make_url(url).update_query_dict(query).render_as_string(hide_password=False)
+
+
+def write_sources(folder: Path) -> Path:
+    sources = folder / "sources.yaml"
+    sources.write_text(_story.SOURCES + PUSH_SOURCE, encoding="utf-8")
+    csv_file = folder / "responses.csv"
+    if not csv_file.exists():  # a kept schema: nothing to read, the source stays declared
+        csv_file.write_text("response_id,submitted_at,customer_id,score,touchpoint,answer\n")
+    return sources
+
+
+def fill(url: str, folder: Path, n: int) -> int:
+    """N answers through the product's ingest, as bench/story.py loads them."""
+    from app.jobs import BatchCommitted, Event
+    from app.runtime import build_runtime
+    from app.settings import Settings
+
+    started = time.perf_counter()
+    _story.generate(folder / "responses.csv", n)
+    print(f"generated {n:,} survey answers in {time.perf_counter() - started:.1f} s")
+    settings = Settings(
+        database_url=url, sources_file=write_sources(folder), scheduler_enabled=False
+    )
+    runtime = build_runtime(settings)
+    step = max(10_000, n // 10)
+    shown = [0]
+
+    def progress(event: Event) -> None:
+        if isinstance(event, BatchCommitted) and event.done >= shown[0] + step:
+            shown[0] = event.done
+            rate = event.done / (time.perf_counter() - started)
+            print(f"  ... {event.done:,} items ({rate:,.0f} items/s)", flush=True)
+
+    try:
+        started = time.perf_counter()
+        result = runtime.jobs.sync(SURVEY, trigger="bench", listener=progress)
+        assert result.status == "succeeded", result.error
+        seconds = time.perf_counter() - started
+        print(
+            f"filled {result.inserted:,} items in {seconds:.0f} s "
+            f"({result.inserted / seconds:,.0f} items/s, read model included)"
+        )
+        return result.inserted
+    finally:
+        runtime.close()
+
+
+def stored(engine: Engine) -> tuple[int, datetime | None, str | None]:
+    """Items stored; the newest survey answer's moment (the periods end on its day) and
+    its external id (each service must show the same newest answer)."""
+    from app.models import Item
+
+    with engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(Item)).scalar_one()
+        newest = conn.execute(
+            select(Item.occurred_at, Item.external_id)
+            .where(Item.source_id == SURVEY)
+            .order_by(Item.occurred_at.desc(), Item.id.desc())  # type: ignore[attr-defined]
+            .limit(1)
+        ).first()
+    if newest is None:
+        return int(count), None, None
+    moment = newest[0] if newest[0].tzinfo else newest[0].replace(tzinfo=UTC)
+    return int(count), moment, str(newest[1])
+
+
+def check_services(services: list[Service], headers: dict[str, str], newest_id: str) -> None:
+    """Each service reads this run's data (the search path in its URL took effect):
+    its newest survey answer is the one the bench sees."""
+    with httpx.Client(timeout=60, headers=headers) as client:
+        for service in services:
+            answer = client.get(
+                f"{service.base}/api/v1/items", params={"source": SURVEY, "limit": "1"}
+            )
+            answer.raise_for_status()
+            shown = [i["external_id"] for i in answer.json()["items"]]
+            if shown != [newest_id]:
+                raise SystemExit(
+                    f"{service.base} shows {shown} as its newest survey answer, not "
+                    f"[{newest_id!r}]: not this run's database"
+                )
+
+
+@contextmanager
+def run_keys(engine: Engine) -> Iterator[tuple[str, str]]:
+    """A `read` and an `ingest` key for this run (as `listening-path keys create`
+    makes them), revoked at the end."""
+    from sqlmodel import Session
+
+    from app.security import audit, keys
+
+    made = []
+    with Session(engine) as session:
+        for scope in ("read", "ingest"):
+            key, secret = keys.create_key(
+                session, name=f"bench-load-{scope}", scopes=[scope], created_by=audit.CLI
+            )
+            made.append((key.id, secret))
+    try:
+        yield made[0][1], made[1][1]
+    finally:
+        with Session(engine) as session:
+            for key_id, _ in made:
+                keys.revoke_key(session, str(key_id))
+
+
+# --- the services -------------------------------------------------------------------
+
+
+@dataclass
+class Service:
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def start_services(
+    count: int, url: str, sources: Path, folder: Path, read_open: bool
+) -> list[Service]:
+    services = []
+    for i in range(count):
+        port = _story.free_port()
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),  # this checkout, not the editable install's
+            "DATABASE_URL": url,
+            "LP_SOURCES_FILE": str(sources),
+            "LP_SCHEDULER_ENABLED": "false",
+            "LP_HOST": "127.0.0.1",
+            "LP_PORT": str(port),
+            "LP_READ_OPEN": "true" if read_open else "false",
+        }
+        env.pop("PGOPTIONS", None)
+        log = folder / f"service-{i + 1}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-c", "from app.cli import main; main()", "serve"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        services.append(Service(process, port, log))
+    deadline = time.monotonic() + 300
+    with httpx.Client(timeout=10) as client:
+        for service in services:
+            while True:
+                if service.process.poll() is not None:
+                    tail = service.log.read_text(errors="replace")[-3000:]
+                    raise SystemExit(f"a service exited at start:\n{tail}")
+                try:
+                    answer = client.get(f"{service.base}/health")
+                    if answer.status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"no /health from {service.base} in 300 s")
+                time.sleep(0.5)
+    return services
+
+
+def stop_services(services: list[Service]) -> None:
+    for service in services:
+        if service.process.poll() is None:
+            service.process.terminate()
+    for service in services:
+        try:
+            service.process.wait(30)
+        except subprocess.TimeoutExpired:
+            service.process.kill()
+            service.process.wait(10)
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), in seconds; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def backend_pids(admin: Engine | None) -> list[int]:
+    """The services' PostgreSQL backends (their application_name), when the server is
+    on this machine (its processes in /proc)."""
+    if admin is None:
+        return []
+    with admin.connect() as conn:
+        rows = conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+            {"name": APP_NAME},
+        ).all()
+    return [int(r[0]) for r in rows if Path(f"/proc/{r[0]}").exists()]
+
+
+# --- the load -----------------------------------------------------------------------
+
+
+@dataclass
+class Shot:
+    endpoint: str
+    stage: int
+    due: float  # scheduled send time (perf_counter)
+    started: float = 0.0
+    done: float = 0.0
+    status: int = 0  # 0: an exception, no answer
+    error: str = ""
+    records: int = 0  # push: records sent
+    kept: int = 0  # push: records the answer says were inserted
+    note: str = ""  # push: the first record not inserted, and why
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def ms(self) -> float:
+        return (self.done - self.due) * 1000
+
+
+@dataclass
+class Stage:
+    label: str
+    rate: float
+    start: float = 0.0
+    end: float = 0.0  # its last answer (or the planned end, whichever is later)
+    client_cpu: float = 0.0
+    service_cpu: float = 0.0
+    db_cpu: float | None = None
+
+
+@dataclass
+class Requests:
+    """The requests each endpoint makes, on the corpus's period."""
+
+    anchor: date
+    story_days: int
+    read_key: str | None
+    ingest_key: str
+    token: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    rng: random.Random = field(default_factory=lambda: random.Random(5))
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def period(self, days: int) -> dict[str, str]:
+        if days <= 0:
+            return {}
+        start = self.anchor - timedelta(days=days - 1)
+        return {"from": start.isoformat(), "to": self.anchor.isoformat()}
+
+    def build(self, endpoint: str) -> tuple[str, str, dict[str, str], dict[str, str], Any]:
+        """method, path, params, headers, JSON body."""
+        i = self.counts[endpoint]
+        self.counts[endpoint] += 1
+        headers = {"Authorization": f"Bearer {self.read_key}"} if self.read_key else {}
+        month = self.period(30)
+        stage = STAGES[i % len(STAGES)]
+        if endpoint == "story":
+            return "GET", "/api/v1/story", self.period(self.story_days), headers, None
+        if endpoint == "stage page":
+            return "GET", f"/stages/{stage}", month, headers, None
+        if endpoint == "items":
+            params = {**month, "stage": stage, "sentiment": "negative", "limit": "50"}
+            return "GET", "/api/v1/items", params, headers, None
+        if endpoint == "feed":
+            return "GET", "/api/v1/feeds/stage-daily.csv", self.period(365), headers, None
+        raise ValueError(endpoint)
+
+    def push(self, size: int) -> tuple[str, str, dict[str, str], dict[str, str], Any]:
+        k = self.counts["push"]
+        self.counts["push"] += size
+        day_end = datetime.combine(self.anchor, datetime.max.time(), tzinfo=UTC)
+        records = []
+        for j in range(k, k + size):
+            words = self.rng.choice(FILLER) + self.rng.choice(CLAUSES[self.rng.choice(STAGES)])
+            when = day_end - timedelta(seconds=self.rng.uniform(0, 86_399))
+            records.append(
+                {
+                    "id": f"load-{self.token}-{j}",
+                    "text": words[0].upper() + words[1:] + ".",
+                    "occurred_at": when.isoformat(),
+                    "author": f"w{self.rng.randrange(100_000)}",
+                    "rating": self.rng.randrange(11),
+                }
+            )
+        headers = {"Authorization": f"Bearer {self.ingest_key}"}
+        return "POST", f"/api/v1/sources/{PUSH}/items", {}, headers, records
+
+
+async def fire(
+    client: httpx.AsyncClient,
+    shot: Shot,
+    request: tuple[str, str, dict[str, str], dict[str, str], Any],
+) -> None:
+    method, path, params, headers, body = request
+    shot.started = time.perf_counter()
+    try:
+        answer = await client.request(method, path, params=params, headers=headers, json=body)
+        shot.status = answer.status_code
+        if not shot.ok:
+            shot.error = f"HTTP {answer.status_code}: {answer.text[:300]}"
+        elif body is not None:
+            shot.records = len(body)
+            answered = answer.json().get("records", [])
+            shot.kept = sum(r.get("status") == "inserted" for r in answered)
+            shot.note = next(
+                (
+                    f"{r['status']}: {r.get('reason')}"
+                    for r in answered
+                    if r.get("status") != "inserted"
+                ),
+                "",
+            )
+    except Exception as exc:  # counted as an error, with its kind
+        shot.error = f"{type(exc).__name__}: {str(exc)[:200]}"
+    shot.done = time.perf_counter()
+
+
+def offsets(rate: float, seconds: float, rng: random.Random, poisson: bool) -> list[float]:
+    """Scheduled send times (s from the stage's start) of one endpoint in one stage."""
+    if rate <= 0:
+        return []
+    if not poisson:
+        return [(i + 0.5) / rate for i in range(int(round(rate * seconds)))]
+    out, t = [], rng.expovariate(rate)
+    while t < seconds:
+        out.append(t)
+        t = rng.expovariate(rate) + t
+    return out
+
+
+async def drive(
+    args: argparse.Namespace,
+    services: list[Service],
+    requests: Requests,
+    cpu_probe: Callable[[], tuple[float, float | None]],
+) -> tuple[list[Stage], list[Shot]]:
+    limits = httpx.Limits(
+        max_connections=args.connections,
+        max_keepalive_connections=args.connections,
+        keepalive_expiry=60,
+    )
+    timeout = httpx.Timeout(args.timeout)
+    clients = [
+        httpx.AsyncClient(base_url=s.base, limits=limits, timeout=timeout, http2=False)
+        for s in services
+    ]
+    turn = [0]
+
+    def next_client() -> httpx.AsyncClient:
+        turn[0] += 1
+        return clients[turn[0] % len(clients)]
+
+    shots: list[Shot] = []
+    stages = [Stage("warm-up", args.rates[0])] if args.warmup > 0 else []
+    stages += [Stage(f"{rate:g}/s", rate) for rate in args.rates]
+    current = [0]
+    stop = asyncio.Event()
+    pending: set[asyncio.Task[None]] = set()
+
+    def launch(shot: Shot, request: tuple[str, str, dict[str, str], dict[str, str], Any]) -> None:
+        shots.append(shot)
+        task = asyncio.create_task(fire(next_client(), shot, request))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    async def pusher() -> None:
+        if args.push_batch <= 0:
+            return
+        t0, k = time.perf_counter(), 0
+        while not stop.is_set():
+            due = t0 + k * args.push_every
+            k += 1
+            delay = due - time.perf_counter()
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                if stop.is_set():
+                    return
+            launch(Shot("push", current[0], due), requests.push(args.push_batch))
+
+    rng = random.Random(3)
+    push_task = asyncio.create_task(pusher())
+    try:
+        for index, stage in enumerate(stages):
+            seconds = args.warmup if stage.label == "warm-up" else args.seconds
+            plan = [(t, "story") for t in offsets(stage.rate, seconds, rng, args.poisson)]
+            for endpoint, share in args.mix.items():
+                plan += [
+                    (t, endpoint) for t in offsets(stage.rate * share, seconds, rng, args.poisson)
+                ]
+            plan.sort()
+            before = cpu_probe()
+            client_before = time.process_time()
+            current[0] = index
+            stage.start = t0 = time.perf_counter()
+            mine = []
+            for offset, endpoint in plan:
+                due = t0 + offset
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                shot = Shot(endpoint, index, due)
+                launch(shot, requests.build(endpoint))
+                mine.append(shot)
+            planned_end = t0 + seconds
+            if time.perf_counter() < planned_end:
+                await asyncio.sleep(planned_end - time.perf_counter())
+            # The stage's own requests answered before the next stage starts.
+            while any(s.done == 0.0 for s in mine):
+                await asyncio.sleep(0.01)
+            stage.end = max([planned_end] + [s.done for s in mine])
+            stage.client_cpu = time.process_time() - client_before
+            after = cpu_probe()
+            stage.service_cpu = after[0] - before[0]
+            if after[1] is not None and before[1] is not None:
+                stage.db_cpu = after[1] - before[1]
+    finally:
+        stop.set()
+        await push_task
+        if pending:
+            await asyncio.wait(set(pending), timeout=args.timeout + 5)
+        for client in clients:
+            await client.aclose()
+    return stages, shots
+
+
+# --- the report ---------------------------------------------------------------------
+
+
+def pct(sorted_ms: list[float], q: float) -> float:
+    if not sorted_ms:
+        return float("nan")
+    return sorted_ms[max(0, math.ceil(q * len(sorted_ms)) - 1)]
+
+
+def report(args: argparse.Namespace, stages: list[Stage], shots: list[Shot]) -> None:
+    print(
+        f"\n{'stage':>8s} {'endpoint':12s} {'offered/s':>9s} {'done/s':>8s} {'sent':>6s} "
+        f"{'errors':>6s} {'p50 ms':>8s} {'p99 ms':>8s} {'max ms':>8s}"
+    )
+    for index, stage in enumerate(stages):
+        wall = stage.end - stage.start
+        window_end = stages[index + 1].start if index + 1 < len(stages) else stage.end
+        for endpoint in ENDPOINTS:
+            if endpoint == "push":
+                mine = [
+                    s
+                    for s in shots
+                    if s.endpoint == "push" and stage.start <= s.due < max(window_end, stage.end)
+                ]
+                offered = 1 / args.push_every if args.push_batch > 0 else 0.0
+                label = f"push x{args.push_batch}"
+            else:
+                mine = [s for s in shots if s.endpoint == endpoint and s.stage == index]
+                share = 1.0 if endpoint == "story" else args.mix.get(endpoint, 0.0)
+                offered = stage.rate * share
+                label = endpoint
+            if not mine:
+                continue
+            ok = sorted(s.ms for s in mine if s.ok)
+            errors = sum(not s.ok for s in mine)
+            print(
+                f"{stage.label if endpoint == 'story' else '':>8s} {label:12s} {offered:9.1f} "
+                f"{len(ok) / wall:8.1f} {len(mine):6d} {errors:6d} {pct(ok, 0.5):8.1f} "
+                f"{pct(ok, 0.99):8.1f} {(ok[-1] if ok else float('nan')):8.1f}"
+            )
+        lag = sorted(
+            (s.started - s.due) * 1000 for s in shots if s.stage == index and s.endpoint != "push"
+        )
+        db = f", database {100 * stage.db_cpu / wall:.0f}%" if stage.db_cpu is not None else ""
+        print(
+            f"{'':8s} CPU over {wall:.1f} s: client {100 * stage.client_cpu / wall:.0f}%, "
+            f"services {100 * stage.service_cpu / wall:.0f}%{db} (of one core); client send "
+            f"lag p99 {pct(lag, 0.99):.1f} ms"
+        )
+    pushes = [s for s in shots if s.endpoint == "push"]
+    if pushes:
+        sent = sum(s.records for s in pushes if s.ok)
+        kept = sum(s.kept for s in pushes if s.ok)
+        failed = sum(not s.ok for s in pushes)
+        print(
+            f"pushed: {len(pushes)} posts, {sent:,} records in the answered ones, "
+            f"{kept:,} inserted; {failed} posts failed"
+        )
+        note = next((s.note for s in pushes if s.note), "")
+        if note:
+            print(f"  a record not inserted: {note[:240]}")
+    errors = Counter((s.endpoint, s.error.split(":", 1)[0]) for s in shots if not s.ok)
+    if errors:
+        print("errors:")
+        for (endpoint, kind), count in errors.most_common():
+            first = next(
+                s.error
+                for s in shots
+                if s.endpoint == endpoint and not s.ok and s.error.startswith(kind)
+            )
+            print(f"  {endpoint:12s} {count:6d} x {first[:240]}")
+
+
+def service_errors(services: list[Service]) -> None:
+    """Tracebacks the services logged (a 5xx's cause), first lines of each kind."""
+    seen: Counter[str] = Counter()
+    for service in services:
+        lines = service.log.read_text(errors="replace").splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith("Traceback"):
+                last = next(
+                    (
+                        lines[j]
+                        for j in range(i + 1, min(i + 400, len(lines)))
+                        if lines[j]
+                        and not lines[j].startswith((" ", "Traceback", "During", "The above"))
+                    ),
+                    "?",
+                )
+                seen[last[:300]] += 1
+    for cause, count in seen.most_common(8):
+        print(f"  service traceback x{count}: {cause}")
+
+
+# --- main ---------------------------------------------------------------------------
+
+
+def parse_mix(value: str) -> dict[str, float]:
+    names = {"stage": "stage page", "stage page": "stage page", "items": "items", "feed": "feed"}
+    mix: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        name, _, share = part.partition("=")
+        if name.strip() not in names:
+            raise argparse.ArgumentTypeError(f"unknown endpoint {name!r}: stage, items, feed")
+        mix[names[name.strip()]] = float(share)
+    return mix
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument(
+        "--database-url",
+        help="PostgreSQL (a schema is made in it) or SQLite; default: "
+        "an SQLite file in a temporary folder",
+    )
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--schema", help="PostgreSQL: measure this kept schema, no fill")
+    parser.add_argument("--keep", action="store_true", help="PostgreSQL: keep the schema made")
+    parser.add_argument(
+        "--rates",
+        type=lambda v: [float(x) for x in v.split(",")],
+        default=[25.0, 50.0, 100.0, 200.0, 400.0],
+        help="story requests/s of each stage",
+    )
+    parser.add_argument("--seconds", type=float, default=30, help="length of each stage")
+    parser.add_argument("--warmup", type=float, default=10, help="a first stage, at the first rate")
+    parser.add_argument(
+        "--mix",
+        type=parse_mix,
+        default=parse_mix("stage=0.2,items=0.1,feed=0.02"),
+        help="the other endpoints' rates, as shares of the story's",
+    )
+    parser.add_argument(
+        "--story-days", type=int, default=30, help="the story's period; 0: all time"
+    )
+    parser.add_argument("--push-batch", type=int, default=100, help="records per push; 0: none")
+    parser.add_argument("--push-every", type=float, default=1.0, help="seconds between pushes")
+    parser.add_argument("--services", type=int, default=2, help="API processes")
+    parser.add_argument("--connections", type=int, default=512, help="per service, client side")
+    parser.add_argument("--timeout", type=float, default=60, help="per request, seconds")
+    parser.add_argument("--poisson", action="store_true", help="Poisson arrivals, not even spacing")
+    parser.add_argument(
+        "--read-open", action="store_true", help="LP_READ_OPEN: reads without a key"
+    )
+    args = parser.parse_args()
+
+    from app.db import make_engine, upgrade_database
+
+    with tempfile.TemporaryDirectory(prefix="lp-load-") as tmp:
+        folder = Path(tmp)
+        url = args.database_url or f"sqlite:///{folder / 'load.db'}"
+        if url.startswith(("postgresql://", "postgres://")):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        admin: Engine | None = None
+        schema = None
+        made = False
+        if url.startswith("postgresql"):
+            admin = make_engine(url)
+            schema = args.schema or f"lp_load_{uuid.uuid4().hex[:8]}"
+            if not args.schema:
+                with admin.begin() as conn:
+                    conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+                made = True
+        elif args.schema:
+            parser.error("--schema is for PostgreSQL")
+        served = service_url(url, schema)
+        engine = make_engine(served)
+        services: list[Service] = []
+        try:
+            upgrade_database(engine)
+            count, newest, newest_id = stored(engine)
+            if count == 0:
+                fill(served, folder, args.items)
+                count, newest, newest_id = stored(engine)
+            else:
+                print(f"measuring the {count:,} items already in {schema or url}")
+            assert newest is not None, "no survey answers stored"
+            assert newest_id is not None
+            sources = write_sources(folder)
+            anchor = newest.date()
+            with run_keys(engine) as (read_key, ingest_key):
+                services = start_services(args.services, served, sources, folder, args.read_open)
+                pids = [s.process.pid for s in services]
+                check_services(
+                    services,
+                    {} if args.read_open else {"Authorization": f"Bearer {read_key}"},
+                    newest_id,
+                )
+
+                def cpu_probe() -> tuple[float, float | None]:
+                    db = None
+                    if admin is not None:
+                        db = sum(cpu_seconds(p) for p in backend_pids(admin))
+                    return sum(cpu_seconds(p) for p in pids), db
+
+                requests = Requests(
+                    anchor=anchor,
+                    story_days=args.story_days,
+                    read_key=None if args.read_open else read_key,
+                    ingest_key=ingest_key,
+                )
+                mix = ", ".join(f"{k} {v:g}x" for k, v in args.mix.items())
+                print(
+                    f"{engine.dialect.name}: {count:,} items, periods ending {anchor}; "
+                    f"{len(services)} services (ports {', '.join(str(s.port) for s in services)}); "
+                    f"stages of {args.seconds:g} s at story {', '.join(f'{r:g}' for r in args.rates)}/s "
+                    f"(warm-up {args.warmup:g} s), others: {mix}; push {args.push_batch} records "
+                    f"every {args.push_every:g} s; {'Poisson' if args.poisson else 'even'} arrivals"
+                )
+                client_cpu = time.process_time()
+                stages, shots = asyncio.run(drive(args, services, requests, cpu_probe))
+                client_cpu = time.process_time() - client_cpu
+                report(args, stages, shots)
+                print(f"client CPU during the load: {client_cpu:.1f} s")
+                rss = ", ".join(f"{_story.peak_rss_mb(p):.0f} MB" for p in pids)
+                print(f"services' peak RSS (VmHWM): {rss}")
+                service_errors(services)
+        finally:
+            stop_services(services)
+            engine.dispose()
+            if admin is not None:
+                if made and args.keep:
+                    print(f"kept schema {schema}: measure again with --schema {schema}")
+                elif made:
+                    with admin.begin() as conn:
+                        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
