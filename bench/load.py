@@ -100,6 +100,7 @@ PUSH_SOURCE = f"""  - id: {PUSH}
 APP_NAME = "lp-load"  # application_name of the services' database sessions
 ENDPOINTS = ("story", "stage page", "items", "feed", "push")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+CORES = os.cpu_count() or 1
 
 
 # --- the database -----------------------------------------------------------------
@@ -300,6 +301,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (every core, every process:
+    /proc/stat's first line less idle and iowait)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / CLK_TCK
+
+
 def backend_pids(admin: Engine | None) -> list[int]:
     """The services' PostgreSQL backends (their application_name), when the server is
     on this machine (its processes in /proc)."""
@@ -347,6 +355,7 @@ class Stage:
     client_cpu: float = 0.0
     service_cpu: float = 0.0
     db_cpu: float | None = None
+    machine_cpu: float = 0.0
 
 
 @dataclass
@@ -435,12 +444,29 @@ async def fire(
     shot.done = time.perf_counter()
 
 
+def overloaded(args: argparse.Namespace, mine: list[Shot]) -> str:
+    """Why the next stages are not worth running (empty: they are): the story's p99
+    past `--stop-p99`, or more than 10% of the stage's requests failed."""
+    if args.stop_p99 <= 0 or not mine:
+        return ""
+    story = sorted(s.ms for s in mine if s.endpoint == "story" and s.ok)
+    failed = sum(not s.ok for s in mine) / len(mine)
+    if failed > 0.1:
+        return f"{100 * failed:.0f}% of its requests failed"
+    if story and pct(story, 0.99) > args.stop_p99:
+        return f"story p99 {pct(story, 0.99):.0f} ms > --stop-p99 {args.stop_p99:g}"
+    return ""
+
+
 def offsets(rate: float, seconds: float, rng: random.Random, poisson: bool) -> list[float]:
-    """Scheduled send times (s from the stage's start) of one endpoint in one stage."""
+    """Scheduled send times (s from the stage's start) of one endpoint in one stage:
+    evenly spaced from a random phase (endpoints at related rates would otherwise
+    send together), or Poisson arrivals."""
     if rate <= 0:
         return []
     if not poisson:
-        return [(i + 0.5) / rate for i in range(int(round(rate * seconds)))]
+        phase = rng.random()
+        return [(i + phase) / rate for i in range(int(round(rate * seconds)))]
     out, t = [], rng.expovariate(rate)
     while t < seconds:
         out.append(t)
@@ -452,7 +478,7 @@ async def drive(
     args: argparse.Namespace,
     services: list[Service],
     requests: Requests,
-    cpu_probe: Callable[[], tuple[float, float | None]],
+    cpu_probe: Callable[[], tuple[float, float | None, float]],
 ) -> tuple[list[Stage], list[Shot]]:
     limits = httpx.Limits(
         max_connections=args.connections,
@@ -499,6 +525,7 @@ async def drive(
             launch(Shot("push", current[0], due), requests.push(args.push_batch))
 
     rng = random.Random(3)
+    ran = 0
     push_task = asyncio.create_task(pusher())
     try:
         for index, stage in enumerate(stages):
@@ -534,6 +561,12 @@ async def drive(
             stage.service_cpu = after[0] - before[0]
             if after[1] is not None and before[1] is not None:
                 stage.db_cpu = after[1] - before[1]
+            stage.machine_cpu = after[2] - before[2]
+            ran = index + 1
+            why = overloaded(args, mine) if stage.label != "warm-up" else ""
+            if why:
+                print(f"stopped after the {stage.label} stage: {why}")
+                break
     finally:
         stop.set()
         await push_task
@@ -541,7 +574,7 @@ async def drive(
             await asyncio.wait(set(pending), timeout=args.timeout + 5)
         for client in clients:
             await client.aclose()
-    return stages, shots
+    return stages[:ran], shots
 
 
 # --- the report ---------------------------------------------------------------------
@@ -589,9 +622,10 @@ def report(args: argparse.Namespace, stages: list[Stage], shots: list[Shot]) -> 
         )
         db = f", database {100 * stage.db_cpu / wall:.0f}%" if stage.db_cpu is not None else ""
         print(
-            f"{'':8s} CPU over {wall:.1f} s: client {100 * stage.client_cpu / wall:.0f}%, "
-            f"services {100 * stage.service_cpu / wall:.0f}%{db} (of one core); client send "
-            f"lag p99 {pct(lag, 0.99):.1f} ms"
+            f"{'':8s} CPU over {wall:.1f} s, % of one core: client {100 * stage.client_cpu / wall:.0f}, "
+            f"services {100 * stage.service_cpu / wall:.0f}{db}, whole machine "
+            f"{100 * stage.machine_cpu / wall:.0f} of {100 * CORES}; client send lag p99 "
+            f"{pct(lag, 0.99):.1f} ms"
         )
     pushes = [s for s in shots if s.endpoint == "push"]
     if pushes:
@@ -684,6 +718,13 @@ def main() -> None:
     parser.add_argument("--services", type=int, default=2, help="API processes")
     parser.add_argument("--connections", type=int, default=512, help="per service, client side")
     parser.add_argument("--timeout", type=float, default=60, help="per request, seconds")
+    parser.add_argument(
+        "--stop-p99",
+        type=float,
+        default=5000,
+        help="no further stage after one whose story p99 is above this many ms, or with "
+        "more than 10%% of its requests failed (0: run every stage)",
+    )
     parser.add_argument("--poisson", action="store_true", help="Poisson arrivals, not even spacing")
     parser.add_argument(
         "--read-open", action="store_true", help="LP_READ_OPEN: reads without a key"
@@ -733,11 +774,11 @@ def main() -> None:
                     newest_id,
                 )
 
-                def cpu_probe() -> tuple[float, float | None]:
+                def cpu_probe() -> tuple[float, float | None, float]:
                     db = None
                     if admin is not None:
                         db = sum(cpu_seconds(p) for p in backend_pids(admin))
-                    return sum(cpu_seconds(p) for p in pids), db
+                    return sum(cpu_seconds(p) for p in pids), db, machine_busy()
 
                 requests = Requests(
                     anchor=anchor,
@@ -753,8 +794,10 @@ def main() -> None:
                     f"(warm-up {args.warmup:g} s), others: {mix}; push {args.push_batch} records "
                     f"every {args.push_every:g} s; {'Poisson' if args.poisson else 'even'} arrivals"
                 )
+                print(f"load average before: {Path('/proc/loadavg').read_text().split()[0]}")
                 client_cpu = time.process_time()
                 stages, shots = asyncio.run(drive(args, services, requests, cpu_probe))
+                print(f"load average before: {Path('/proc/loadavg').read_text().split()[0]}")
                 client_cpu = time.process_time() - client_cpu
                 report(args, stages, shots)
                 print(f"client CPU during the load: {client_cpu:.1f} s")
