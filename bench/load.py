@@ -99,6 +99,12 @@ PUSH_SOURCE = f"""  - id: {PUSH}
       max_records: 1000
       rating_scale: nps_0_10
 """
+# `listening-path serve`, with `kill -USR1 PID` writing every thread's stack to the
+# service's log (where a stalled service waits).
+SERVE = (
+    "import faulthandler, signal; faulthandler.register(signal.SIGUSR1, all_threads=True); "
+    "from app.cli import main; main()"
+)
 APP_NAME = "lp-load"  # application_name of the services' database sessions
 ENDPOINTS = ("story", "stage page", "items", "feed", "push")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -258,7 +264,7 @@ def start_services(
         log = folder / f"service-{i + 1}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-c", "from app.cli import main; main()", "serve"],
+                [sys.executable, "-c", SERVE, "serve"],
                 cwd=ROOT,
                 env=env,
                 stdout=out,
@@ -408,6 +414,14 @@ class HttpxHTTP:
 Conn = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
+class StaleConnection(ConnectionError):
+    """No answer at all: on a reused keep-alive connection, sent again on a fresh one."""
+
+
+class CutOff(ConnectionError):
+    """The status line and headers came, then the connection closed mid-body."""
+
+
 class RawHTTP:
     """A lean HTTP/1.1 keep-alive client on asyncio streams: at most `connections`
     requests in flight (the rest wait for a connection, inside their latency),
@@ -444,11 +458,10 @@ class RawHTTP:
                 reused, conn = await self._connection()
                 try:
                     status, payload, keep = await self._exchange(conn, data)
-                except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                except StaleConnection:
                     conn[1].close()
-                    partial = getattr(exc, "partial", b"")
-                    if reused and attempt == 1 and not partial:
-                        continue
+                    if reused and attempt == 1:
+                        continue  # closed by the service while idle: not an answer
                     raise
                 except BaseException:
                     conn[1].close()
@@ -463,29 +476,41 @@ class RawHTTP:
     @staticmethod
     async def _exchange(conn: Conn, data: bytes) -> tuple[int, bytes, bool]:
         reader, writer = conn
-        writer.write(data)
-        await writer.drain()
-        lines = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        try:
+            writer.write(data)
+            await writer.drain()
+            raw = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError as exc:
+            if exc.partial:
+                raise
+            raise StaleConnection("the connection closed before any answer") from None
+        except ConnectionError as exc:
+            raise StaleConnection(f"the connection failed before any answer: {exc}") from None
+        lines = raw.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
         headers = {}
         for line in lines[1:]:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip().lower()
         keep = headers.get("connection") != "close"
-        if "content-length" in headers:
-            payload = await reader.readexactly(int(headers["content-length"]))
-        elif headers.get("transfer-encoding") == "chunked":
-            parts = []
-            while True:
-                size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-                chunk = await reader.readexactly(size + 2)
-                if size == 0:
-                    break
-                parts.append(chunk[:-2])
-            payload = b"".join(parts)
-        else:
-            payload, keep = await reader.read(), False
-        return status, payload, keep
+        parts: list[bytes] = []
+        try:
+            if "content-length" in headers:
+                parts.append(await reader.readexactly(int(headers["content-length"])))
+            elif headers.get("transfer-encoding") == "chunked":
+                while True:
+                    size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                    chunk = await reader.readexactly(size + 2)
+                    if size == 0:
+                        break
+                    parts.append(chunk[:-2])
+            else:
+                parts.append(await reader.read())
+                keep = False
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            got = sum(map(len, parts)) + len(getattr(exc, "partial", b""))
+            raise CutOff(f"HTTP {status} answer cut off after {got:,} body bytes") from None
+        return status, b"".join(parts), keep
 
     async def aclose(self) -> None:
         for conn, _ in self.idle:
@@ -921,7 +946,8 @@ def main() -> None:
                 mix = ", ".join(f"{k} {v:g}x" for k, v in args.mix.items())
                 print(
                     f"{engine.dialect.name}: {count:,} items, periods ending {anchor}; "
-                    f"{len(services)} services (ports {', '.join(str(s.port) for s in services)}); "
+                    f"{len(services)} services (pids {', '.join(str(p) for p in pids)}, ports "
+                    f"{', '.join(str(s.port) for s in services)}, logs in {folder}); "
                     f"stages of {args.seconds:g} s at story {', '.join(f'{r:g}' for r in args.rates)}/s "
                     f"(warm-up {args.warmup:g} s), others: {mix}; push {args.push_batch} records "
                     f"every {args.push_every:g} s; {'Poisson' if args.poisson else 'even'} arrivals; "
