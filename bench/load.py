@@ -564,7 +564,8 @@ class Requests:
             records.append(
                 {
                     "id": f"load-{self.token}-{j}",
-                    "text": words[0].upper() + words[1:] + ".",
+                    # a reference makes each text new (the same words would be a duplicate)
+                    "text": words[0].upper() + words[1:] + f". (ref {self.token}-{j})",
                     "occurred_at": when.isoformat(),
                     "author": f"w{self.rng.randrange(100_000)}",
                     "rating": self.rng.randrange(11),
@@ -770,7 +771,7 @@ def report(args: argparse.Namespace, stages: list[Stage], shots: list[Shot]) -> 
         lag = sorted(
             (s.started - s.due) * 1000 for s in shots if s.stage == index and s.endpoint != "push"
         )
-        db = f", database {100 * stage.db_cpu / wall:.0f}%" if stage.db_cpu is not None else ""
+        db = f", database {100 * stage.db_cpu / wall:.0f}" if stage.db_cpu is not None else ""
         print(
             f"{'':8s} CPU over {wall:.1f} s, % of one core: client {100 * stage.client_cpu / wall:.0f}, "
             f"services {100 * stage.service_cpu / wall:.0f}{db}, whole machine "
