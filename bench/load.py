@@ -60,10 +60,11 @@ import os  # noqa: E402
 import random  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from collections import Counter  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from datetime import UTC, date, datetime, timedelta  # noqa: E402
@@ -318,17 +319,64 @@ def machine_busy() -> float:
     return (sum(fields[:8]) - fields[3] - fields[4]) / CLK_TCK
 
 
-def backend_pids(admin: Engine | None) -> list[int]:
-    """The services' PostgreSQL backends (their application_name), when the server is
-    on this machine (its processes in /proc)."""
-    if admin is None:
-        return []
-    with admin.connect() as conn:
-        rows = conn.execute(
-            text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
-            {"name": APP_NAME},
-        ).all()
-    return [int(r[0]) for r in rows if Path(f"/proc/{r[0]}").exists()]
+class CpuMeter:
+    """CPU used since a mark: by the services (their processes), by their PostgreSQL
+    backends (found by application_name in pg_stat_activity, when the server runs on
+    this machine) and by the whole machine. The pool opens and closes backends as
+    it goes, so a thread samples them every half second: a backend's CPU counts up
+    to its last sample, one opened after the mark from zero."""
+
+    def __init__(self, pids: list[int], admin: Engine | None) -> None:
+        self.pids = pids
+        self.admin = admin
+        self.seen: dict[int, float] = {}
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="backend-cpu", daemon=True)
+        if admin is not None:
+            self.thread.start()
+
+    def _loop(self) -> None:
+        while not self.stop.wait(0.5):
+            with contextlib.suppress(Exception):  # a missed sample: the next one counts
+                self._sample()
+
+    def _sample(self) -> None:
+        if self.admin is None:
+            return
+        with self.admin.connect() as conn:
+            rows = conn.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+                {"name": APP_NAME},
+            ).all()
+        cpu = {int(r[0]): cpu_seconds(int(r[0])) for r in rows}
+        with self.lock:
+            for pid, used in cpu.items():
+                self.seen[pid] = max(self.seen.get(pid, 0.0), used)
+
+    def mark(self) -> tuple[float, dict[int, float], float]:
+        self._sample()
+        with self.lock:
+            backends = dict(self.seen)
+        return sum(cpu_seconds(p) for p in self.pids), backends, machine_busy()
+
+    def since(
+        self, mark: tuple[float, dict[int, float], float]
+    ) -> tuple[float, float | None, float]:
+        services, backends, machine = mark
+        self._sample()
+        with self.lock:
+            db = sum(used - backends.get(pid, 0.0) for pid, used in self.seen.items())
+        return (
+            sum(cpu_seconds(p) for p in self.pids) - services,
+            db if self.admin is not None else None,
+            machine_busy() - machine,
+        )
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join(5)
 
 
 # --- the load -----------------------------------------------------------------------
@@ -637,7 +685,7 @@ async def drive(
     args: argparse.Namespace,
     services: list[Service],
     requests: Requests,
-    cpu_probe: Callable[[], tuple[float, float | None, float]],
+    meter: CpuMeter,
 ) -> tuple[list[Stage], list[Shot]]:
     kind = RawHTTP if args.client == "raw" else HttpxHTTP
     clients: list[Transport] = [kind(s.port, args.connections, args.timeout) for s in services]
@@ -687,7 +735,7 @@ async def drive(
                     (t, endpoint) for t in offsets(stage.rate * share, seconds, rng, args.poisson)
                 ]
             plan.sort()
-            before = cpu_probe()
+            mark = meter.mark()
             client_before = time.process_time()
             current[0] = index
             stage.start = t0 = time.perf_counter()
@@ -708,11 +756,7 @@ async def drive(
                 await asyncio.sleep(0.01)
             stage.end = max([planned_end] + [s.done for s in mine])
             stage.client_cpu = time.process_time() - client_before
-            after = cpu_probe()
-            stage.service_cpu = after[0] - before[0]
-            if after[1] is not None and before[1] is not None:
-                stage.db_cpu = after[1] - before[1]
-            stage.machine_cpu = after[2] - before[2]
+            stage.service_cpu, stage.db_cpu, stage.machine_cpu = meter.since(mark)
             ran = index + 1
             why = overloaded(args, mine) if stage.label != "warm-up" else ""
             if why:
@@ -932,12 +976,7 @@ def main() -> None:
                     newest_id,
                 )
 
-                def cpu_probe() -> tuple[float, float | None, float]:
-                    db = None
-                    if admin is not None:
-                        db = sum(cpu_seconds(p) for p in backend_pids(admin))
-                    return sum(cpu_seconds(p) for p in pids), db, machine_busy()
-
+                meter = CpuMeter(pids, admin)
                 requests = Requests(
                     anchor=anchor,
                     story_days=args.story_days,
@@ -956,7 +995,10 @@ def main() -> None:
                 )
                 print(f"load average before: {Path('/proc/loadavg').read_text().split()[0]}")
                 client_cpu = time.process_time()
-                stages, shots = asyncio.run(drive(args, services, requests, cpu_probe))
+                try:
+                    stages, shots = asyncio.run(drive(args, services, requests, meter))
+                finally:
+                    meter.close()
                 client_cpu = time.process_time() - client_cpu
                 report(args, stages, shots)
                 print(f"client CPU during the load: {client_cpu:.1f} s")
