@@ -1001,7 +1001,7 @@ def main() -> None:
                     meter.close()
                 client_cpu = time.process_time() - client_cpu
                 report(args, stages, shots)
-                print(f"client CPU during the load: {client_cpu:.1f} s")
+                print(f"client CPU during the load: {client_cpu:.2f} s")
                 rss = ", ".join(f"{_story.peak_rss_mb(p):.0f} MB" for p in pids)
                 print(f"services' peak RSS (VmHWM): {rss}")
                 service_errors(services)
