@@ -5,7 +5,8 @@ while the push endpoint ingests, against two API processes.
                          [--items 1000000] [--schema NAME] [--keep]
                          [--rates 25,50,100,200,400] [--seconds 30] [--warmup 10]
                          [--mix stage=0.2,items=0.1,feed=0.02] [--push-batch 100]
-                         [--push-every 1.0] [--read-open] [--poisson]
+                         [--push-every 1.0] [--read-open] [--poisson] [--client raw|httpx]
+                         [--stop-p99 5000] [--services 2] [--connections 512] [--timeout 60]
 
 Data: bench/story.py's corpus (N survey answers over eight months, the same seed and
 dates) through the product's own ingest (`build_runtime` + `jobs.sync`: connector,
@@ -33,9 +34,16 @@ dated within the last day of the corpus so they land in the period being read.
 
 Per stage and endpoint: offered rate, achieved rate (answered 2xx over the time
 from the stage's start to its last answer), p50/p99/max ms, errors (non-2xx and
-exceptions); the CPU used in the stage by the client itself, the two services and
-(PostgreSQL) the service's database backends, in % of one core (the machine has
-two). At the end: the errors seen, and each service's peak RSS (VmHWM).
+exceptions); the CPU used in the stage by the client itself, the two services,
+(PostgreSQL) their database backends and the whole machine, in % of one core, and
+how late the client sent (its own lag, inside the latencies). Rising stops after a
+stage whose story p99 passes `--stop-p99` or with over 10% errors. At the end: the
+errors seen, the services' logged tracebacks, and each service's peak RSS (VmHWM).
+`kill -USR1 PID` makes a service write every thread's stack to its log.
+
+The client (`--client raw`, the default) is a lean HTTP/1.1 keep-alive client on
+asyncio streams: httpx.AsyncClient (`--client httpx`) costs about 5x the client CPU
+per request on this machine and cannot itself send 400 requests/s.
 """
 
 from __future__ import annotations
