@@ -7,7 +7,8 @@
     ├── ForbiddenError         403  the key lacks the scope this route needs
     ├── ConflictError          409  the request clashes with current state (a sync already running)
     ├── PayloadTooLargeError   413  the body is bigger than the endpoint takes: send less at once
-    └── UnprocessableError     422  the body is JSON but not of the expected shape
+    ├── UnprocessableError     422  the body is JSON but not of the expected shape
+    └── StoreUnavailableError  503  the database cannot take writes now (down, read-only, full)
 
 Connector and journey errors are translated into these at the service boundary,
 so no exception from a lower layer ever reaches a client as a 500.
@@ -52,3 +53,8 @@ class PayloadTooLargeError(AppError):
 
 class UnprocessableError(AppError):
     status_code = 422
+
+
+class StoreUnavailableError(AppError):
+    status_code = 503
+    headers = {"Retry-After": "30"}

@@ -22,13 +22,21 @@ from typing import Any, ClassVar, Literal
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
-from app.errors import ConflictError, NotFoundError
+from app.errors import ConflictError, NotFoundError, StoreUnavailableError
 from app.ingest.locks import SourceBusyError
 from app.ingest.policy import IngestPolicy
 from app.ingest.reenrich import ReenrichProgress, reenrich
-from app.ingest.service import BatchProgress, BatchQueue, SyncResult, run_sync
+from app.ingest.service import (
+    BatchProgress,
+    BatchQueue,
+    SyncResult,
+    is_connection_error,
+    run_sync,
+    store_refusal,
+)
 from app.readmodel.maintain import rebuild
 from app.sources.config import SourceSpec
 from connectors.base import Batch, Connector, ConnectorConfig, Cursor
@@ -221,6 +229,12 @@ class Jobs:
             )
         except SourceBusyError as exc:
             raise ConflictError(str(exc)) from exc
+        except DBAPIError as exc:  # the run itself could not be recorded
+            if queue is not None and is_connection_error(exc):
+                raise  # the queue runs the job again once the database is back
+            raise StoreUnavailableError(
+                f"the sync of {source_id} could not run: {store_refusal(exc)}"
+            ) from exc
         finished = JobFinished(
             job, source_id, result.status == "succeeded", result.fetched, result.error
         )

@@ -12,7 +12,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+)
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.alerts.router import router as alerts_router
@@ -34,6 +40,12 @@ from app.story.router import router as story_router
 from app.web.router import router as pages_router
 
 log = logging.getLogger(__name__)
+
+_STORE_STATES = {  # PostgreSQL's SQLSTATEs for a store that takes no writes
+    "25006": "it is read-only (a standby, or default_transaction_read_only)",
+    "53100": "its disk is full",
+    "57P03": "it is starting up or shutting down",
+}
 
 API_DESCRIPTION = """
 One company, one listening path: every customer voice from surveys, social posts,
@@ -116,16 +128,17 @@ def create_app(
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
+    @app.exception_handler(InternalError)  # e.g. a read-only database (a standby, a lock)
     async def database_unavailable(_: Request, exc: DBAPIError) -> JSONResponse:
         # The database went away (a restart, a failover, a full disk): say so and
         # when to try again, never a traceback. The pool reconnects on its own.
-        log.warning("database unavailable: %s", public_error(exc))
+        reason = _STORE_STATES.get(
+            str(getattr(exc.orig, "sqlstate", "")), public_error(exc).splitlines()[0][:300]
+        )
+        log.warning("database unavailable: %s (%s)", reason, public_error(exc))
         return JSONResponse(
             status_code=503,
-            content={
-                "detail": "the database is unavailable, try again shortly: "
-                + public_error(exc).splitlines()[0][:300]
-            },
+            content={"detail": f"the database is unavailable, try again shortly: {reason}"},
             headers={"Retry-After": "5"},
         )
 

@@ -843,7 +843,7 @@ def store_queued_batch(
     except TurnTimeoutError:
         raise
     except Exception as exc:
-        if not _is_connection_error(exc):  # a lost database is retried, not a failure
+        if not is_connection_error(exc):  # a lost database is retried, not a failure
             log.exception("batch %d of run %d could not be stored", seq, run_id)
             fail_queued_run(
                 engine, run_id, f"batch {seq}: unexpected {type(exc).__name__}: {public_error(exc)}"
@@ -859,12 +859,22 @@ def store_queued_batch(
     )
 
 
+def store_refusal(exc: DBAPIError) -> str:
+    """Why the database refused a write, in words an operator acts on."""
+    said = public_error(exc.orig if exc.orig is not None else exc).strip().splitlines()
+    first = said[0][:300] if said else type(exc).__name__
+    return (
+        f"the database refused the write ({first}): what was stored stays, and the next "
+        "run goes on from the last stored batch once the database takes writes again"
+    )
+
+
 def _await_turn(engine: Engine, run_id: int, seq: int, timeout: float) -> None:
     if not _wait_committed(engine, run_id, seq - 1, timeout=timeout):
         raise TurnTimeoutError(f"run {run_id}: batch {seq - 1} was not stored in time")
 
 
-def _is_connection_error(exc: BaseException) -> bool:
+def is_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError | InterfaceError) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     )
@@ -938,9 +948,12 @@ def run_sync(
             error = f"temporary failure, retried in {retry_after:.0f} s: {exc}"
         except ConnectorError as exc:
             error = str(exc)
-        except Exception as exc:  # a connector or store bug must not kill the scheduler
-            if queue is not None and _is_connection_error(exc):
+        except DBAPIError as exc:  # the store refused: down, read-only, full
+            if queue is not None and is_connection_error(exc):
                 raise  # the database went away: the queue runs this sync again
+            log.warning("sync of %s: %s", source_id, store_refusal(exc))
+            error = store_refusal(exc)
+        except Exception as exc:  # a connector or store bug must not kill the scheduler
             log.exception("sync of %s failed", source_id)
             error = f"unexpected {type(exc).__name__}: {public_error(exc)}"
         error, counters = _finish_run(

@@ -22,7 +22,7 @@ import psycopg
 from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from app.errors import ConflictError
+from app.errors import ConflictError, StoreUnavailableError
 from app.ingest.service import TurnTimeoutError, store_queued_batch
 from app.jobs import BatchCommitted
 from app.queue.payload import decode_batch, encode_batch
@@ -38,7 +38,9 @@ QUEUES = (SYNCS, BATCHES, MAINTENANCE)
 
 _LOST_DATABASE = {OperationalError, InterfaceError, psycopg.OperationalError}
 SYNC_RETRY = procrastinate.RetryStrategy(
-    max_attempts=10, exponential_wait=2, retry_exceptions={*_LOST_DATABASE, ConflictError}
+    max_attempts=10,
+    exponential_wait=2,
+    retry_exceptions={*_LOST_DATABASE, ConflictError, StoreUnavailableError},
 )
 BATCH_RETRY = procrastinate.RetryStrategy(
     max_attempts=50, wait=2, retry_exceptions={*_LOST_DATABASE, TurnTimeoutError}
