@@ -47,6 +47,7 @@ from nlp.journey import Journey
 log = logging.getLogger(__name__)
 
 JobKind = Literal["sync", "push", "rebuild", "reenrich"]
+PUSH_WAIT = 30.0  # seconds a posted batch waits for the source's lock
 
 
 class _Posted(Connector[ConnectorConfig]):
@@ -189,7 +190,10 @@ class Jobs:
         channel = str(self._spec(source_id).config.get("channel") or "web")
         outcomes: dict[str, tuple[str, str | None]] = {}
         posted = _Posted(batch, channel)
-        return self._run("push", source_id, posted, "push", listener, outcomes), outcomes
+        # Posts to one source are stored one after another: a post waits for the one
+        # before it (a webhook sender posting in parallel), instead of a 409.
+        run = self._run("push", source_id, posted, "push", listener, outcomes, lock_wait=PUSH_WAIT)
+        return run, outcomes
 
     def _spec(self, source_id: str) -> SourceSpec:
         spec = self.sources.get(source_id)
@@ -207,6 +211,7 @@ class Jobs:
         listener: Listener | None,
         outcomes: dict[str, tuple[str, str | None]] | None = None,
         queue: BatchQueue | None = None,
+        lock_wait: float = 0.0,
     ) -> SyncResult:
         """One run of a source through ingest, telling the listeners."""
 
@@ -226,6 +231,7 @@ class Jobs:
                 on_batch=on_batch,
                 outcomes=outcomes,
                 queue=queue,
+                lock_wait=lock_wait,
             )
         except SourceBusyError as exc:
             raise ConflictError(str(exc)) from exc

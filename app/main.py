@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -19,6 +20,7 @@ from sqlalchemy.exc import (
     InternalError,
     OperationalError,
 )
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.alerts.router import router as alerts_router
@@ -66,6 +68,10 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = runtime is None
         rt = runtime or build_runtime(settings or Settings())
+        # Requests run in a thread each (sync routes): never more at once than the
+        # process has database connections, so a burst queues for a thread instead
+        # of every thread holding up the pool (`LP_DB_CONNECTIONS`).
+        to_thread.current_default_thread_limiter().total_tokens = rt.settings.db_connections
         scheduling = rt.settings.scheduler_enabled if start_scheduler is None else start_scheduler
         if scheduling and rt.leadership is None:
             rt.start_scheduler()
@@ -124,6 +130,15 @@ def create_app(
         return JSONResponse(
             status_code=400,
             content={"detail": f"a parameter is out of range: {str(exc.orig).splitlines()[0]}"},
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def database_busy(_: Request, exc: PoolTimeout) -> JSONResponse:
+        log.warning("no free database connection: %s", exc)
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "the service is busy (no free database connection): try again"},
+            headers={"Retry-After": "2"},
         )
 
     @app.exception_handler(OperationalError)

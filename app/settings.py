@@ -66,6 +66,13 @@ class Settings(BaseSettings):
         "PostgreSQL-backed queue that `listening-path worker` processes run, the scheduler "
         "only enqueuing",
     )
+    db_connections: int = Field(
+        default=20,
+        ge=2,
+        le=1_000,
+        description="PostgreSQL connections one process may hold; the API serves at most as "
+        "many requests at once (more wait their turn, never for a connection)",
+    )
     backfill_in_flight: int = Field(
         default=8,
         ge=1,

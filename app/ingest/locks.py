@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,13 +58,18 @@ def _busy(source_id: str) -> SourceBusyError:
 
 
 @contextmanager
-def _postgres_lock(engine: Engine, source_id: str) -> Iterator[None]:
+def _postgres_lock(engine: Engine, source_id: str, wait: float) -> Iterator[None]:
     with engine.connect() as conn:
         key = postgres_lock_key(conn, source_id)
-        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
-        conn.commit()
-        if not got:
-            raise _busy(source_id)
+        deadline = time.monotonic() + wait
+        while True:
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            conn.commit()
+            if got:
+                break
+            if time.monotonic() >= deadline:
+                raise _busy(source_id)
+            time.sleep(0.05)
         try:
             yield
         finally:
@@ -72,13 +78,13 @@ def _postgres_lock(engine: Engine, source_id: str) -> Iterator[None]:
 
 
 @contextmanager
-def _sqlite_lock(engine: Engine, source_id: str) -> Iterator[None]:
+def _sqlite_lock(engine: Engine, source_id: str, wait: float) -> Iterator[None]:
     path = sqlite_lock_path(engine, source_id)
     if path is None:  # an in-memory database lives in one process
         yield
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(path, timeout=0)
+    lock = FileLock(path, timeout=wait)
     try:
         lock.acquire()
     except Timeout:
@@ -90,14 +96,19 @@ def _sqlite_lock(engine: Engine, source_id: str) -> Iterator[None]:
 
 
 @contextmanager
-def source_lock(engine: Engine, source_id: str) -> Iterator[None]:
+def source_lock(engine: Engine, source_id: str, *, wait: float = 0.0) -> Iterator[None]:
+    """Hold the source's lock; `wait` seconds at most for it (a posted batch waits
+    for the one before it; a sync finding its source busy gives way at once)."""
     with _guard:
         lock = _local_locks.setdefault(source_id, threading.Lock())
-    if not lock.acquire(blocking=False):
+    started = time.monotonic()
+    got = lock.acquire(timeout=wait) if wait > 0 else lock.acquire(blocking=False)
+    if not got:
         raise SourceBusyError(f"a sync of source {source_id!r} is already running")
     try:
+        left = max(0.0, wait - (time.monotonic() - started))
         across = _postgres_lock if engine.dialect.name == "postgresql" else _sqlite_lock
-        with across(engine, source_id):
+        with across(engine, source_id, left):
             yield
     finally:
         lock.release()

@@ -892,6 +892,7 @@ def run_sync(
     on_batch: Callable[[BatchProgress], None] | None = None,
     outcomes: dict[str, tuple[str, str | None]] | None = None,
     queue: BatchQueue | None = None,
+    lock_wait: float = 0.0,
 ) -> SyncResult:
     """Run one sync of a registered source to the end of what it has.
 
@@ -905,7 +906,7 @@ def run_sync(
     the source is already syncing and `LookupError` for an unregistered source.
     """
     policy = policy or IngestPolicy()
-    with source_lock(engine, source_id):
+    with source_lock(engine, source_id, wait=lock_wait):
         close_interrupted_runs(engine, source_id)
         run_id, cursor = _start_run(engine, source_id, trigger, queued=queue is not None)
         counters = _RunCounters()

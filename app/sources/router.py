@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
+from sqlmodel import Session
 
 from app.deps import RuntimeDep, SessionDep
 from app.errors import (
@@ -177,16 +178,20 @@ def list_run_duplicates(
     response_model=SyncRunPublic,
     summary="Run a source now and wait for the result",
 )
-async def sync_source(
+def sync_source(
     session: SessionDep, runtime: RuntimeDep, source_id: str, caller: AdminDep
 ) -> SyncRunPublic:
     service.get_source(session, source_id=source_id)
     audit.record(session, actor=caller.actor, action="source.sync", target=source_id)
-    result = await run_in_threadpool(runtime.jobs.sync, source_id, trigger="api")
-    run = session.get(SyncRun, result.run_id)
+    result = runtime.jobs.sync(source_id, trigger="api")
+    return _run_out(_stored_run(session, result.run_id))
+
+
+def _stored_run(session: Session, run_id: int) -> SyncRun:
+    run = session.get(SyncRun, run_id)
     assert run is not None
     session.refresh(run)
-    return _run_out(run)
+    return run
 
 
 MAX_PUSH_BYTES = 5_000_000
@@ -222,7 +227,9 @@ MAX_PUSH_BYTES = 5_000_000
 async def push_items(
     request: Request, session: SessionDep, runtime: RuntimeDep, source_id: str, _: IngestDep
 ) -> PushResponse:
-    service.get_source(session, source_id=source_id)
+    # async for the body; every database call goes to the thread pool, so a slow
+    # or exhausted pool never blocks the event loop (and every other request)
+    await run_in_threadpool(partial(service.get_source, session, source_id=source_id))
     spec = runtime.sources.get(source_id)
     if spec is None:
         raise NotFoundError(f"source {source_id!r} is no longer declared")
@@ -253,9 +260,7 @@ async def push_items(
     result, outcomes = await run_in_threadpool(
         partial(runtime.jobs.push, source_id, accepted.batch, received_at=received)
     )
-    run = session.get(SyncRun, result.run_id)
-    assert run is not None
-    session.refresh(run)
+    run = await run_in_threadpool(_stored_run, session, result.run_id)
     records = []
     for record in accepted.results:
         status, reason = ("rejected", record.reason)

@@ -124,3 +124,27 @@ def test_bad_pushes_get_a_4xx_with_a_message(
     assert response.status_code == status
     assert words in response.json()["detail"]
     assert stored(engine) == 0
+
+
+def test_posts_at_the_same_moment_are_stored_one_after_the_other(
+    client: TestClient, engine: Engine
+) -> None:
+    """A webhook sender posting in parallel: each post waits for the one before it
+    (the source's lock), none is refused as busy."""
+    import threading
+
+    barrier = threading.Barrier(4)
+    answers: list[int] = []
+
+    def post(n: int) -> None:
+        body = [{"id": f"p{n}-{i}", "text": f"Order {n}-{i} arrived on time."} for i in range(5)]
+        barrier.wait()
+        answers.append(client.post("/api/v1/sources/web-form/items", json=body).status_code)
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert answers == [200, 200, 200, 200]
+    assert stored(engine) == 20
