@@ -18,6 +18,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 from app.settings import Settings
@@ -25,12 +26,17 @@ from app.settings import Settings
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 ACCESS_FIELDS = ("client", "method", "path", "http_version", "status")
 """uvicorn's access line as fields: the arguments of its `%s - "%s %s HTTP/%s" %d`."""
+NOT_FIELDS = (*RESERVED_ATTRS, "color_message")
+"""Record attributes that are no `extra`: the logging module's, and the copy of the
+message with terminal colours that uvicorn adds to its own lines."""
 
 
 class JsonLines(JsonFormatter):
     def __init__(self) -> None:
         super().__init__(
-            ["levelname", "name", "message"], rename_fields={"levelname": "level", "name": "logger"}
+            ["levelname", "name", "message"],
+            rename_fields={"levelname": "level", "name": "logger"},
+            reserved_attrs=NOT_FIELDS,
         )
 
     def add_fields(

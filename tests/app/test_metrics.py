@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -40,7 +41,7 @@ SOURCES = """
       date_column: date
       answers: [{{column: text}}]
 """
-RECORDS = [
+RECORDS: list[dict[str, Any]] = [
     {"id": "f-1", "text": "The checkout page kept failing at the payment step.", "rating": 2},
     {"id": "f-2", "text": "Delivery came a day early, great.", "rating": 5},
     {"id": "f-3", "text": ""},  # no words: rejected
@@ -109,23 +110,19 @@ def test_each_run_adds_exactly_its_own_counts_to_the_counters(client: TestClient
     """Posted (inserts and rejects), posted again (duplicates), edited (an update),
     then a sync of a file source through the API: after each, every counter of
     that source has grown by what the run itself reported, and one run more is timed."""
-    runs = [
-        ("web-form", lambda: client.post("/api/v1/sources/web-form/items", json=RECORDS)),
-        ("web-form", lambda: client.post("/api/v1/sources/web-form/items", json=RECORDS[:2])),
-        (
-            "web-form",
-            lambda: client.post(
-                "/api/v1/sources/web-form/items",
-                json=[{**RECORDS[0], "text": "The checkout page failed twice at payment."}],
-            ),
-        ),
-        ("pulse-survey", lambda: client.post("/api/v1/sources/pulse-survey/sync")),
-        ("pulse-survey", lambda: client.post("/api/v1/sources/pulse-survey/sync")),
+    push = "/api/v1/sources/web-form/items"
+    edited = [{**RECORDS[0], "text": "The checkout page failed twice at payment."}]
+    runs: list[tuple[str, str, object]] = [
+        ("web-form", push, RECORDS),
+        ("web-form", push, RECORDS[:2]),
+        ("web-form", push, edited),
+        ("pulse-survey", "/api/v1/sources/pulse-survey/sync", None),
+        ("pulse-survey", "/api/v1/sources/pulse-survey/sync", None),
     ]
     seen = set()
-    for source, run in runs:
+    for source, path, payload in runs:
         before = scrape(client)
-        response = run()
+        response = client.post(path, json=payload)
         assert response.status_code == 200, response.text
         body = response.json()
         reported = body.get("run", body)
