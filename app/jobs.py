@@ -76,6 +76,7 @@ class BatchCommitted:
     done: int  # items handled so far in this job (read, for a sync)
     total: int | None  # items the job will handle, where known beforehand
     sync: BatchProgress | None = None  # a sync's running counts
+    batch: BatchProgress | None = None  # this batch's own counts, where told apart (queued)
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,9 +83,11 @@ _COUNTERS = (
 class _Follower:
     """Turns the jobs' events into counter increments.
 
-    `BatchCommitted.sync` carries a run's running totals, so each batch adds what
-    grew since the run's previous batch. A source runs once at a time per kind of
-    job (the source lock), so (job, source) names the run in flight."""
+    A queued batch, stored by whichever worker took it, comes with its own counts
+    (`BatchCommitted.batch`): they are added as they are. A run in this process
+    tells its running totals (`sync`), so each batch adds what grew since the
+    run's previous batch; a source runs once at a time per kind of job (the
+    source lock), so (job, source) names the run in flight."""
 
     def __init__(self) -> None:
         self._last: dict[tuple[str, str], BatchProgress] = {}
@@ -95,7 +97,9 @@ class _Follower:
         if event.job not in _RUNS or event.source_id is None:
             return
         if isinstance(event, BatchCommitted):
-            if event.sync is not None:
+            if event.batch is not None:
+                self._add(event.source_id, event.batch, None)
+            elif event.sync is not None:
                 self._count(event.job, event.source_id, event.sync)
         else:
             self._finish(event, event.source_id)
@@ -104,6 +108,10 @@ class _Follower:
         with self._lock:
             last = self._last.get((job, source))
             self._last[(job, source)] = now
+        self._add(source, now, last)
+
+    @staticmethod
+    def _add(source: str, now: BatchProgress, last: BatchProgress | None) -> None:
         for name, counter in _COUNTERS:
             before = getattr(last, name) if last is not None else 0
             grown: int = getattr(now, name) - before

@@ -15,8 +15,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from app.ingest.service import BatchProgress
+from app.jobs import BatchCommitted, Events, JobFinished
 from app.main import create_app
-from app.observability.metrics import serve_metrics
+from app.observability.metrics import exposition, follow, serve_metrics
 from app.observability.queue_depth import QueueDepth
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings
@@ -147,6 +149,36 @@ def test_a_failed_run_counts_a_failure_and_its_time(client: TestClient) -> None:
     assert grew(before, after, "lp_sync_failures_total", source="lost-export") == 1
     assert grew(before, after, "lp_sync_seconds_count", source="lost-export") == 1
     assert grew(before, after, "lp_sync_failures_total", source="web-form") == 0
+
+
+def test_queued_batches_add_their_own_counts_and_runs_here_their_growth() -> None:
+    """The two ways a batch is told: a worker storing a queued batch tells that
+    batch's counts (`batch`), a run in this process its running totals (`sync`)."""
+    events = Events()
+    follow(events)
+    before = parse(exposition(None)[0].decode())
+    one = BatchProgress("queued-src", fetched=3, inserted=2, duplicates=1, rejected=0)
+    two = BatchProgress("queued-src", fetched=3, inserted=1, duplicates=0, rejected=1, updated=1)
+    for batch in (one, two, one):  # batches of one run, stored by workers in turn
+        events.publish(
+            BatchCommitted("sync", "queued-src", batch.fetched, None, batch, batch=batch)
+        )
+    ran = [
+        BatchProgress("inline-src", fetched=3, inserted=3, duplicates=0, rejected=0),
+        BatchProgress("inline-src", fetched=5, inserted=4, duplicates=1, rejected=0),
+    ]
+    for progress in ran:
+        events.publish(BatchCommitted("sync", "inline-src", progress.fetched, None, progress))
+    events.publish(JobFinished("sync", "inline-src", True, 5, seconds=1.5))
+    restarted = BatchProgress("inline-src", fetched=2, inserted=2, duplicates=0, rejected=0)
+    events.publish(BatchCommitted("sync", "inline-src", 2, None, restarted))  # the next run
+    events.publish(BatchCommitted("rebuild", None, 100, 100))  # no run of a source
+    after = parse(exposition(None)[0].decode())
+    queued = {field: grew(before, after, c, source="queued-src") for field, c in COUNTERS.items()}
+    assert queued == {"inserted": 5, "duplicates": 2, "rejected": 1, "updated": 1}
+    inline = {field: grew(before, after, c, source="inline-src") for field, c in COUNTERS.items()}
+    assert inline == {"inserted": 4 + 2, "duplicates": 1, "rejected": 0, "updated": 0}
+    assert grew(before, after, "lp_sync_seconds_sum", source="inline-src") == 1.5
 
 
 def test_enrichment_time_and_items_grow_with_what_was_stored(client: TestClient) -> None:
