@@ -4,7 +4,9 @@ table, and the worker's own metrics port."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from app.db import make_engine
 from app.ingest.service import BatchProgress
 from app.jobs import BatchCommitted, Events, JobFinished
 from app.main import create_app
@@ -23,7 +26,13 @@ from app.observability.queue_depth import QueueDepth
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings
 from tests.app.helpers import admin_headers
-from tests.conftest import FIXTURES
+from tests.app.test_queue import (
+    ThreadWorker,
+    queued_runtime,
+    wait_for_run,
+    write_survey,
+)
+from tests.conftest import FIXTURES, _postgres_url
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -181,6 +190,40 @@ def test_queued_batches_add_their_own_counts_and_runs_here_their_growth() -> Non
     assert grew(before, after, "lp_sync_seconds_sum", source="inline-src") == 1.5
 
 
+@pytest.fixture
+def queue_engine(engine: Engine) -> Iterator[Engine]:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the queue lives in PostgreSQL; SQLite runs every job in-process")
+    yield engine
+    with engine.begin() as conn:
+        if conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar():
+            conn.execute(text("DELETE FROM procrastinate_jobs"))
+            conn.execute(text("DELETE FROM procrastinate_workers"))
+
+
+def test_a_queued_sync_counts_what_its_workers_stored(queue_engine: Engine, tmp_path: Path) -> None:
+    """Through the queue (PostgreSQL): one worker stores batch after batch of the
+    run, each told with its own counts; the counters grow by the run's totals, and
+    the run is timed once, where it was read."""
+    runtime = queued_runtime(queue_engine, write_survey(tmp_path, rows=400, batch_size=50))
+    try:
+        before = parse(exposition(None)[0].decode())
+        assert runtime.queue is not None
+        runtime.queue.sync("survey", trigger="manual")
+        with ThreadWorker(runtime):
+            run = wait_for_run(queue_engine)
+        assert run.status == "succeeded", run.error
+        after = parse(exposition(None)[0].decode())
+        grown = {field: grew(before, after, c, source="survey") for field, c in COUNTERS.items()}
+        assert grown == {field: getattr(run, field) for field in COUNTERS}
+        assert run.inserted > 0
+        assert run.rejected > 0
+        assert run.duplicates > 0
+        assert grew(before, after, "lp_sync_seconds_count", source="survey") == 1
+    finally:
+        runtime.close()
+
+
 def test_enrichment_time_and_items_grow_with_what_was_stored(client: TestClient) -> None:
     before = scrape(client)
     body = client.post("/api/v1/sources/web-form/items", json=RECORDS).json()
@@ -236,61 +279,80 @@ def test_openmetrics_is_served_to_a_scraper_that_asks_for_it(client: TestClient)
     assert response.text.endswith("# EOF\n")
 
 
-@pytest.fixture
-def queue_table(engine: Engine) -> Iterator[Engine]:
-    """A table shaped like procrastinate's (its enum status, its two columns that
-    count) in the test's own schema, dropped afterwards."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the task queue lives in PostgreSQL")
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "CREATE TYPE procrastinate_job_status AS ENUM "
-                "('todo', 'doing', 'succeeded', 'failed', 'cancelled', 'aborted')"
-            )
-        )
-        conn.execute(
-            text(
-                "CREATE TABLE procrastinate_jobs (id bigserial PRIMARY KEY, "
-                "queue_name text NOT NULL, status procrastinate_job_status NOT NULL)"
-            )
-        )
+@contextmanager
+def schema_of_its_own() -> Iterator[Engine]:
+    """An engine on an empty PostgreSQL schema, dropped afterwards: the session's
+    schema may hold procrastinate's real tables (a queued test made them)."""
+    url = _postgres_url()
+    assert url is not None
+    schema = f"lp_queue_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    own = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
     try:
-        yield engine
+        yield own
     finally:
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE procrastinate_jobs"))
-            conn.execute(text("DROP TYPE procrastinate_job_status"))
+        own.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
-def test_queue_depth_counts_waiting_and_running_jobs_per_queue(
-    queue_table: Engine, client: TestClient
-) -> None:
-    rows = [("sync", "todo")] * 3 + [("sync", "doing"), ("sync", "succeeded")]
-    rows += [("reenrich", "todo"), ("reenrich", "failed"), ("alerts", "succeeded")]
-    with queue_table.begin() as conn:
-        conn.execute(
-            text("INSERT INTO procrastinate_jobs (queue_name, status) VALUES (:q, :s)"),
-            [{"q": q, "s": s} for q, s in rows],
-        )
-    samples = scrape(client)
-    depth = {
+def depth_of(engine: Engine) -> dict[tuple[str, str], float]:
+    return {
         (dict(labels)["queue"], dict(labels)["status"]): v
-        for (name, labels), v in samples.items()
+        for (name, labels), v in parse(exposition(engine)[0].decode()).items()
         if name == "lp_queue_jobs"
     }
-    assert depth == {
-        ("sync", "todo"): 3,
-        ("sync", "doing"): 1,
-        ("reenrich", "todo"): 1,
-        ("reenrich", "doing"): 0,
-    }  # finished jobs are no depth; a queue with nothing pending has no series
+
+
+def test_queue_depth_counts_waiting_and_running_jobs_per_queue(engine: Engine) -> None:
+    """A table shaped like procrastinate's (its enum status, the two columns that
+    count): each scrape counts its rows waiting and running, per queue."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the task queue lives in PostgreSQL")
+    rows = [("sync", "todo")] * 3 + [("sync", "doing"), ("sync", "succeeded")]
+    rows += [("reenrich", "todo"), ("reenrich", "failed"), ("alerts", "succeeded")]
+    with schema_of_its_own() as own:
+        with own.begin() as conn:
+            conn.execute(
+                text(
+                    "CREATE TYPE procrastinate_job_status AS ENUM "
+                    "('todo', 'doing', 'succeeded', 'failed', 'cancelled', 'aborted')"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TABLE procrastinate_jobs (id bigserial PRIMARY KEY, "
+                    "queue_name text NOT NULL, status procrastinate_job_status NOT NULL)"
+                )
+            )
+            conn.execute(
+                text("INSERT INTO procrastinate_jobs (queue_name, status) VALUES (:q, :s)"),
+                [{"q": q, "s": s} for q, s in rows],
+            )
+        assert depth_of(own) == {
+            ("sync", "todo"): 3,
+            ("sync", "doing"): 1,
+            ("reenrich", "todo"): 1,
+            ("reenrich", "doing"): 0,
+        }  # finished jobs are no depth; a queue with nothing pending has no series
+        with own.begin() as conn:
+            conn.execute(text("UPDATE procrastinate_jobs SET status = 'succeeded'"))
+        assert depth_of(own) == {}  # read at each scrape: drained is drained
 
 
 def test_no_queue_table_means_no_queue_depth(engine: Engine, client: TestClient) -> None:
-    """SQLite, or PostgreSQL before the queue is installed: nothing, not a zero."""
-    assert list(QueueDepth(engine).collect()) == []
-    assert not any(name == "lp_queue_jobs" for name, _ in scrape(client))
+    """SQLite, or a PostgreSQL schema the queue was never installed in: nothing,
+    not a zero."""
+    if engine.dialect.name == "postgresql":
+        with schema_of_its_own() as empty:
+            assert list(QueueDepth(empty).collect()) == []
+            assert depth_of(empty) == {}
+    else:
+        assert list(QueueDepth(engine).collect()) == []
+        assert not any(name == "lp_queue_jobs" for name, _ in scrape(client))
 
 
 def test_a_worker_serves_its_metrics_on_a_port_of_its_own(engine: Engine) -> None:
