@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +18,7 @@ from sqlmodel import Session
 from app.errors import AppError
 from app.ingest.service import SyncResult
 from app.jobs import BatchCommitted, Event, Listener
+from app.observability.logs import configure_logging, uvicorn_log_config
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings
 from app.sources.config import SourcesFileError
@@ -161,15 +161,6 @@ def _print_story(runtime: Runtime) -> None:
     console.print(table)
 
 
-def _configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    # procrastinate logs every job with its arguments (a queued batch is its records)
-    logging.getLogger("procrastinate").setLevel(logging.WARNING)
-
-
 def _serve(runtime: Runtime, host: str, port: int) -> None:
     import uvicorn
 
@@ -177,7 +168,7 @@ def _serve(runtime: Runtime, host: str, port: int) -> None:
     from app.security import logs
     from app.security.exposure import ExposureError, check_exposure
 
-    _configure_logging()
+    configure_logging(runtime.settings)
     logs.install()
     try:
         check_exposure(runtime.settings, runtime.engine, host)
@@ -193,7 +184,8 @@ def _serve(runtime: Runtime, host: str, port: int) -> None:
         "listening-path keys create NAME --scope admin"
     )
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        log_config = uvicorn_log_config(runtime.settings)
+        uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config)
     finally:
         runtime.close()
 
@@ -301,7 +293,7 @@ def worker(
             "and a PostgreSQL DATABASE_URL, for the service and its workers alike"
         )
         raise typer.Exit(2)
-    _configure_logging()
+    configure_logging(settings)
     console.print(f"worker: {concurrency} process(es) on the queue")
     raise typer.Exit(run_workers(settings, concurrency=concurrency, metrics_port=metrics_port))
 
@@ -313,8 +305,9 @@ def scheduler() -> None:
     import signal
     import threading
 
-    _configure_logging()
-    runtime = _runtime(_settings(scheduler_enabled=True))
+    settings = _settings(scheduler_enabled=True)
+    configure_logging(settings)
+    runtime = _runtime(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

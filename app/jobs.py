@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -75,6 +76,7 @@ class BatchCommitted:
     done: int  # items handled so far in this job (read, for a sync)
     total: int | None  # items the job will handle, where known beforehand
     sync: BatchProgress | None = None  # a sync's running counts
+    batch: BatchProgress | None = None  # this batch's own counts, where told apart (queued)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,7 @@ class JobFinished:
     ok: bool
     done: int
     error: str | None = None
+    seconds: float | None = field(default=None, compare=False)  # a run's wall time
 
 
 Event = BatchCommitted | JobFinished
@@ -219,6 +222,7 @@ class Jobs:
             event = BatchCommitted(job, source_id, progress.fetched, None, progress)
             self.events.publish(event, listener)
 
+        started = time.perf_counter()
         try:
             result = run_sync(
                 self.engine,
@@ -242,7 +246,12 @@ class Jobs:
                 f"the sync of {source_id} could not run: {store_refusal(exc)}"
             ) from exc
         finished = JobFinished(
-            job, source_id, result.status == "succeeded", result.fetched, result.error
+            job,
+            source_id,
+            result.status == "succeeded",
+            result.fetched,
+            result.error,
+            seconds=time.perf_counter() - started,
         )
         self.events.publish(finished, listener)
         return result

@@ -29,6 +29,8 @@ from app.errors import AppError
 from app.feeds.router import router as feeds_router
 from app.items.router import router as items_router
 from app.journey.router import router as journey_router
+from app.observability.middleware import RequestMetrics
+from app.observability.router import router as metrics_router
 from app.openapi import install as install_openapi
 from app.outcomes.router import router as outcomes_router
 from app.runtime import Runtime, build_runtime
@@ -189,6 +191,9 @@ def create_app(
             }
         )
 
+    if known.metrics_enabled:
+        app.add_middleware(RequestMetrics)
+        app.include_router(metrics_router)  # open like /health: app/observability/router.py
     install_openapi(app)
     read = [ReadAccess]
     app.include_router(journey_router, dependencies=read)

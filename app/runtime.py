@@ -25,6 +25,7 @@ from app.ingest.policy import IngestPolicy
 from app.ingest.reenrich import stale_count
 from app.ingest.service import close_all_interrupted_runs
 from app.jobs import Events, Jobs
+from app.observability import metrics
 from app.readmodel.maintain import read_model_missing
 from app.settings import Settings
 from app.sources.config import SourceSpec, load_sources_file
@@ -148,8 +149,10 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None) -> Runtim
     specs = declared.sources
     journey = load_journey(settings.resolved_journey_file())
     enricher = LockedEnricher(
-        build_enricher(
-            journey, stage_threshold=settings.stage_threshold, model_dir=settings.nlp_model_dir
+        metrics.TimedEnricher(
+            build_enricher(
+                journey, stage_threshold=settings.stage_threshold, model_dir=settings.nlp_model_dir
+            )
         )
     )
     with Session(engine) as session:
@@ -164,6 +167,7 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None) -> Runtim
     )
     sources = {spec.id: spec for spec in specs}
     events = Events()
+    metrics.follow(events)
     jobs = Jobs(
         engine=engine,
         enricher=enricher,

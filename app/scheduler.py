@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -123,6 +124,7 @@ class SourceScheduler:
             if job is not None:
                 log.info("sync %s queued (job %d)", source_id, job)
             return
+        started = time.monotonic()
         try:
             result = self._jobs.sync(source_id, trigger="schedule")
         except AppError as exc:
@@ -146,6 +148,18 @@ class SourceScheduler:
             result.duplicates,
             result.rejected,
             f" ({result.error})" if result.error else "",
+            extra={  # the same counters as fields, for a JSON log line (LP_LOG_FORMAT=json)
+                "run": result.run_id,
+                "source": source_id,
+                "status": result.status,
+                "fetched": result.fetched,
+                "inserted": result.inserted,
+                "duplicates": result.duplicates,
+                "rejected": result.rejected,
+                "updated": result.updated,
+                "seconds": round(time.monotonic() - started, 3),
+                "error": result.error,
+            },
         )
 
     def _retry(self, source_id: str, delay: float) -> None:

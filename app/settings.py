@@ -131,6 +131,16 @@ class Settings(BaseSettings):
         "references which are personal data (an e-mail, a phone number); unset: a key kept "
         "in the database, made on first use",
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="json: every log line one JSON object (time, level, logger, message and "
+        "the record's extra fields, such as a sync's counters), for a log store to index",
+    )
+    metrics_enabled: bool = Field(
+        default=True,
+        description="serve GET /metrics (Prometheus text format) without a key, like /health: "
+        "counts and durations by source id and route template, no customer data",
+    )
     retention_days: int | None = Field(
         default=None,
         ge=1,

@@ -91,7 +91,8 @@ def batch_job(
         turn_timeout=runtime.settings.worker_heartbeat_seconds * 6,
     )
     if stored is not None:  # this batch's own counts (other workers store the others)
-        runtime.events.publish(BatchCommitted("sync", source_id, stored.fetched, None, stored))
+        event = BatchCommitted("sync", source_id, stored.fetched, None, stored, batch=stored)
+        runtime.events.publish(event)
 
 
 def rebuild_job(context: procrastinate.JobContext) -> None:

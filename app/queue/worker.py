@@ -93,7 +93,7 @@ def work(
 
 def _serve_metrics(port: int) -> None:
     try:
-        from app.observability.metrics import serve_metrics  # type: ignore[import-not-found]
+        from app.observability.metrics import serve_metrics
     except ImportError:  # pragma: no cover - metrics are optional in a worker
         log.warning("metrics are not available in this build: --metrics-port ignored")
         return

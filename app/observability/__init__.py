@@ -1,0 +1,3 @@
+"""What an operator watches a running Listening Path by: Prometheus metrics
+(`metrics`, `queue_depth`, `middleware`, served by `router`) and log lines a log
+store can index (`logs`)."""
