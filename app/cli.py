@@ -161,6 +161,13 @@ def _print_story(runtime: Runtime) -> None:
     console.print(table)
 
 
+def _quiet_errors() -> None:
+    """Logged errors without SQL or host paths (app.security.logs), as `serve` has."""
+    from app.security import logs
+
+    logs.install()
+
+
 def _serve(runtime: Runtime, host: str, port: int) -> None:
     import uvicorn
 
@@ -294,6 +301,7 @@ def worker(
         )
         raise typer.Exit(2)
     configure_logging(settings)
+    _quiet_errors()
     console.print(f"worker: {concurrency} process(es) on the queue")
     raise typer.Exit(run_workers(settings, concurrency=concurrency, metrics_port=metrics_port))
 
@@ -307,6 +315,7 @@ def scheduler() -> None:
 
     settings = _settings(scheduler_enabled=True)
     configure_logging(settings)
+    _quiet_errors()
     runtime = _runtime(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

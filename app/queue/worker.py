@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 import procrastinate
+from sqlalchemy.engine import Engine
 
 from app.queue.connection import worker_app
 from app.queue.tasks import QUEUES
@@ -69,7 +70,7 @@ def work(
     runtime = build_runtime(settings)
     try:
         if metrics_port is not None:
-            _serve_metrics(metrics_port)
+            _serve_metrics(metrics_port, runtime.engine)
         if on_ready is not None:
             on_ready()
         pause = 1.0
@@ -91,13 +92,10 @@ def work(
         runtime.close()
 
 
-def _serve_metrics(port: int) -> None:
-    try:
-        from app.observability.metrics import serve_metrics
-    except ImportError:  # pragma: no cover - metrics are optional in a worker
-        log.warning("metrics are not available in this build: --metrics-port ignored")
-        return
-    serve_metrics(port)
+def _serve_metrics(port: int, engine: Engine) -> None:
+    from app.observability.metrics import serve_metrics
+
+    serve_metrics(port, engine=engine)  # with the queue's depth
 
 
 async def run_jobs(
@@ -145,12 +143,14 @@ async def _rerun_lost_jobs(app: procrastinate.App, beat: float) -> None:
 
 
 def _child(index: int, metrics_port: int | None) -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("procrastinate").setLevel(logging.WARNING)  # it logs job arguments
+    from app.observability.logs import configure_logging
+    from app.security import logs
+
+    settings = Settings()
+    configure_logging(settings)  # a spawned process starts with no logging set up
+    logs.install()
     port = None if metrics_port is None else metrics_port + index
-    raise SystemExit(work(Settings(), metrics_port=port))
+    raise SystemExit(work(settings, metrics_port=port))
 
 
 def _supervise(concurrency: int, metrics_port: int | None) -> int:

@@ -273,3 +273,48 @@ def test_postgresql_restarted_under_the_service_and_a_worker(
     finally:
         runtime.close()
         engine.dispose()
+
+
+def _registered(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar() or 0)
+
+
+def _children(pid: int) -> list[int]:
+    """The worker processes a supervisor runs (not multiprocessing's resource tracker)."""
+    found = Path(f"/proc/{pid}/task/{pid}/children")
+    pids = [int(p) for p in found.read_text().split()] if found.exists() else []
+    workers = []
+    for child in pids:
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"resource_tracker" not in command:
+            workers.append(child)
+    return workers
+
+
+def test_worker_concurrency_runs_processes_and_starts_a_dead_one_again(
+    pg_engine: Engine,
+    tmp_path: Path,
+    processes: Callable[[list[str], dict[str, str], Path], Process],
+) -> None:
+    if not Path("/proc/self/task").exists():
+        pytest.skip("reads child processes from /proc")
+    env = _env(pg_engine, write_survey(tmp_path, rows=100, batch_size=50))
+    supervisor = processes(["worker", "--concurrency", "2"], env, tmp_path / "w.log")
+    _wait(lambda: _registered(pg_engine) == 2, 180, "two worker processes", supervisor)
+    children = _children(supervisor.process.pid)
+    assert len(children) == 2
+    os.kill(children[0], signal.SIGKILL)
+    _wait(
+        lambda: len(set(_children(supervisor.process.pid)) - set(children)) == 1,
+        60,
+        "the dead worker started again",
+        supervisor,
+    )
+    _wait(lambda: _registered(pg_engine) >= 2, 180, "it joined the queue", supervisor)
+    supervisor.stop(signal.SIGTERM)  # stops its workers and exits
+    assert supervisor.process.returncode == 0, supervisor.tail()
+    assert _children(supervisor.process.pid) == []
