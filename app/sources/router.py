@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
@@ -173,16 +174,34 @@ def list_run_duplicates(
     )
 
 
+class SyncQueued(BaseModel):
+    """With the queue (LP_QUEUE=procrastinate) a sync runs on a worker: its run shows
+    in `GET /sources/{id}/runs` once a worker starts it."""
+
+    queued: bool
+    job: int | None
+    detail: str
+
+
 @router.post(
     "/sources/{source_id}/sync",
     response_model=SyncRunPublic,
-    summary="Run a source now and wait for the result",
+    summary="Run a source now and wait for the result (with workers: queue it, 202)",
+    responses={202: {"model": SyncQueued, "description": "queued for the workers"}},
 )
 def sync_source(
     session: SessionDep, runtime: RuntimeDep, source_id: str, caller: AdminDep
-) -> SyncRunPublic:
+) -> SyncRunPublic | JSONResponse:
     service.get_source(session, source_id=source_id)
     audit.record(session, actor=caller.actor, action="source.sync", target=source_id)
+    if runtime.queue is not None:
+        job = runtime.queue.sync(source_id, trigger="api")
+        answer = SyncQueued(
+            queued=job is not None,
+            job=job,
+            detail=f"queued as job {job}" if job is not None else "a sync is queued already",
+        )
+        return JSONResponse(status_code=202, content=answer.model_dump())
     result = runtime.jobs.sync(source_id, trigger="api")
     return _run_out(_stored_run(session, result.run_id))
 

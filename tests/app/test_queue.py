@@ -283,3 +283,29 @@ def test_a_batch_that_cannot_be_stored_fails_the_run_and_keeps_the_cursor_before
         assert done == 50 * (run.chunks_committed or 0)
     finally:
         runtime.close()
+
+
+def test_the_api_queues_a_sync_for_the_workers(pg_engine: Engine, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from tests.app.helpers import admin_headers
+
+    runtime = queued_runtime(pg_engine, write_survey(tmp_path, rows=200, batch_size=50))
+    try:
+        with TestClient(create_app(runtime=runtime, start_scheduler=False)) as client:
+            client.headers.update(admin_headers(pg_engine))
+            first = client.post("/api/v1/sources/survey/sync")
+            again = client.post("/api/v1/sources/survey/sync")
+            assert first.status_code == 202, first.text
+            assert first.json()["queued"] is True
+            assert again.status_code == 202
+            assert again.json()["queued"] is False  # one waiting sync per source
+            with ThreadWorker(runtime):
+                run = wait_for_run(pg_engine)
+            assert run.status == "succeeded", run.error
+            assert run.trigger == "api"
+            runs = client.get("/api/v1/sources/survey/runs").json()
+            assert runs[0]["inserted"] == expected_counts(200)["inserted"]
+    finally:
+        runtime.close()
