@@ -221,6 +221,69 @@ def with_workers(
         admin.dispose()
 
 
+def queue_overhead(url: str, folder: Path, jobs: int) -> None:
+    """What the queue itself costs a job: `jobs` batch jobs of a run that does not
+    exist (each returns after one query) through one worker process."""
+    from app.queue.connection import deferring_app, ensure_queue_schema
+
+    schema = f"lp_backfill_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    schema_url = _schema_url(url, schema)
+    csv_path = folder / "tiny.csv"
+    generate(csv_path, 10)
+    env = {
+        **os.environ,
+        "DATABASE_URL": schema_url,
+        "LP_DATABASE_URL": schema_url,
+        "LP_SOURCES_FILE": str(write_sources(folder, csv_path.name, 10)),
+        "LP_QUEUE": "procrastinate",
+        "LP_SCHEDULER_ENABLED": "false",
+    }
+    command = [sys.executable, "-c", "from app.cli import main; main()"]
+    subprocess.run([*command, "db", "upgrade"], env=env, check=True, capture_output=True)
+    ensure_queue_schema(engine)
+    log = (folder / "overhead.log").open("wb")
+    proc = subprocess.Popen([*command, "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        while True:
+            with engine.connect() as conn:
+                if conn.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar():
+                    break
+            time.sleep(0.2)
+        app = deferring_app(engine)
+        app.open()
+        empty = {"items": [], "rejected": [], "cursor": {}}
+        args = [
+            {"run_id": -1, "seq": i, "source_id": SOURCE, "channel": "survey", "batch": empty}
+            for i in range(jobs)
+        ]
+        started = time.perf_counter()
+        app.configure_task("lp.batch").batch_defer(*args)
+        while True:
+            with engine.connect() as conn:
+                left = conn.execute(text("SELECT count(*) FROM procrastinate_jobs")).scalar()
+            if not left:
+                break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        app.close()
+        print(
+            f"queue overhead: {jobs} jobs in {elapsed:.1f} s = {jobs / elapsed:,.0f} jobs/s, "
+            f"{1000 * elapsed / jobs:.1f} ms per job (defer, fetch, run, delete) on one worker"
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+        log.close()
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--postgres", required=True, help="a PostgreSQL URL")
@@ -229,6 +292,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--baseline", type=int, default=20_000, help="inline items (0: none)")
     parser.add_argument("--keep", action="store_true", help="keep the last run's schema")
+    parser.add_argument(
+        "--queue-overhead",
+        type=int,
+        default=0,
+        help="also time N empty jobs (the queue's own cost)",
+    )
     args = parser.parse_args()
     url = args.postgres
     if url.startswith("postgresql://"):
@@ -236,6 +305,8 @@ def main() -> None:
     counts = [int(w) for w in args.workers.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        if args.queue_overhead:
+            queue_overhead(url, folder, args.queue_overhead)
         csv_path = folder / "responses.csv"
         t0 = time.perf_counter()
         size = generate(csv_path, args.items)
