@@ -266,12 +266,8 @@ def sync(
 
 
 def _queue_syncs(runtime: Runtime, ids: list[str]) -> None:
-    if runtime.queue is None:
-        err_console.print(
-            "[red]--queued needs the queue:[/red] set LP_QUEUE=procrastinate (PostgreSQL) "
-            "and run `listening-path worker`"
-        )
-        raise typer.Exit(2)
+    _need_queue(runtime)
+    assert runtime.queue is not None
     for source_id in ids:
         job = runtime.queue.sync(source_id, trigger="manual")
         state = f"queued as job {job}" if job is not None else "already queued"
@@ -418,10 +414,32 @@ def _bar_listener(progress: Progress, task: TaskID) -> Listener:
     return listener
 
 
+QueuedOpt = Annotated[
+    bool,
+    typer.Option("--queued", help="put it on the queue for the workers (LP_QUEUE=procrastinate)"),
+]
+
+
+def _need_queue(runtime: Runtime) -> None:
+    if runtime.queue is None:
+        runtime.close()
+        err_console.print(
+            "[red]--queued needs the queue:[/red] set LP_QUEUE=procrastinate (PostgreSQL) "
+            "and run `listening-path worker`"
+        )
+        raise typer.Exit(2)
+
+
 @rollups_cli.command("rebuild")
-def rollups_rebuild() -> None:
+def rollups_rebuild(queued: QueuedOpt = False) -> None:
     """Rebuild the read model (voice facts, daily rollups) from the stored items."""
     runtime = _runtime(_settings(scheduler_enabled=False))
+    if queued:
+        _need_queue(runtime)
+        assert runtime.queue is not None
+        console.print(f"rebuild queued as job {runtime.queue.rebuild()}")
+        runtime.close()
+        return
     try:
         with _bar() as progress:
             task = progress.add_task("rebuild", total=None, status="")
@@ -434,10 +452,17 @@ def rollups_rebuild() -> None:
 @cli.command()
 def reenrich(
     source: Annotated[str | None, typer.Option("--source", help="only this source's items")] = None,
+    queued: QueuedOpt = False,
 ) -> None:
     """Re-run the NLP over stored items of another pipeline version (a journey edit
     changes it): segments and read model replaced, batch by batch, resumable."""
     runtime = _runtime(_settings(scheduler_enabled=False))
+    if queued:
+        _need_queue(runtime)
+        assert runtime.queue is not None
+        console.print(f"re-enrichment queued as job {runtime.queue.reenrich(source)}")
+        runtime.close()
+        return
     try:
         with _bar() as progress:
             task = progress.add_task("re-enrich", total=None, status="")

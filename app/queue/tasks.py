@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 SYNCS, BATCHES, MAINTENANCE = "syncs", "batches", "maintenance"
 QUEUES = (SYNCS, BATCHES, MAINTENANCE)
+READ_MODEL_LOCK = "read-model"  # a rebuild and a re-enrichment never run side by side
 
 _LOST_DATABASE = {OperationalError, InterfaceError, psycopg.OperationalError}
 SYNC_RETRY = procrastinate.RetryStrategy(
@@ -152,12 +153,14 @@ class JobQueue:
         return job_id
 
     def rebuild(self) -> int:
-        job_id: int = self._app.configure_task("lp.rebuild", queueing_lock="rebuild").defer()
+        job_id: int = self._app.configure_task(
+            "lp.rebuild", lock=READ_MODEL_LOCK, queueing_lock="rebuild"
+        ).defer()
         return job_id
 
     def reenrich(self, source_id: str | None) -> int:
         job_id: int = self._app.configure_task(
-            "lp.reenrich", queueing_lock=f"reenrich:{source_id or '*'}"
+            "lp.reenrich", lock=READ_MODEL_LOCK, queueing_lock=f"reenrich:{source_id or '*'}"
         ).defer(source_id=source_id)
         return job_id
 

@@ -309,3 +309,33 @@ def test_the_api_queues_a_sync_for_the_workers(pg_engine: Engine, tmp_path: Path
             assert runs[0]["inserted"] == expected_counts(200)["inserted"]
     finally:
         runtime.close()
+
+
+def test_rebuild_and_reenrich_run_as_queued_jobs(pg_engine: Engine, tmp_path: Path) -> None:
+    runtime = queued_runtime(pg_engine, write_survey(tmp_path, rows=150, batch_size=50))
+    try:
+        assert runtime.queue is not None
+        assert runtime.jobs.sync("survey").status == "succeeded"  # inline, to have items
+        kept = read_model(pg_engine)
+        with pg_engine.begin() as conn:  # the rollups lost, and one item's version stale
+            conn.execute(text("DELETE FROM stage_daily"))
+            conn.execute(
+                text("UPDATE items SET nlp_version = 'old' WHERE external_id = 'r3:answer'")
+            )
+        runtime.queue.rebuild()
+        runtime.queue.reenrich(None)
+        with ThreadWorker(runtime):
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                with pg_engine.connect() as conn:
+                    left = conn.execute(text("SELECT count(*) FROM procrastinate_jobs")).scalar()
+                    stale = conn.execute(
+                        text("SELECT count(*) FROM items WHERE nlp_version = 'old'")
+                    ).scalar()
+                if not left and not stale:
+                    break
+                time.sleep(0.2)
+        assert read_model(pg_engine) == kept
+        assert stale == 0
+    finally:
+        runtime.close()
