@@ -78,9 +78,13 @@ def test_the_migrations_make_exactly_the_models_tables(engine: Engine) -> None:
             conn,
             opts={
                 "compare_type": False,
-                # APScheduler's own job table (app.scheduler): not ours to migrate
+                # APScheduler's job table (app.scheduler) and procrastinate's queue
+                # (app.queue, created by procrastinate's own schema): not ours to migrate
                 "include_name": lambda name, kind, _: (
-                    not (kind == "table" and name == "lp_scheduler_jobs")
+                    not (
+                        kind == "table"
+                        and (name == "lp_scheduler_jobs" or name.startswith("procrastinate_"))
+                    )
                 ),
             },
         )
