@@ -134,9 +134,10 @@ def test_two_processes_run_each_tick_once_and_the_standby_takes_over(
     starts = _starts(engine)
     after = starts[len(before) :]
     assert len(after) >= 3, f"the standby ran nothing after taking over ({took_over:.1f} s)"
-    gaps = [(b - a).total_seconds() for a, b in zip(starts, starts[1:], strict=False)]
-    # Once per tick: two replicas running one tick start within milliseconds of each
-    # other. (A tick the dead leader missed runs late on the new leader, so the gap
-    # to the next regular tick can be short; that is one run each, not a double.)
+    # Once per tick while both live: two replicas running one tick would start within
+    # a run's length of each other. After the takeover a tick the dead leader missed
+    # runs late on the new leader, and on a loaded machine that can start just before
+    # the next regular tick: one run each, counted by the bound below, not a double.
+    gaps = [(b - a).total_seconds() for a, b in zip(before, before[1:], strict=False)]
     assert min(gaps) > 0.25, gaps
     assert len(starts) <= len(before) + (took_over + 4 * INTERVAL) / INTERVAL + 2
