@@ -220,6 +220,7 @@ def _build(conn: Connection) -> Ledger:
 _CACHE: OrderedDict[str, tuple[tuple[Any, ...], Ledger]] = OrderedDict()
 _CACHE_SIZE = 4
 _LOCK = threading.Lock()
+_BUILDING: dict[str, threading.Lock] = {}
 
 
 def ledger(conn: Connection) -> Ledger:
@@ -233,10 +234,18 @@ def ledger(conn: Connection) -> Ledger:
         if cached is not None and cached[0] == version:
             _CACHE.move_to_end(key)
             return cached[1]
-    built = _build(conn)
-    with _LOCK:
-        _CACHE[key] = (version, built)
-        _CACHE.move_to_end(key)
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+        building = _BUILDING.setdefault(key, threading.Lock())
+    # One build at a time per database: requests arriving during a (cold) build wait
+    # for it rather than each reading every event again (memory and time).
+    with building:
+        with _LOCK:
+            cached = _CACHE.get(key)
+            if cached is not None and cached[0] == version:
+                return cached[1]
+        built = _build(conn)
+        with _LOCK:
+            _CACHE[key] = (version, built)
+            _CACHE.move_to_end(key)
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
     return built
