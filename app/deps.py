@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -21,9 +21,17 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    with Session(runtime.engine) as session:
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
+    """A session per request. Async on purpose: its closing (the connection back to
+    the pool) then runs on the event loop. A sync dependency's exit needs a thread
+    from the pool the routes run in, and under load every thread could be waiting
+    for a connection that only such an exit would give back (measured: services
+    idle, every request timing out)."""
+    session = Session(runtime.engine)
+    try:
         yield session
+    finally:
+        session.close()
 
 
 def get_settings(runtime: RuntimeDep) -> Settings:
