@@ -48,7 +48,7 @@ from nlp.journey import Journey
 log = logging.getLogger(__name__)
 
 JobKind = Literal["sync", "push", "rebuild", "reenrich"]
-PUSH_WAIT = 30.0  # seconds a posted batch waits for the source's lock
+PUSH_WAIT = 5.0  # seconds a posted batch waits for the source's lock (it holds a connection)
 
 
 class _Posted(Connector[ConnectorConfig]):
