@@ -34,8 +34,8 @@ from tests.app.test_queue import expected_counts, pg_engine, queued_runtime, wri
 
 __all__ = ["pg_engine"]  # the fixture, used by name
 
-ROWS = 3_000
-BATCH = 60
+ROWS = 1_500
+BATCH = 50
 PG_BIN = Path("/usr/lib/postgresql")
 
 
