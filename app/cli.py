@@ -19,7 +19,7 @@ from app.errors import AppError
 from app.ingest.service import SyncResult
 from app.jobs import BatchCommitted, Event, Listener
 from app.observability.logs import configure_logging, uvicorn_log_config
-from app.runtime import Runtime, build_runtime
+from app.runtime import Runtime, build_runtime, freeze_long_lived
 from app.settings import Settings
 from app.sources.config import SourcesFileError
 from nlp.cli import cli as nlp_cli
@@ -183,6 +183,7 @@ def _serve(runtime: Runtime, host: str, port: int) -> None:
         runtime.close()
         err_console.print(f"[red]cannot start:[/red] {exc}")
         raise typer.Exit(2) from exc
+    freeze_long_lived()
     app = create_app(runtime=runtime)
     docs = f"  (API docs: http://{host}:{port}/docs)" if runtime.settings.docs_open else ""
     console.print(f"Listening Path on http://{host}:{port}{docs}")
@@ -316,6 +317,7 @@ def scheduler() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    freeze_long_lived()
     try:
         runtime.start_scheduler()
         mode = "queues syncs for the workers" if runtime.queue is not None else "runs syncs here"

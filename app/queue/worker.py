@@ -60,7 +60,7 @@ def work(
     on_ready: Callable[[], None] | None = None,
 ) -> int:
     """One worker process: build the runtime (the NLP loads once), then run jobs."""
-    from app.runtime import build_runtime
+    from app.runtime import build_runtime, freeze_long_lived
 
     if settings.queue != "procrastinate":
         raise SystemExit(
@@ -68,6 +68,7 @@ def work(
             "DATABASE_URL) for the service and its workers"
         )
     runtime = build_runtime(settings)
+    freeze_long_lived()
     try:
         if metrics_port is not None:
             _serve_metrics(metrics_port, runtime.engine)
