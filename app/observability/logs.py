@@ -70,6 +70,14 @@ def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> lo
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # procrastinate logs every job with its arguments (a queued batch is its records)
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    if settings.log_format == "json":
+        # uvicorn's own config (a text `serve` earlier in this process) leaves its
+        # loggers with their own handlers, not propagating: bring them to the root.
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+            logger = logging.getLogger(name)
+            logger.handlers.clear()
+            logger.propagate = True
+            logger.disabled = False
     return handler
 
 
