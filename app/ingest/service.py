@@ -849,6 +849,10 @@ def store_queued_batch(
                 engine, run_id, f"batch {seq}: unexpected {type(exc).__name__}: {public_error(exc)}"
             )
         raise
+    return _progress(source_id, counters)
+
+
+def _progress(source_id: str, counters: _RunCounters) -> BatchProgress:
     return BatchProgress(
         source_id=source_id,
         fetched=counters.fetched,
@@ -930,16 +934,7 @@ def run_sync(
                         outcomes=outcomes,
                     )
                     if on_batch is not None:
-                        on_batch(
-                            BatchProgress(
-                                source_id=source_id,
-                                fetched=counters.fetched,
-                                inserted=counters.inserted,
-                                duplicates=counters.duplicates,
-                                rejected=counters.rejected,
-                                updated=counters.updated,
-                            )
-                        )
+                        on_batch(_progress(source_id, counters))
         except RunEndedError as exc:  # a queued batch failed the run: it says why
             error = exc.error or f"the run ended ({exc.status})"
         except (ConfigError, FatalError) as exc:

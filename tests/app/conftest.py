@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from app.main import create_app
@@ -48,3 +49,15 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
     with TestClient(create_app(runtime=runtime, start_scheduler=False)) as test_client:
         test_client.headers.update(admin_headers(runtime.engine))
         yield test_client
+
+
+@pytest.fixture
+def pg_engine(engine: Engine) -> Iterator[Engine]:
+    """The PostgreSQL engine for the queue's tests; procrastinate's rows cleared after."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the queue lives in PostgreSQL; SQLite runs every job in-process")
+    yield engine
+    with engine.begin() as conn:
+        if conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar():
+            conn.execute(text("DELETE FROM procrastinate_jobs"))
+            conn.execute(text("DELETE FROM procrastinate_workers"))

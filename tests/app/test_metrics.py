@@ -190,28 +190,17 @@ def test_queued_batches_add_their_own_counts_and_runs_here_their_growth() -> Non
     assert grew(before, after, "lp_sync_seconds_sum", source="inline-src") == 1.5
 
 
-@pytest.fixture
-def queue_engine(engine: Engine) -> Iterator[Engine]:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the queue lives in PostgreSQL; SQLite runs every job in-process")
-    yield engine
-    with engine.begin() as conn:
-        if conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar():
-            conn.execute(text("DELETE FROM procrastinate_jobs"))
-            conn.execute(text("DELETE FROM procrastinate_workers"))
-
-
-def test_a_queued_sync_counts_what_its_workers_stored(queue_engine: Engine, tmp_path: Path) -> None:
+def test_a_queued_sync_counts_what_its_workers_stored(pg_engine: Engine, tmp_path: Path) -> None:
     """Through the queue (PostgreSQL): one worker stores batch after batch of the
     run, each told with its own counts; the counters grow by the run's totals, and
     the run is timed once, where it was read."""
-    runtime = queued_runtime(queue_engine, write_survey(tmp_path, rows=400, batch_size=50))
+    runtime = queued_runtime(pg_engine, write_survey(tmp_path, rows=400, batch_size=50))
     try:
         before = parse(exposition(None)[0].decode())
         assert runtime.queue is not None
         runtime.queue.sync("survey", trigger="manual")
         with ThreadWorker(runtime):
-            run = wait_for_run(queue_engine)
+            run = wait_for_run(pg_engine)
         assert run.status == "succeeded", run.error
         after = parse(exposition(None)[0].decode())
         grown = {field: grew(before, after, c, source="survey") for field, c in COUNTERS.items()}

@@ -11,11 +11,9 @@ import asyncio
 import csv
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -80,17 +78,6 @@ def expected_counts(rows: int = ROWS) -> dict[str, int]:
         "rejected": bad + len(REPEATS) - repeats,
         "duplicates": repeats,
     }
-
-
-@pytest.fixture
-def pg_engine(engine: Engine) -> Iterator[Engine]:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the queue lives in PostgreSQL; SQLite runs every job in-process")
-    yield engine
-    with engine.begin() as conn:
-        if conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar():
-            conn.execute(text("DELETE FROM procrastinate_jobs"))
-            conn.execute(text("DELETE FROM procrastinate_workers"))
 
 
 def queued_runtime(engine: Engine, sources: Path, **settings: object) -> Runtime:

@@ -30,9 +30,7 @@ from sqlmodel import Session
 
 from app.db import make_engine, upgrade_database
 from app.models import Item, Source, SyncRun
-from tests.app.test_queue import expected_counts, pg_engine, queued_runtime, write_survey
-
-__all__ = ["pg_engine"]  # the fixture, used by name
+from tests.app.test_queue import expected_counts, queued_runtime, write_survey
 
 ROWS = 1_500
 BATCH = 50
