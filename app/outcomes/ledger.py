@@ -106,9 +106,11 @@ class Ledger:
         inside = j < len(keys)
         e = positions[np.where(inside, j, 0)]
         had = inside & (self.customer[e] == customers) & (self.day[e] <= anchors + window)
-        drop = np.maximum(self.value_before[e] - self.value_after[e], 0.0)
-        rise = np.maximum(self.value_after[e] - self.value_before[e], 0.0)
-        return had, np.where(had, drop, 0.0), np.where(had, rise, 0.0)
+        hit = e[had]
+        change = self.value_after[hit] - self.value_before[hit]
+        drop, rise = np.zeros(len(customers)), np.zeros(len(customers))
+        drop[had], rise[had] = np.maximum(-change, 0.0), np.maximum(change, 0.0)
+        return had, drop, rise
 
     def running(self, attribute: str) -> tuple[Ints, list[str]]:
         """Per event, the customer's latest value of `attribute` once the event is in

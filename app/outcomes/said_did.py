@@ -14,6 +14,7 @@ why instead of showing noise as a number.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from dataclasses import dataclass
@@ -22,12 +23,13 @@ from datetime import date
 import numpy as np
 from sqlalchemy.engine import Connection
 
-from app.outcomes.ledger import Bools, Ints, Ledger, day_number, ledger
+from app.outcomes.ledger import DAY_BITS, Bools, Ints, Ledger, day_number, ledger
 from app.outcomes.voices import Voices, first_per_group, voices
 from nlp.journey import Journey
 
 Z95 = 1.959964
 TOP_PHRASES = 5
+DAY_MASK = (1 << DAY_BITS) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +82,10 @@ def _rate(
     """`customers_`: ledger positions (-1: unknown to the outcomes, nothing can be
     said of what they did), each with the day its window starts."""
     known = customers_ >= 0
-    customers_, anchors = customers_[known], anchors[known]
+    # In key order: every figure below is a count or a sum, and the ledger's binary
+    # searches run several times faster on sorted needles than on scattered ones.
+    keys = np.sort((customers_[known] << DAY_BITS) | anchors[known])
+    customers_, anchors = keys >> DAY_BITS, keys & DAY_MASK
     had, down, up = book.event_after(event, customers_, anchors, window)
     customers = len(customers_)
     with_event = int(had.sum())
@@ -143,6 +148,30 @@ def said_versus_did(
 ) -> SaidDid:
     book = ledger(conn)
     heard = voices(conn)
+    return compute(
+        book,
+        heard,
+        journey,
+        start=start,
+        stop=stop,
+        event=event,
+        window_days=window_days,
+        min_customers=min_customers,
+    )
+
+
+def compute(
+    book: Ledger,
+    heard: Voices,
+    journey: Journey,
+    *,
+    start: date,
+    stop: date,
+    event: str,
+    window_days: int,
+    min_customers: int,
+) -> SaidDid:
+    """Said versus did from the columns in memory (no database: the request's cost)."""
     to_book = _positions(book, heard)
     first, last = day_number(start), day_number(stop)
     recent = last - window_days
@@ -170,12 +199,10 @@ def said_versus_did(
     def groups(mask: Bools) -> dict[int, tuple[Ints, Ints]]:
         """Per stage code, each customer's first voice under `mask` (ledger positions, days)."""
         rows = first_per_group(mask, heard.stage, heard.customer)
-        out: dict[int, tuple[Ints, Ints]] = {}
-        stages = heard.stage[rows]
-        for code in np.unique(stages).tolist():
-            picked = rows[stages == code]
-            out[code] = (to_book[heard.customer[picked]], heard.day[picked])
-        return out
+        stages = heard.stage[rows]  # sorted: the voices are in stage order
+        cuts = [0, *(np.flatnonzero(stages[1:] != stages[:-1]) + 1).tolist(), len(rows)]
+        who, days = to_book[heard.customer[rows]], heard.day[rows]
+        return {int(stages[a]): (who[a:b], days[a:b]) for a, b in itertools.pairwise(cuts) if b > a}
 
     nothing = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     negatives, positives = groups(negative), groups(positive)
