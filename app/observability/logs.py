@@ -71,11 +71,13 @@ def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> lo
     # procrastinate logs every job with its arguments (a queued batch is its records)
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
     if settings.log_format == "json":
-        # uvicorn's own config (a text `serve` earlier in this process) leaves its
-        # loggers with their own handlers, not propagating: bring them to the root.
+        # uvicorn's own config (a text `serve`, or a server started with another
+        # log level, earlier in this process) leaves its loggers with their own
+        # handlers and level, not propagating: bring them to the root's.
         for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
             logger = logging.getLogger(name)
             logger.handlers.clear()
+            logger.setLevel(logging.NOTSET)
             logger.propagate = True
             logger.disabled = False
     return handler

@@ -29,10 +29,15 @@ def root_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     apscheduler = logging.getLogger("apscheduler").level
+    names = ("uvicorn", "uvicorn.error", "uvicorn.access")
+    uvicorn = {n: (logging.getLogger(n).level, logging.getLogger(n).propagate) for n in names}
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
     logging.getLogger("apscheduler").setLevel(apscheduler)
+    for name, (was, propagate) in uvicorn.items():
+        logging.getLogger(name).setLevel(was)
+        logging.getLogger(name).propagate = propagate
 
 
 def lines(stream: io.StringIO) -> list[dict[str, Any]]:
@@ -81,6 +86,9 @@ def test_every_line_is_json_with_extras_access_fields_and_a_safe_exception(
     root_logging: None,
 ) -> None:
     stream = io.StringIO()
+    # As a uvicorn server started earlier in the process at another level leaves them
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("uvicorn.error").propagate = False
     configure_logging(Settings(log_format="json"), stream=stream)
     configure_logging(Settings(log_format="json"), stream=stream)  # replaces, never doubles
     safe_logs.install()
