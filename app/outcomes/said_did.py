@@ -125,13 +125,21 @@ _LINKED: list[tuple[Ledger, Voices, Ints]] = []
 
 def _positions(book: Ledger, heard: Voices) -> Ints:
     """Voice customer code -> ledger position (-1: unknown to the outcomes), made once
-    per pair of copies in memory (held, so their identities cannot be reused)."""
+    per ledger and extended as the voices' vocabulary grows (a later copy of the
+    voices shares it; codes never change within one vocabulary)."""
     with _LOCK:
-        for linked_book, linked_voices, found in _LINKED:
-            if linked_book is book and linked_voices is heard:
-                return found
-    found = np.array([book.index.get(c, -1) for c in heard.customers.names], dtype=np.int64)
-    with _LOCK:
+        linked = next(iter(_LINKED), None)
+    names = heard.customers.names
+    known = len(names)  # the vocabulary may grow meanwhile: take what is there now
+    if linked is not None and linked[0] is book and linked[1].customers is heard.customers:
+        found = linked[2]
+        if len(found) >= known:
+            return found
+        more = [book.index.get(c, -1) for c in names[len(found) : known]]
+        found = np.concatenate([found, np.array(more, dtype=np.int64)])
+    else:
+        found = np.array([book.index.get(c, -1) for c in names[:known]], dtype=np.int64)
+    with _LOCK:  # held, so the identities compared above cannot be reused
         _LINKED[:] = [(book, heard, found)]
     return found
 
@@ -207,11 +215,9 @@ def compute(
     nothing = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     negatives, positives = groups(negative), groups(positive)
     recents = groups(heard.negative & (heard.day >= recent) & (heard.day < last))
-    phrase_mask = negative[heard.phrase_fact]
-    phrase_stage = heard.stage[heard.phrase_fact]
-    phrase_rows = first_per_group(
-        phrase_mask, phrase_stage, heard.phrase, heard.customer[heard.phrase_fact]
-    )
+    phrase_mask = (heard.phrase_day >= first) & (heard.phrase_day < last)  # all negative
+    phrase_stage = heard.phrase_stage
+    phrase_rows = first_per_group(phrase_mask, phrase_stage, heard.phrase, heard.phrase_customer)
     stages = []
     for stage in journey.stages:
         code = heard.stages.codes.get(stage.key, -1)
@@ -231,10 +237,9 @@ def compute(
         phrases = []
         for _, phrase in ranked:
             rows = here[heard.phrase[here] == heard.phrases.codes[phrase]]
-            facts = heard.phrase_fact[rows]
             rate = _rate(
-                to_book[heard.customer[facts]],
-                heard.day[facts],
+                to_book[heard.phrase_customer[rows]],
+                heard.phrase_day[rows],
                 book,
                 event,
                 window_days,

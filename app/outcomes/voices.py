@@ -37,25 +37,34 @@ class Vocabulary:
         return found
 
 
+def _empty() -> Ints:
+    return np.zeros(0, dtype=np.int64)
+
+
 @dataclass(slots=True)
 class Voices:
     """Facts sorted by (stage, customer, day); phrase rows by (stage, phrase,
-    customer, day), each pointing at its fact."""
+    customer, day), each pointing at its fact (and carrying its fact's stage,
+    customer and day, so a request gathers nothing)."""
 
     stages: Vocabulary = field(default_factory=Vocabulary)
     customers: Vocabulary = field(default_factory=Vocabulary)
     phrases: Vocabulary = field(default_factory=Vocabulary)
-    stage: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    customer: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    day: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    stage: Ints = field(default_factory=_empty)
+    customer: Ints = field(default_factory=_empty)
+    day: Ints = field(default_factory=_empty)
     negative: Bools = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    phrase_fact: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    phrase: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    phrase_fact: Ints = field(default_factory=_empty)
+    phrase: Ints = field(default_factory=_empty)
+    phrase_stage: Ints = field(default_factory=_empty)
+    phrase_customer: Ints = field(default_factory=_empty)
+    phrase_day: Ints = field(default_factory=_empty)
     last_id: int = 0
     version: tuple[int, ...] = (0, 0)
 
     def add(self, rows: list[tuple[int, str, str, object, str, list[str] | None]]) -> None:
-        """Take in fact rows (id, stage, customer, day, label, themes) and sort again."""
+        """Take in fact rows (id, stage, customer, day, label, themes): a few (what a
+        push or a sync batch adds) are merged into place, many are sorted again."""
         if not rows:
             return
         n = len(rows)
@@ -65,7 +74,6 @@ class Voices:
         negative = np.empty(n, dtype=bool)
         phrase_fact: list[int] = []
         phrase: list[int] = []
-        base = len(self.stage)
         for i, (fact_id, stage_key, who, when, label, themes) in enumerate(rows):
             stage[i] = self.stages.code(stage_key)
             customer[i] = self.customers.code(who)
@@ -74,15 +82,24 @@ class Voices:
             negative[i] = label == "negative"
             if label == "negative":
                 for theme in set(themes or ()):
-                    phrase_fact.append(base + i)
+                    phrase_fact.append(i)
                     phrase.append(self.phrases.code(theme_key(theme)))
             self.last_id = max(self.last_id, fact_id)
-        stage = np.concatenate([self.stage, stage])
-        customer = np.concatenate([self.customer, customer])
-        day = np.concatenate([self.day, day])
-        negative = np.concatenate([self.negative, negative])
-        facts_of_phrases = np.concatenate([self.phrase_fact, np.array(phrase_fact, np.int64)])
-        phrase_codes = np.concatenate([self.phrase, np.array(phrase, np.int64)])
+        new_facts = (stage, customer, day, negative)
+        new_phrases = (np.array(phrase_fact, np.int64), np.array(phrase, np.int64))
+        if len(self.stage) and n <= MERGE_AT_MOST:
+            self._merge(new_facts, new_phrases)
+        else:
+            self._sort(new_facts, new_phrases)
+
+    def _sort(self, facts: tuple[Ints, Ints, Ints, Bools], phrases: tuple[Ints, Ints]) -> None:
+        base = len(self.stage)
+        stage = np.concatenate([self.stage, facts[0]])
+        customer = np.concatenate([self.customer, facts[1]])
+        day = np.concatenate([self.day, facts[2]])
+        negative = np.concatenate([self.negative, facts[3]])
+        facts_of_phrases = np.concatenate([self.phrase_fact, phrases[0] + base])
+        phrase_codes = np.concatenate([self.phrase, phrases[1]])
         order = np.lexsort((day, customer, stage))
         moved_to = np.empty_like(order)
         moved_to[order] = np.arange(len(order))
@@ -98,6 +115,67 @@ class Voices:
             )
         )
         self.phrase_fact, self.phrase = facts_of_phrases[by], phrase_codes[by]
+        self.phrase_stage = self.stage[self.phrase_fact]
+        self.phrase_customer = self.customer[self.phrase_fact]
+        self.phrase_day = self.day[self.phrase_fact]
+
+    def _merge(self, facts: tuple[Ints, Ints, Ints, Bools], phrases: tuple[Ints, Ints]) -> None:
+        """Insert a few facts where a full sort would put them (after equal ones, as
+        the stable sort does): copies of the columns instead of a million-row sort."""
+        stage, customer, day, negative = facts
+        order = np.lexsort((day, customer, stage))
+        stage, customer, day, negative = stage[order], customer[order], day[order], negative[order]
+        at = _places((self.stage, self.customer, self.day), (stage, customer, day))
+        old = len(self.stage)
+        old_moved = np.arange(old) + np.searchsorted(at, np.arange(old), side="right")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        placed = at + np.arange(len(at))  # each new fact's place once all are in
+        self.stage = np.insert(self.stage, at, stage)
+        self.customer = np.insert(self.customer, at, customer)
+        self.day = np.insert(self.day, at, day)
+        self.negative = np.insert(self.negative, at, negative)
+        fact_of, code = phrases
+        if len(fact_of) == 0:
+            self.phrase_fact = old_moved[self.phrase_fact]
+            return
+        sorted_at = rank[fact_of]
+        p_stage, p_customer, p_day = stage[sorted_at], customer[sorted_at], day[sorted_at]
+        by = np.lexsort((p_day, p_customer, code, p_stage))
+        p_stage, p_customer, p_day, code = p_stage[by], p_customer[by], p_day[by], code[by]
+        p_fact = placed[sorted_at[by]]
+        columns = (self.phrase_stage, self.phrase, self.phrase_customer, self.phrase_day)
+        where = _places(columns, (p_stage, code, p_customer, p_day))
+        self.phrase_fact = np.insert(old_moved[self.phrase_fact], where, p_fact)
+        self.phrase = np.insert(self.phrase, where, code)
+        self.phrase_stage = np.insert(self.phrase_stage, where, p_stage)
+        self.phrase_customer = np.insert(self.phrase_customer, where, p_customer)
+        self.phrase_day = np.insert(self.phrase_day, where, p_day)
+
+
+MERGE_AT_MOST = 5_000
+"""Above this many new facts at once, one sort of everything is cheaper than the
+per-row searches of a merge."""
+
+
+def _places(old: tuple[Ints, ...], new: tuple[Ints, ...]) -> Ints:
+    """Where each new row (sorted) goes among old rows sorted by the same columns,
+    most significant first: after the old rows equal to it. Each column is sorted
+    within a run of equal columns before it, so each is a search in a narrower view."""
+    count = len(new[0])
+    out = np.empty(count, dtype=np.int64)
+    columns = [c.tolist() for c in new]
+    for k in range(count):
+        lo, hi = 0, len(old[0])
+        for column, values in zip(old, columns, strict=True):
+            view = column[lo:hi]
+            value = values[k]
+            lo, hi = (
+                lo + int(np.searchsorted(view, value, side="left")),
+                lo + int(np.searchsorted(view, value, side="right")),
+            )
+        out[k] = hi
+    return out
 
 
 def first_per_group(mask: Bools, *keys: Ints) -> Ints:
