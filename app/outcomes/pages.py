@@ -40,30 +40,40 @@ _BANDS: OrderedDict[tuple[Any, ...], OutcomesBand | None] = OrderedDict()
 _BANDS_KEPT = 32
 _GUARD = threading.Lock()
 _MAKING: dict[tuple[Any, ...], threading.Lock] = {}
+_LATEST: OrderedDict[tuple[Any, ...], tuple[tuple[int, ...], OutcomesBand | None]] = OrderedDict()
 
 
 def outcomes_band(
     conn: Connection, journey: Journey, *, day_from: date | None, day_to: date | None, anchor: date
 ) -> OutcomesBand | None:
     """The band, computed once per period and state of the data: every story and
-    page request asks for it, and at a million voices it costs about 0.3 s. Keyed by
-    the voices' and outcomes' change counters (bumped in the writing transactions),
-    so any new voice, edit, import or erasure is seen at once; one request computes
-    it while the others asking for the same band wait for that answer."""
-    key = (
+    page request asks for it, and at a million voices it costs a few hundred ms.
+    Keyed by the voices' and outcomes' change counters (bumped in the writing
+    transactions), so a request after a write sees it. While one request computes
+    a newer band for the period, the others get the one before instead of waiting:
+    under a stream of pushes (each a new state) they would otherwise queue behind
+    a band that is stale again by the time it is made, each holding a connection."""
+    version = read(conn, FACTS_ADDED, FACTS_REMOVED, OUTCOMES_CHANGED)
+    period = (
         conn.engine.url.render_as_string(hide_password=True),
-        read(conn, FACTS_ADDED, FACTS_REMOVED, OUTCOMES_CHANGED),
         journey,
         day_from,
         day_to,
         anchor,
     )
+    key = (*period, version)
     with _GUARD:
         if key in _BANDS:
             _BANDS.move_to_end(key)
             return _BANDS[key]
-        making = _MAKING.setdefault(key, threading.Lock())
-    with making:
+        making = _MAKING.setdefault(period, threading.Lock())
+        previous = _LATEST.get(period)
+    if previous is not None:  # made for another state of the data
+        if not making.acquire(blocking=False):
+            return previous[1]  # one newer is being made: this one, a moment old
+    else:
+        making.acquire()
+    try:
         with _GUARD:
             if key in _BANDS:
                 return _BANDS[key]
@@ -72,7 +82,17 @@ def outcomes_band(
             _BANDS[key] = band
             while len(_BANDS) > _BANDS_KEPT:
                 _BANDS.popitem(last=False)
-            _MAKING.pop(key, None)
+            _LATEST[period] = (version, band)
+            _LATEST.move_to_end(period)
+            while len(_LATEST) > _BANDS_KEPT:
+                _LATEST.popitem(last=False)
+    finally:
+        making.release()
+        with _GUARD:  # forget the locks of periods no longer kept (any may be asked)
+            for gone in [
+                p for p, lock in _MAKING.items() if p not in _LATEST and not lock.locked()
+            ]:
+                del _MAKING[gone]
     return band
 
 

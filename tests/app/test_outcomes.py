@@ -418,3 +418,33 @@ def test_answers_kept_in_memory_follow_new_edited_and_erased_voices(
     warm = billing()
     assert warm["negative"]["customers"] == 48
     assert warm == cold()
+
+
+def test_a_band_being_remade_is_not_waited_for_and_the_next_ask_sees_the_write(
+    runtime: Runtime,
+) -> None:
+    """Under a stream of writes each state of the data needs a new band: while one
+    request makes it, others get the band before (not a queue of requests each
+    holding a connection); once made, asking again gives the new state's."""
+    from app.outcomes import pages
+    from app.readmodel.versions import FACTS_ADDED, bump
+
+    _load(runtime)
+    journey = runtime.journey
+    period = {"day_from": date(2026, 3, 1), "day_to": date(2026, 4, 1), "anchor": date(2026, 6, 1)}
+    with runtime.engine.connect() as conn:
+        first = pages.outcomes_band(conn, journey, **period)
+        assert first is not None
+        assert pages.outcomes_band(conn, journey, **period) is first  # same state: kept
+    with runtime.engine.begin() as conn:
+        bump(conn, FACTS_ADDED)  # a new state, as a push's transaction makes one
+    key = (runtime.engine.url.render_as_string(hide_password=True), journey, *period.values())
+    making = pages._MAKING[key]
+    with making:  # another request is making the new state's band
+        with runtime.engine.connect() as conn:
+            assert pages.outcomes_band(conn, journey, **period) is first
+    with runtime.engine.connect() as conn:
+        fresh = pages.outcomes_band(conn, journey, **period)
+        assert fresh is not first  # made for the new state by this request
+        assert fresh == first  # (the bump added no voice: the same figures)
+        assert pages.outcomes_band(conn, journey, **period) is fresh
