@@ -811,11 +811,15 @@ def store_queued_batch(
     journey: Journey,
     policy: IngestPolicy,
     turn_timeout: float = 60.0,
+    last_try: bool = False,
 ) -> BatchProgress | None:
     """A worker's share of a queued sync: enrich batch `seq` now, store it once batch
     `seq - 1` is stored. Returns what it stored, or None when there was nothing to
     do (the run ended, or this batch was stored already: a retried job). Raises
-    `TurnTimeoutError` when its turn does not come in time (the job is retried)."""
+    `TurnTimeoutError` when its turn does not come in time (the job is retried).
+
+    On the queue's `last_try` a failure that would have been retried fails the run
+    instead: its reader waits on every batch, and would otherwise wait for ever."""
     try:
         if _wait_committed(engine, run_id, seq, timeout=0):
             return None  # stored already (this is a retried job)
@@ -840,16 +844,36 @@ def store_queued_batch(
         )
     except (ChunkNotCommitted, RunEndedError):
         return None
-    except TurnTimeoutError:
+    except TurnTimeoutError as exc:
+        if last_try:
+            _give_up(engine, run_id, seq, exc)
         raise
     except Exception as exc:
-        if not is_connection_error(exc):  # a lost database is retried, not a failure
+        if is_connection_error(exc):  # a lost database is retried, not a failure
+            if last_try:
+                _give_up(engine, run_id, seq, exc)
+        else:
             log.exception("batch %d of run %d could not be stored", seq, run_id)
             fail_queued_run(
                 engine, run_id, f"batch {seq}: unexpected {type(exc).__name__}: {public_error(exc)}"
             )
         raise
     return _progress(source_id, counters)
+
+
+def _give_up(engine: Engine, run_id: int, seq: int, exc: Exception) -> None:
+    """The last try of a batch failed: fail its run if the database lets us (if not,
+    the reader fails too and its own retry closes the run)."""
+    log.error("batch %d of run %d: given up after its last try: %s", seq, run_id, exc)
+    try:
+        fail_queued_run(
+            engine,
+            run_id,
+            f"batch {seq} was given up after its last try ({type(exc).__name__}: "
+            f"{public_error(exc)}); the next run goes on from the last stored batch",
+        )
+    except DBAPIError:
+        log.warning("run %d could not be marked failed: the database is away", run_id)
 
 
 def _progress(source_id: str, counters: _RunCounters) -> BatchProgress:

@@ -90,10 +90,17 @@ def batch_job(
         journey=runtime.journey,
         policy=runtime.policy,
         turn_timeout=runtime.settings.worker_heartbeat_seconds * 6,
+        last_try=_last_try(context, BATCH_RETRY),
     )
     if stored is not None:  # this batch's own counts (other workers store the others)
         event = BatchCommitted("sync", source_id, stored.fetched, None, stored, batch=stored)
         runtime.events.publish(event)
+
+
+def _last_try(context: procrastinate.JobContext, retry: procrastinate.RetryStrategy) -> bool:
+    """Whether a failure now is final (`job.attempts` counts the earlier tries)."""
+    attempts = context.job.attempts if context.job is not None else 0
+    return retry.max_attempts is not None and attempts >= retry.max_attempts
 
 
 def rebuild_job(context: procrastinate.JobContext) -> None:

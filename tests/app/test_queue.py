@@ -11,18 +11,28 @@ import asyncio
 import csv
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.ingest.policy import IngestPolicy
+from app.ingest.service import (
+    RunEndedError,
+    TurnTimeoutError,
+    _start_run,
+    _wait_committed,
+    store_queued_batch,
+)
 from app.models import Item, Source, SyncRun
 from app.queue.connection import worker_app
 from app.queue.worker import run_jobs
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings
+from connectors.base import Batch, RawItem
 
 ROWS = 1_200
 BATCH = 100
@@ -324,5 +334,56 @@ def test_rebuild_and_reenrich_run_as_queued_jobs(pg_engine: Engine, tmp_path: Pa
                 time.sleep(0.2)
         assert read_model(pg_engine) == kept
         assert stale == 0
+    finally:
+        runtime.close()
+
+
+def test_a_batch_given_up_on_its_last_try_fails_the_run_its_reader_waits_on(
+    pg_engine: Engine, tmp_path: Path
+) -> None:
+    """Batch 2's turn never comes (batch 1 was lost): retried, the run keeps running;
+    on the queue's last try the run fails with the reason, and a reader waiting on
+    the run's batches is let go instead of waiting for ever."""
+    runtime = queued_runtime(pg_engine, write_survey(tmp_path, rows=100))
+    try:
+        run_id, _ = _start_run(pg_engine, "survey", "manual", queued=True)
+        item = RawItem("r1", "The invoice was wrong.", datetime(2026, 3, 1, tzinfo=UTC))
+        batch = Batch([item], [], {"files": {}})
+        common = {
+            "run_id": run_id,
+            "seq": 2,
+            "source_id": "survey",
+            "batch": batch,
+            "channel": "survey",
+            "enricher": runtime.enricher,
+            "journey": runtime.journey,
+            "policy": IngestPolicy(),
+            "turn_timeout": 0.2,
+        }
+        with pytest.raises(TurnTimeoutError):
+            store_queued_batch(pg_engine, **common)  # type: ignore[arg-type]
+        assert last_run(pg_engine).status == "running"  # retried later: not a failure yet
+
+        waited: list[BaseException] = []
+
+        def reader() -> None:
+            try:
+                _wait_committed(pg_engine, run_id, 2)
+            except RunEndedError as exc:
+                waited.append(exc)
+
+        thread = threading.Thread(target=reader, daemon=True)
+        thread.start()
+        with pytest.raises(TurnTimeoutError):
+            store_queued_batch(pg_engine, last_try=True, **common)  # type: ignore[arg-type]
+        thread.join(30)
+        assert not thread.is_alive()
+        run = last_run(pg_engine)
+        assert run.status == "failed"
+        assert run.error is not None
+        assert "batch 2 was given up" in run.error
+        assert len(waited) == 1
+        assert "batch 2" in (waited[0].error or "")
+        assert item_count(pg_engine) == 0
     finally:
         runtime.close()
