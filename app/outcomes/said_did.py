@@ -232,11 +232,12 @@ def compute(
         still, value = book.state_at(at_risk_who, last)
         here = phrase_rows[phrase_stage[phrase_rows] == code]
         counts = np.bincount(heard.phrase[here], minlength=len(heard.phrases.names))
-        named = [(int(counts[p]), heard.phrases.names[p]) for p in np.flatnonzero(counts).tolist()]
-        ranked = sorted(named, key=lambda cp: (-cp[0], cp[1]))[:TOP_PHRASES]
+        names = heard.phrases.names
+        said = [(int(counts[p]), names[p], p) for p in np.flatnonzero(counts).tolist()]
+        ranked = sorted(said, key=lambda cp: (-cp[0], cp[1]))[:TOP_PHRASES]
         phrases = []
-        for _, phrase in ranked:
-            rows = here[heard.phrase[here] == heard.phrases.codes[phrase]]
+        for _, _, phrase_code in ranked:
+            rows = here[heard.phrase[here] == phrase_code]
             rate = _rate(
                 to_book[heard.phrase_customer[rows]],
                 heard.phrase_day[rows],
@@ -246,7 +247,7 @@ def compute(
                 base_counts,
                 min_customers,
             )
-            phrases.append(PhraseRate(phrase, rate))
+            phrases.append(PhraseRate(heard.shown(phrase_code), rate))
         stages.append(
             StageOutcome(
                 key=stage.key,

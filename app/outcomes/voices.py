@@ -11,6 +11,7 @@ whole after any removal (an edit, an erasure, a rebuild)."""
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -20,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from app.models import table
 from app.outcomes.ledger import Bools, Ints, day_number
-from app.readmodel.facts import theme_key
+from app.readmodel.facts import shown_form, theme_key
 from app.readmodel.versions import FACTS_ADDED, FACTS_REMOVED, read
 
 
@@ -59,6 +60,7 @@ class Voices:
     phrase_stage: Ints = field(default_factory=_empty)
     phrase_customer: Ints = field(default_factory=_empty)
     phrase_day: Ints = field(default_factory=_empty)
+    phrase_forms: dict[int, Counter[str]] = field(default_factory=dict)  # code: forms said
     last_id: int = 0
     version: tuple[int, ...] = (0, 0)
 
@@ -74,6 +76,7 @@ class Voices:
         negative = np.empty(n, dtype=bool)
         phrase_fact: list[int] = []
         phrase: list[int] = []
+        said: dict[int, Counter[str]] = {}
         for i, (fact_id, stage_key, who, when, label, themes) in enumerate(rows):
             stage[i] = self.stages.code(stage_key)
             customer[i] = self.customers.code(who)
@@ -82,15 +85,27 @@ class Voices:
             negative[i] = label == "negative"
             if label == "negative":
                 for theme in set(themes or ()):
+                    code = self.phrases.code(theme_key(theme))
                     phrase_fact.append(i)
-                    phrase.append(self.phrases.code(theme_key(theme)))
+                    phrase.append(code)
+                    said.setdefault(code, Counter())[theme] += 1
             self.last_id = max(self.last_id, fact_id)
+        # new Counters in a new dict: an older copy may be read by another thread now
+        forms = dict(self.phrase_forms)
+        for code, counts in said.items():
+            forms[code] = counts + forms[code] if code in forms else counts
+        self.phrase_forms = forms
         new_facts = (stage, customer, day, negative)
         new_phrases = (np.array(phrase_fact, np.int64), np.array(phrase, np.int64))
         if len(self.stage) and n <= MERGE_AT_MOST:
             self._merge(new_facts, new_phrases)
         else:
             self._sort(new_facts, new_phrases)
+
+    def shown(self, code: int) -> str:
+        """A phrase as the story shows it (`app.readmodel.facts.shown_form`), not its key."""
+        forms = self.phrase_forms.get(code)
+        return shown_form(forms) if forms else self.phrases.names[code]
 
     def _sort(self, facts: tuple[Ints, Ints, Ints, Bools], phrases: tuple[Ints, Ints]) -> None:
         base = len(self.stage)

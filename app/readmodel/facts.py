@@ -150,6 +150,11 @@ def theme_key(theme: str) -> str:
     return " ".join(light_lemma(word) for word in theme.split())
 
 
+def shown_form(forms: Mapping[str, int]) -> str:
+    """The form a theme key is shown in: the one most voices used (then the shortest)."""
+    return min(forms, key=lambda f: (-forms[f], len(f), f))
+
+
 def _one_form_each(themes: Iterable[str]) -> tuple[str, ...]:
     """A voice says a theme once, in the first form it used ("double charged" and
     "double charge" in one answer are one theme said once)."""

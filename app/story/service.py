@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from app.errors import BadRequestError
 from app.models import ITEM_LEVEL
-from app.readmodel.facts import theme_key
+from app.readmodel.facts import shown_form, theme_key
 from app.story import repository
 from app.story.domain import (
     Ces,
@@ -365,7 +365,7 @@ def _merge_forms(forms: Mapping[str, Counter[str]]) -> dict[str, tuple[str, Coun
         groups.setdefault(theme_key(form), {})[form] = counts
     merged: dict[str, tuple[str, Counter[str]]] = {}
     for key, variants in groups.items():
-        shown = min(variants, key=lambda f: (-variants[f]["voices"], len(f), f))
+        shown = shown_form({form: counts["voices"] for form, counts in variants.items()})
         merged[key] = (shown, _sum(variants.values()))
     return merged
 

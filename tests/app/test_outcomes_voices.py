@@ -5,6 +5,7 @@ and said-versus-did answers the same from either."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -81,3 +82,21 @@ def test_many_at_once_are_sorted_not_merged() -> None:
     whole.add(rows)
     for name in COLUMNS:
         assert np.array_equal(getattr(first, name), getattr(whole, name)), name
+
+
+def test_a_phrase_is_shown_in_the_form_most_voices_used_not_as_its_key() -> None:
+    day = date(2025, 3, 1)
+    heard = Voices()
+    heard.add([(1, "billing", "c1", day, "negative", ["double charge"])])
+    one = heard.phrases.codes["doubl charg"]  # the key inflections share
+    assert heard.shown(one) == "double charge"
+    older = heard
+    heard = replace(older)  # as `voices()` reads more: a copy sharing what it can
+    heard.add(
+        [
+            (2, "billing", "c2", day, "negative", ["double charged"]),
+            (3, "billing", "c3", day, "negative", ["double charged", "late bill"]),
+        ]
+    )
+    assert heard.shown(one) == "double charged"  # two voices against one
+    assert older.shown(one) == "double charge"  # a copy being read is not changed
