@@ -2,9 +2,11 @@
 
 Enrichment is CPU-bound Python (spaCy, VADER) and holds the GIL, so parallelism
 comes from processes: `--concurrency N` runs N worker processes under one
-supervisor, which starts a process again when it dies. Each process takes two
-jobs at a time: one may be waiting for its turn to store (or be a sync reading
-its source) while the other enriches.
+supervisor, which starts a process again when it dies. Each process has one slot
+for a sync's reader (or a rebuild) and two for batches: one batch may wait for its
+turn to store while the other enriches. The slots are apart because a reader waits
+for its batches: readers allowed into every slot (more syncs queued at once than
+slots) would wait for ever on batches no slot is left to run.
 
 A worker beats every `LP_WORKER_HEARTBEAT_SECONDS` in the queue's table. A job
 whose worker missed three beats (killed, its machine gone) is put back on the
@@ -28,13 +30,14 @@ import procrastinate
 from sqlalchemy.engine import Engine
 
 from app.queue.connection import worker_app
-from app.queue.tasks import QUEUES
+from app.queue.tasks import BATCHES, MAINTENANCE, SYNCS
 from app.security.errors import public_error
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-JOBS_PER_PROCESS = 2
+READER_SLOTS = 1  # syncs' readers, rebuilds, re-enrichments
+BATCH_SLOTS = 2
 MISSED_BEATS = 3
 RESTART_PAUSE_SECONDS = 2.0
 MAX_RECONNECT_PAUSE_SECONDS = 15.0
@@ -76,7 +79,7 @@ def work(
             on_ready()
         pause = 1.0
         while True:
-            app = worker_app(runtime.engine, pool_size=JOBS_PER_PROCESS + 2)
+            app = worker_app(runtime.engine, pool_size=READER_SLOTS + BATCH_SLOTS + 3)
             try:
                 asyncio.run(run_jobs(app, runtime, settings.worker_heartbeat_seconds))
             except Exception as exc:  # the database went away: reconnect, never die of it
@@ -102,21 +105,59 @@ def _serve_metrics(port: int, engine: Engine) -> None:
 async def run_jobs(
     app: procrastinate.App, runtime: Any, beat: float, *, install_signal_handlers: bool = True
 ) -> None:
+    """Run jobs until SIGTERM/SIGINT or cancellation (running jobs finish first);
+    raises what stopped it otherwise (the database lost, say)."""
+    name = f"{socket.gethostname()}:{os.getpid()}"
+    options: dict[str, Any] = {
+        "additional_context": {"runtime": runtime},
+        "update_heartbeat_interval": beat,
+        "stalled_worker_timeout": beat * MISSED_BEATS,
+        "delete_jobs": "successful",
+        "install_signal_handlers": False,  # one handler below stops both
+        "shutdown_graceful_timeout": beat * MISSED_BEATS * 10,
+    }
     async with app.open_async():
         recovery = asyncio.create_task(_rerun_lost_jobs(app, beat), name="lost jobs")
+        workers = [
+            asyncio.create_task(
+                app.run_worker_async(
+                    queues=[SYNCS, MAINTENANCE],
+                    name=f"{name}:read",
+                    concurrency=READER_SLOTS,
+                    **options,
+                ),
+                name="readers",
+            ),
+            asyncio.create_task(
+                app.run_worker_async(
+                    queues=[BATCHES], name=f"{name}:batch", concurrency=BATCH_SLOTS, **options
+                ),
+                name="batches",
+            ),
+        ]
+
+        def stop() -> None:
+            for worker in workers:
+                worker.cancel()  # procrastinate's graceful stop: running jobs finish
+
+        loop = asyncio.get_running_loop()
+        signals = (signal.SIGTERM, signal.SIGINT) if install_signal_handlers else ()
+        for signum in signals:
+            loop.add_signal_handler(signum, stop)
         try:
-            await app.run_worker_async(
-                queues=list(QUEUES),
-                name=f"{socket.gethostname()}:{os.getpid()}",
-                concurrency=JOBS_PER_PROCESS,
-                additional_context={"runtime": runtime},
-                update_heartbeat_interval=beat,
-                stalled_worker_timeout=beat * MISSED_BEATS,
-                delete_jobs="successful",
-                install_signal_handlers=install_signal_handlers,
-                shutdown_graceful_timeout=beat * MISSED_BEATS * 10,
-            )
+            await asyncio.wait(workers, return_when=asyncio.FIRST_COMPLETED)
+            stop()  # one stopped (failed, or stopped by a signal): the other too
+            results = await asyncio.gather(*workers, return_exceptions=True)
+            for result in results:
+                if isinstance(result, Exception):
+                    raise result
+        except asyncio.CancelledError:
+            stop()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
         finally:
+            for signum in signals:
+                loop.remove_signal_handler(signum)
             recovery.cancel()
 
 

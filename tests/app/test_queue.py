@@ -387,3 +387,32 @@ def test_a_batch_given_up_on_its_last_try_fails_the_run_its_reader_waits_on(
         assert item_count(pg_engine) == 0
     finally:
         runtime.close()
+
+
+def test_more_syncs_than_job_slots_still_finish_on_one_worker(
+    pg_engine: Engine, tmp_path: Path
+) -> None:
+    """A sync's reader waits for its batches: readers queued at once must never hold
+    every job slot of the workers, or no batch is stored and none of them ends."""
+    sources = write_survey(tmp_path, rows=300, batch_size=50)
+    one = sources.read_text(encoding="utf-8").split("  - id: survey\n", 1)[1]
+    sources.write_text(
+        "sources:\n" + "".join(f"  - id: survey-{n}\n{one}" for n in range(4)), encoding="utf-8"
+    )
+    runtime = queued_runtime(pg_engine, sources)
+    try:
+        assert runtime.queue is not None
+        for n in range(4):
+            runtime.queue.sync(f"survey-{n}", trigger="manual")
+        with ThreadWorker(runtime):
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:
+                with Session(pg_engine) as session:
+                    runs = session.execute(select(SyncRun)).scalars().all()
+                if len(runs) == 4 and all(run.status != "running" for run in runs):
+                    break
+                time.sleep(0.5)
+        assert sorted(run.status for run in runs) == ["succeeded"] * 4
+        assert item_count(pg_engine) == 4 * expected_counts(300)["inserted"]
+    finally:
+        runtime.close()
