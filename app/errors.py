@@ -58,3 +58,8 @@ class UnprocessableError(AppError):
 class StoreUnavailableError(AppError):
     status_code = 503
     headers = {"Retry-After": "30"}
+
+
+class ServiceBusyError(AppError):
+    status_code = 503
+    headers = {"Retry-After": "2"}

@@ -15,10 +15,12 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlmodel import Session
 
 from app.deps import SessionDep, SettingsDep
 from app.errors import ForbiddenError, UnauthorizedError
 from app.security.keys import ANONYMOUS, Caller, any_active_key, authenticate, is_loopback_host
+from app.settings import Settings
 
 HOW = "send it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'"
 
@@ -36,6 +38,12 @@ def presented_secret(request: Request) -> str | None:
 
 def require(scope: str) -> Callable[..., Caller]:
     def check(request: Request, session: SessionDep, settings: SettingsDep) -> Caller:
+        try:
+            return _check(request, session, settings)
+        finally:
+            session.close()  # the connection back: the route takes one when it needs it
+
+    def _check(request: Request, session: Session, settings: Settings) -> Caller:
         secret = presented_secret(request)
         if secret is None:
             if scope == "read" and (
