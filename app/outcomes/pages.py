@@ -4,11 +4,8 @@ no outcome is imported (the band would be zeros that mean "not measured")."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -16,6 +13,7 @@ from sqlmodel import SQLModel
 
 from app.outcomes.asset import Asset, customer_asset
 from app.outcomes.said_did import SaidDid, said_versus_did
+from app.readmodel.answers import Answers
 from app.readmodel.versions import FACTS_ADDED, FACTS_REMOVED, OUTCOMES_CHANGED, read
 from nlp.journey import Journey
 
@@ -36,24 +34,17 @@ def has_outcomes(conn: Connection) -> bool:
     return conn.execute(select(table.c.id).limit(1)).first() is not None
 
 
-_BANDS: OrderedDict[tuple[Any, ...], OutcomesBand | None] = OrderedDict()
-_BANDS_KEPT = 32
-_GUARD = threading.Lock()
-_MAKING: dict[tuple[Any, ...], threading.Lock] = {}
-_LATEST: OrderedDict[tuple[Any, ...], tuple[tuple[int, ...], OutcomesBand | None]] = OrderedDict()
+BANDS: Answers[OutcomesBand | None] = Answers()
 
 
 def outcomes_band(
     conn: Connection, journey: Journey, *, day_from: date | None, day_to: date | None, anchor: date
 ) -> OutcomesBand | None:
-    """The band, computed once per period and state of the data: every story and
-    page request asks for it, and at a million voices it costs a few hundred ms.
-    Keyed by the voices' and outcomes' change counters (bumped in the writing
-    transactions), so a request after a write sees it. While one request computes
-    a newer band for the period, the others get the one before instead of waiting:
-    under a stream of pushes (each a new state) they would otherwise queue behind
-    a band that is stale again by the time it is made, each holding a connection."""
-    version = read(conn, FACTS_ADDED, FACTS_REMOVED, OUTCOMES_CHANGED)
+    """The band, made once per period and state of the data (`app.readmodel.answers`):
+    every story and page request asks for it, and at a million voices it costs a
+    few hundred ms. Keyed by the voices' and outcomes' change counters, so a request
+    after a write sees it."""
+    state = read(conn, FACTS_ADDED, FACTS_REMOVED, OUTCOMES_CHANGED)
     period = (
         conn.engine.url.render_as_string(hide_password=True),
         journey,
@@ -61,39 +52,11 @@ def outcomes_band(
         day_to,
         anchor,
     )
-    key = (*period, version)
-    with _GUARD:
-        if key in _BANDS:
-            _BANDS.move_to_end(key)
-            return _BANDS[key]
-        making = _MAKING.setdefault(period, threading.Lock())
-        previous = _LATEST.get(period)
-    if previous is not None:  # made for another state of the data
-        if not making.acquire(blocking=False):
-            return previous[1]  # one newer is being made: this one, a moment old
-    else:
-        making.acquire()
-    try:
-        with _GUARD:
-            if key in _BANDS:
-                return _BANDS[key]
-        band = _band(conn, journey, day_from=day_from, day_to=day_to, anchor=anchor)
-        with _GUARD:
-            _BANDS[key] = band
-            while len(_BANDS) > _BANDS_KEPT:
-                _BANDS.popitem(last=False)
-            _LATEST[period] = (version, band)
-            _LATEST.move_to_end(period)
-            while len(_LATEST) > _BANDS_KEPT:
-                _LATEST.popitem(last=False)
-    finally:
-        making.release()
-        with _GUARD:  # forget the locks of periods no longer kept (any may be asked)
-            for gone in [
-                p for p, lock in _MAKING.items() if p not in _LATEST and not lock.locked()
-            ]:
-                del _MAKING[gone]
-    return band
+    return BANDS.get(
+        period,
+        state,
+        lambda: _band(conn, journey, day_from=day_from, day_to=day_to, anchor=anchor),
+    )
 
 
 def _band(

@@ -18,7 +18,7 @@ from sqlmodel import SQLModel
 from app.bulk import insert_rows
 from app.readmodel.facts import Fact, ItemRecord, SentenceRecord, facts_for
 from app.readmodel.rollups import KEYS, Deltas
-from app.readmodel.versions import FACTS_ADDED, FACTS_REMOVED, bump
+from app.readmodel.versions import FACTS_ADDED, FACTS_REMOVED, ROLLUPS_CHANGED, bump
 
 ITEMS: Table = SQLModel.metadata.tables["items"]
 SEGMENTS: Table = SQLModel.metadata.tables["segments"]
@@ -83,6 +83,7 @@ def rebuild(
         for name in READ_MODEL_TABLES:
             conn.execute(delete(SQLModel.metadata.tables[name]))
         bump(conn, FACTS_REMOVED)
+        bump(conn, ROLLUPS_CHANGED)
         total = int(
             conn.execute(select(ITEMS.c.id).order_by(ITEMS.c.id.desc()).limit(1)).scalar() or 0
         )

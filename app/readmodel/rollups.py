@@ -22,6 +22,7 @@ from app.models import ITEM_LEVEL
 from app.readmodel import customer_sets
 from app.readmodel.expressions import EXPRESSIONS, expressions_of
 from app.readmodel.facts import Fact, ItemRecord
+from app.readmodel.versions import ROLLUPS_CHANGED, bump
 from app.scales import countable
 from nlp.enrichment import UNASSIGNED
 
@@ -190,6 +191,8 @@ class Deltas:
         no voice is left in, so a rollup holds exactly the rows a rebuild would."""
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         now = utcnow()
+        if any(any(v) for rows in self.rows.values() for v in rows.values()):
+            bump(conn, ROLLUPS_CHANGED)  # answers kept in memory (the story's) are stale
         for name, rows in self.rows.items():
             changed = {k: v for k, v in rows.items() if any(v)}
             if not changed:

@@ -14,6 +14,7 @@ from app.models import table
 FACTS_ADDED = "voice_facts.added"
 FACTS_REMOVED = "voice_facts.removed"
 OUTCOMES_CHANGED = "outcome_events.changed"
+ROLLUPS_CHANGED = "rollups.changed"  # any daily rollup or customer set: the story's input
 
 
 def bump(conn: Connection, name: str) -> None:

@@ -1,19 +1,33 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import TypeAdapter
+from sqlmodel import Session
 
 from app.alerts.schemas import AlertPublic
 from app.alerts.service import open_alerts
 from app.deps import JourneyDep, SessionDep, SettingsDep
 from app.errors import BadRequestError, NotFoundError
+from app.models import Alert
 from app.outcomes.pages import OutcomesBand, outcomes_band
 from app.outcomes.present import asset_part, stage_outcome
 from app.params import AttrsDep, check_channel, check_source, parse_range
+from app.readmodel.answers import Answers
+from app.readmodel.versions import (
+    FACTS_ADDED,
+    FACTS_REMOVED,
+    OUTCOMES_CHANGED,
+    ROLLUPS_CHANGED,
+    read,
+)
+from app.settings import Settings
 from app.story import service
 from app.story.schemas import StagePage, Story
+from nlp.journey import Journey
 
 router = APIRouter(prefix="/api/v1", tags=["story"])
 
@@ -63,30 +77,35 @@ def get_story(
     source: str | None = None,
     channel: str | None = None,
     compare: CompareQ = None,
-) -> Story:
+) -> Response:
     start, stop = _checked(session, date_from, date_to, source, channel, compare)
-    story = service.build_story(
-        session,
-        journey=journey,
-        date_from=start,
-        date_to=stop,
-        source=source,
-        channel=channel,
-        compare=compare,
-        attrs=attrs,
-        asked_from=date_from,
-        asked_to=date_to,
-        driver_min_answers=settings.driver_min_answers,
-    )
-    out = Story.model_validate(story, from_attributes=True)
-    out.alerts = [AlertPublic.of(a) for a in open_alerts(session)]
-    band = _outcomes(session, journey, start, stop)
-    if band is not None:
-        out.asset = asset_part(band.asset)
-        shown = {s.key: s for s in band.said_did.stages}
-        for stage in out.stages:
-            stage.outcome = stage_outcome(shown[stage.key]) if stage.key in shown else None
-    return out
+    asked = (date_from, date_to, source, channel, compare, tuple(sorted(attrs.items())))
+
+    def make() -> bytes:
+        story = service.build_story(
+            session,
+            journey=journey,
+            date_from=start,
+            date_to=stop,
+            source=source,
+            channel=channel,
+            compare=compare,
+            attrs=attrs,
+            asked_from=date_from,
+            asked_to=date_to,
+            driver_min_answers=settings.driver_min_answers,
+        )
+        out = Story.model_validate(story, from_attributes=True)
+        band = _outcomes(session, journey, start, stop)
+        if band is not None:
+            out.asset = asset_part(band.asset)
+            shown = {s.key: s for s in band.said_did.stages}
+            for stage in out.stages:
+                stage.outcome = stage_outcome(shown[stage.key]) if stage.key in shown else None
+        return out.model_dump_json(by_alias=True, exclude={"alerts"}).encode()
+
+    body = _answer(session, journey, settings, ("story", *asked), make)
+    return _with_alerts(body, open_alerts(session))
 
 
 def _outcomes(
@@ -121,30 +140,67 @@ def get_stage(
     source: str | None = None,
     channel: str | None = None,
     compare: CompareQ = None,
-) -> StagePage:
+) -> Response:
     if journey.get(key) is None:
         raise NotFoundError(
             f"no stage {key!r}; the journey's stages are: {', '.join(journey.keys)}"
         )
     start, stop = _checked(session, date_from, date_to, source, channel, compare)
-    page = service.build_stage_page(
-        session,
-        journey=journey,
-        key=key,
-        date_from=start,
-        date_to=stop,
-        source=source,
-        channel=channel,
-        compare=compare,
-        attrs=attrs,
-        asked_from=date_from,
-        asked_to=date_to,
-        driver_min_answers=settings.driver_min_answers,
+    asked = (key, date_from, date_to, source, channel, compare, tuple(sorted(attrs.items())))
+
+    def make() -> bytes:
+        page = service.build_stage_page(
+            session,
+            journey=journey,
+            key=key,
+            date_from=start,
+            date_to=stop,
+            source=source,
+            channel=channel,
+            compare=compare,
+            attrs=attrs,
+            asked_from=date_from,
+            asked_to=date_to,
+            driver_min_answers=settings.driver_min_answers,
+        )
+        out = StagePage.model_validate(page, from_attributes=True)
+        band = _outcomes(session, journey, start, stop)
+        if band is not None:
+            found = next((s for s in band.said_did.stages if s.key == key), None)
+            out.outcome = stage_outcome(found) if found is not None else None
+        return out.model_dump_json(by_alias=True, exclude={"alerts"}).encode()
+
+    body = _answer(session, journey, settings, ("stage", *asked), make)
+    return _with_alerts(body, open_alerts(session, stage=key))
+
+
+ANSWERS: Answers[bytes] = Answers(kept=64)
+_ALERTS = TypeAdapter(list[AlertPublic])
+
+
+def _answer(
+    session: Session,
+    journey: Journey,
+    settings: Settings,
+    asked: tuple[object, ...],
+    make: Callable[[], bytes],
+) -> bytes:
+    """The answer as JSON, made once per state of what it is counted from (the
+    rollups, the voices, the outcomes: `app.readmodel.answers`). The open alerts
+    are not in it: they are read on every request (`_with_alerts`)."""
+    conn = session.connection()
+    state = read(conn, ROLLUPS_CHANGED, FACTS_ADDED, FACTS_REMOVED, OUTCOMES_CHANGED)
+    question = (
+        conn.engine.url.render_as_string(hide_password=True),
+        journey,
+        settings.driver_min_answers,
+        datetime.now(UTC).date(),  # "today" places the band's period and the presets
+        *asked,
     )
-    out = StagePage.model_validate(page, from_attributes=True)
-    out.alerts = [AlertPublic.of(a) for a in open_alerts(session, stage=key)]
-    band = _outcomes(session, journey, start, stop)
-    if band is not None:
-        found = next((s for s in band.said_did.stages if s.key == key), None)
-        out.outcome = stage_outcome(found) if found is not None else None
-    return out
+    return ANSWERS.get(question, state, make)
+
+
+def _with_alerts(body: bytes, alerts: Sequence[Alert]) -> Response:
+    """The kept JSON object with this moment's open alerts added as its last member."""
+    shown = _ALERTS.dump_json([AlertPublic.of(a) for a in alerts], by_alias=True)
+    return Response(body[:-1] + b',"alerts":' + shown + b"}", media_type="application/json")

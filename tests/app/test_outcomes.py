@@ -439,7 +439,7 @@ def test_a_band_being_remade_is_not_waited_for_and_the_next_ask_sees_the_write(
     with runtime.engine.begin() as conn:
         bump(conn, FACTS_ADDED)  # a new state, as a push's transaction makes one
     key = (runtime.engine.url.render_as_string(hide_password=True), journey, *period.values())
-    making = pages._MAKING[key]
+    making = pages.BANDS.making(key)
     with making:  # another request is making the new state's band
         with runtime.engine.connect() as conn:
             assert pages.outcomes_band(conn, journey, **period) is first
