@@ -148,3 +148,23 @@ def test_posts_at_the_same_moment_are_stored_one_after_the_other(
         thread.join(120)
     assert answers == [200, 200, 200, 200]
     assert stored(engine) == 20
+
+
+def test_the_story_asked_again_after_each_push_has_the_push_in_it(client: TestClient) -> None:
+    """The story's JSON is kept per state of the read model: every push is a new
+    state, so a story asked after it counts it (and its CSAT answer), whatever was
+    kept before; asking again without a write gives the same answer."""
+    period = {"from": "2026-09-01", "to": "2026-09-30", "source": "web-form"}
+    assert client.get("/api/v1/story", params=period).json()["voices"] == 0
+    for n in range(1, 4):
+        record = {
+            "id": f"s-{n}",
+            "text": "The invoice was wrong again." if n % 2 else "Support sorted it quickly.",
+            "rating": n,
+            "occurred_at": f"2026-09-0{n}T09:00:00Z",
+        }
+        assert client.post("/api/v1/sources/web-form/items", json=[record]).status_code == 200
+        story = client.get("/api/v1/story", params=period).json()
+        assert story["voices"] == n
+        assert story["csat"]["answers"] == n
+        assert client.get("/api/v1/story", params=period).json() == story
