@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 READER_SLOTS = 1  # syncs' readers, rebuilds, re-enrichments
 BATCH_SLOTS = 2
+QUEUE_WORKERS = 2  # per process, each a procrastinate worker: the readers', the batches'
 MISSED_BEATS = 3
 RESTART_PAUSE_SECONDS = 2.0
 MAX_RECONNECT_PAUSE_SECONDS = 15.0

@@ -30,6 +30,7 @@ from sqlmodel import Session
 
 from app.db import make_engine, upgrade_database
 from app.models import Item, Source, SyncRun
+from app.queue.worker import QUEUE_WORKERS
 from tests.app.test_queue import expected_counts, queued_runtime, write_survey
 
 ROWS = 1_500
@@ -302,7 +303,9 @@ def test_worker_concurrency_runs_processes_and_starts_a_dead_one_again(
         pytest.skip("reads child processes from /proc")
     env = _env(pg_engine, write_survey(tmp_path, rows=100, batch_size=50))
     supervisor = processes(["worker", "--concurrency", "2"], env, tmp_path / "w.log")
-    _wait(lambda: _registered(pg_engine) == 2, 180, "two worker processes", supervisor)
+    _wait(
+        lambda: _registered(pg_engine) == 2 * QUEUE_WORKERS, 180, "two worker processes", supervisor
+    )
     children = _children(supervisor.process.pid)
     assert len(children) == 2
     os.kill(children[0], signal.SIGKILL)
@@ -312,7 +315,9 @@ def test_worker_concurrency_runs_processes_and_starts_a_dead_one_again(
         "the dead worker started again",
         supervisor,
     )
-    _wait(lambda: _registered(pg_engine) >= 2, 180, "it joined the queue", supervisor)
+    _wait(
+        lambda: _registered(pg_engine) >= 2 * QUEUE_WORKERS, 180, "it joined the queue", supervisor
+    )
     supervisor.stop(signal.SIGTERM)  # stops its workers and exits
     assert supervisor.process.returncode == 0, supervisor.tail()
     assert _children(supervisor.process.pid) == []
