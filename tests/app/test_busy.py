@@ -7,29 +7,19 @@ stalled: every thread waited for a connection, every connection for a thread).""
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.engine import Engine
 
 from app.db import make_engine
 from app.main import create_app
 from app.runtime import build_runtime, pool_options
 from app.settings import Settings
-from tests.app.helpers import admin_headers
+from tests.app.helpers import admin_headers, served
 from tests.conftest import FIXTURES
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -46,26 +36,10 @@ def small_service(engine: Engine) -> Iterator[tuple[str, dict[str, str]]]:
     for source_id in runtime.sources:
         assert runtime.jobs.sync(source_id).status == "succeeded"
     headers = admin_headers(small, "read")
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(runtime=runtime, start_scheduler=False),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}", headers
+        with served(create_app(runtime=runtime, start_scheduler=False)) as base:
+            yield base, headers
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         runtime.close()
         small.dispose()
 

@@ -13,19 +13,16 @@ from __future__ import annotations
 import base64
 import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.engine import Engine
 
 from app.main import create_app
+from tests.app.helpers import served
 from tests.web.conftest import synced, wipe
 from tests.web.helpers import figures, page_figures, shown, stage_figures
 
@@ -52,36 +49,13 @@ from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def base_url(backend_engine: Engine) -> Iterator[str]:
     """The sample company served by uvicorn in a thread."""
     wipe(backend_engine)
     runtime = synced(backend_engine, None)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(runtime=runtime, start_scheduler=False),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(runtime=runtime, start_scheduler=False)) as base:
+        yield base
     wipe(backend_engine)
 
 
