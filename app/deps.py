@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from app.errors import ServiceBusyError
 from app.runtime import Runtime
 from app.settings import Settings
 from nlp.journey import Journey
+
+T = TypeVar("T")
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -45,6 +48,18 @@ def _gate(runtime: Runtime) -> asyncio.Semaphore:
     return gate
 
 
+async def _let_in(runtime: Runtime) -> asyncio.Semaphore:
+    gate = _gate(runtime)
+    try:
+        await asyncio.wait_for(gate.acquire(), timeout=GATE_WAIT_SECONDS)
+    except TimeoutError:
+        raise ServiceBusyError(
+            f"the service is busy: no request slot came free in {GATE_WAIT_SECONDS:.0f} s; "
+            "try again"
+        ) from None
+    return gate
+
+
 async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
     """A session per request, once the request is let in (`request_slots`).
 
@@ -55,19 +70,27 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
     every request timing out (measured: 25 story/s at 1M items, both services
     stalled). Async on purpose too: its closing (the connection back to the pool)
     then runs on the event loop, needing no thread."""
-    gate = _gate(runtime)
-    try:
-        await asyncio.wait_for(gate.acquire(), timeout=GATE_WAIT_SECONDS)
-    except TimeoutError:
-        raise ServiceBusyError(
-            f"the service is busy: no request slot came free in {GATE_WAIT_SECONDS:.0f} s; "
-            "try again"
-        ) from None
+    gate = await _let_in(runtime)
     session = Session(runtime.engine)
     try:
         yield session
     finally:
         session.close()
+        gate.release()
+
+
+async def in_session(runtime: Runtime, work: Callable[[Session], T]) -> T:
+    """`work` on a session of its own, let in like a request and run on a worker
+    thread: for a dependency that needs the database only now and then."""
+    gate = await _let_in(runtime)
+    try:
+
+        def run() -> T:
+            with Session(runtime.engine) as session:
+                return work(session)
+
+        return await run_in_threadpool(run)
+    finally:
         gate.release()
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 from app.db import make_engine, upgrade_database
+from app.security.keys import KEYS
 
 TABLES = (
     "read_versions",
@@ -107,3 +108,4 @@ def engine(backend_engine: Engine) -> Iterator[Engine]:
         else:
             for table in (*TABLES, *jobs):
                 conn.execute(text(f"DELETE FROM {table}"))
+    KEYS.forget()  # the process's copy of the key table, emptied with it

@@ -11,15 +11,23 @@ front authenticates readers. Ingest and admin routes always need their key.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlmodel import Session
 
-from app.deps import SessionDep, SettingsDep
+from app.db_types import utcnow
+from app.deps import RuntimeDep, in_session
 from app.errors import ForbiddenError, UnauthorizedError
-from app.security.keys import ANONYMOUS, Caller, any_active_key, authenticate, is_loopback_host
+from app.security.keys import (
+    ANONYMOUS,
+    KEYS,
+    Caller,
+    Keys,
+    is_loopback_host,
+    read_keys,
+    touch,
+)
 from app.settings import Settings
 
 HOW = "send it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'"
@@ -36,40 +44,42 @@ def presented_secret(request: Request) -> str | None:
     return key.strip() if key else None
 
 
-def require(scope: str) -> Callable[..., Caller]:
-    def check(request: Request, session: SessionDep, settings: SettingsDep) -> Caller:
-        try:
-            return _check(request, session, settings)
-        finally:
-            session.close()  # the connection back: the route takes one when it needs it
-
-    def _check(request: Request, session: Session, settings: Settings) -> Caller:
+def require(scope: str) -> Callable[..., Awaitable[Caller]]:
+    async def check(request: Request, runtime: RuntimeDep) -> Caller:
         secret = presented_secret(request)
-        if secret is None:
-            if scope == "read" and (
-                settings.read_open
-                or (is_loopback_host(settings.host) and not any_active_key(session))
-            ):
-                request.state.caller = ANONYMOUS
-                return ANONYMOUS
-            always = "" if scope == "read" else f" ({scope} routes need a key even on this machine)"
-            raise UnauthorizedError(
-                f"this needs an API key with the '{scope}' scope{always}; {HOW}. An admin "
-                f"makes one with: listening-path keys create NAME --scope {scope}"
-            )
-        caller = authenticate(session, secret)
-        if caller is None:
-            raise UnauthorizedError(f"this API key is unknown or revoked; {HOW}")
-        if not caller.may(scope):
-            granted = ", ".join(sorted(caller.scopes)) or "none"
-            raise ForbiddenError(
-                f"{caller.name} has the scopes {granted}; this route needs '{scope}'"
-            )
+        keys = KEYS.held(runtime.engine, secret)
+        if keys is None:
+            generation = KEYS.generation
+            keys = KEYS.keep(runtime.engine, await in_session(runtime, read_keys), generation)
+        caller = _check(scope, secret, keys, runtime.settings)
+        now = utcnow()
+        if keys.to_touch(caller, now):
+            await in_session(runtime, lambda session: touch(session, caller, now))
         request.state.caller = caller
         return caller
 
     check.__name__ = f"require_{scope}"
     return check
+
+
+def _check(scope: str, secret: str | None, keys: Keys, settings: Settings) -> Caller:
+    if secret is None:
+        if scope == "read" and (
+            settings.read_open or (is_loopback_host(settings.host) and not keys.any_active)
+        ):
+            return ANONYMOUS
+        always = "" if scope == "read" else f" ({scope} routes need a key even on this machine)"
+        raise UnauthorizedError(
+            f"this needs an API key with the '{scope}' scope{always}; {HOW}. An admin "
+            f"makes one with: listening-path keys create NAME --scope {scope}"
+        )
+    caller = keys.caller(secret)
+    if caller is None:
+        raise UnauthorizedError(f"this API key is unknown or revoked; {HOW}")
+    if not caller.may(scope):
+        granted = ", ".join(sorted(caller.scopes)) or "none"
+        raise ForbiddenError(f"{caller.name} has the scopes {granted}; this route needs '{scope}'")
+    return caller
 
 
 read_access = require("read")

@@ -1,8 +1,15 @@
 """API keys: made with a secret shown once, kept as its SHA-256, granted scopes.
 
 A key is `lp_` and 43 URL-safe characters (256 random bits), so a hash without
-salt or stretching is enough: nobody guesses such a secret from its digest, and
-looking a key up by its digest costs one index probe per request.
+salt or stretching is enough: nobody guesses such a secret from its digest.
+
+Requests are checked against the key table as this process last read it
+(`KeyTable`), not with a query each: under load the lookup and its session were
+a database round trip and a connection slot per request. The table is read again
+when it is `FRESH_SECONDS` old, at once when this process makes or revokes a key,
+and when a secret it does not know arrives (a key just made on another replica).
+So a key revoked on another replica or with the CLI stops working there within
+`FRESH_SECONDS`.
 """
 
 from __future__ import annotations
@@ -10,10 +17,13 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import secrets
+import threading
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.db_types import utcnow
@@ -27,6 +37,11 @@ SCOPES: tuple[str, ...] = ("read", "ingest", "admin")
 SECRET_PREFIX = "lp_"
 MAX_NAME = 80
 _TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is a hint, not a write per request
+FRESH_SECONDS = 2.0
+"""How old the key table may be before a request reads it again."""
+MISS_RELOAD_SECONDS = 0.25
+"""An unknown secret reads the table again only if it is older than this, so a
+stream of made-up keys costs at most a few reads a second."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +95,7 @@ def create_key(
     session.add(key)
     session.commit()
     session.refresh(key)
+    KEYS.forget(session.get_bind())
     return key, secret
 
 
@@ -103,6 +119,7 @@ def revoke_key(session: Session, key_ref: str) -> ApiKey:
         session.add(key)
         session.commit()
         session.refresh(key)
+    KEYS.forget(session.get_bind())
     return key
 
 
@@ -111,20 +128,114 @@ def any_active_key(session: Session) -> bool:
     return found.first() is not None
 
 
-def authenticate(session: Session, secret: str) -> Caller | None:
-    """The caller a secret stands for; None for an unknown or revoked one."""
-    if not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
-        return None
-    key = session.exec(select(ApiKey).where(ApiKey.secret_hash == digest(secret))).first()
-    if key is None or key.revoked_at is not None:
-        return None
-    now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at > _TOUCH_EVERY:
-        session.execute(update(ApiKey).where(col(ApiKey.id) == key.id).values(last_used_at=now))
-        session.commit()
-    return Caller(
-        key_id=key.id, name=f"key:{key.name} ({key.prefix})", scopes=frozenset(key.scopes)
-    )
+@dataclass(slots=True)
+class Keys:
+    """The key table as read at `read_at` (a `time.monotonic()`): the callers by
+    digest, with revoked keys as None, and each key's last recorded use."""
+
+    by_digest: dict[str, Caller | None]
+    last_used: dict[int, datetime | None]
+    read_at: float
+
+    @property
+    def any_active(self) -> bool:
+        return any(caller is not None for caller in self.by_digest.values())
+
+    def caller(self, secret: str) -> Caller | None:
+        """The caller a secret stands for; None for an unknown or revoked one."""
+        if not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
+            return None
+        return self.by_digest.get(digest(secret))
+
+    def to_touch(self, caller: Caller, now: datetime) -> bool:
+        """Whether the key's last use is worth a write (once a minute at most); if
+        so it counts as written."""
+        if caller.key_id is None:
+            return False
+        last = self.last_used.get(caller.key_id)
+        if last is not None and now - last <= _TOUCH_EVERY:
+            return False
+        self.last_used[caller.key_id] = now
+        return True
+
+
+def read_keys(session: Session) -> Keys:
+    by_digest: dict[str, Caller | None] = {}
+    last_used: dict[int, datetime | None] = {}
+    for key in session.exec(select(ApiKey)).all():
+        assert key.id is not None
+        by_digest[key.secret_hash] = (
+            None
+            if key.revoked_at is not None
+            else Caller(
+                key_id=key.id, name=f"key:{key.name} ({key.prefix})", scopes=frozenset(key.scopes)
+            )
+        )
+        last_used[key.id] = key.last_used_at
+    return Keys(by_digest=by_digest, last_used=last_used, read_at=time.monotonic())
+
+
+def touch(session: Session, caller: Caller, now: datetime) -> None:
+    session.execute(update(ApiKey).where(col(ApiKey.id) == caller.key_id).values(last_used_at=now))
+    session.commit()
+
+
+class KeyTable:
+    """Each database's key table as this process last read it."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._read: dict[str, Keys] = {}
+        self._forgotten = 0
+
+    def held(self, engine: Engine, secret: str | None) -> Keys | None:
+        """The table, if a request with this secret may be checked against it
+        without reading it again; None if it must be read first (then `keep` it)."""
+        with self._guard:
+            keys = self._read.get(_name(engine))
+        now = time.monotonic()
+        if keys is None or now - keys.read_at >= FRESH_SECONDS:
+            return None
+        if secret is not None and digest(secret) not in keys.by_digest:
+            return None if now - keys.read_at >= MISS_RELOAD_SECONDS else keys
+        return keys
+
+    @property
+    def generation(self) -> int:
+        """Taken before a read, given to `keep`: a table read while this process
+        made or revoked a key is used once, not kept."""
+        with self._guard:
+            return self._forgotten
+
+    def keep(self, engine: Engine, keys: Keys, generation: int) -> Keys:
+        with self._guard:
+            if generation != self._forgotten:
+                return keys
+            held = self._read.get(_name(engine))
+            if held is not None:
+                for key_id, used in held.last_used.items():  # touches written since
+                    known = keys.last_used.get(key_id)
+                    if key_id in keys.last_used and used is not None:
+                        keys.last_used[key_id] = used if known is None else max(known, used)
+            self._read[_name(engine)] = keys
+            return keys
+
+    def forget(self, bind: object = None) -> None:
+        """Read the table again on the next request: a key made or revoked in this
+        process, or (with no engine) the tables emptied under it, as tests do."""
+        with self._guard:
+            self._forgotten += 1
+            if isinstance(bind, Engine):
+                self._read.pop(_name(bind), None)
+            else:
+                self._read.clear()
+
+
+def _name(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+KEYS = KeyTable()
 
 
 def is_loopback_host(host: str) -> bool:

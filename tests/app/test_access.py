@@ -3,17 +3,22 @@ that keep a demo on a laptop open and a service on a network closed."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.main import create_app
 from app.models import ApiKey, AuditEntry
 from app.runtime import Runtime, build_runtime
+from app.security import keys
 from app.security.exposure import ExposureError, check_exposure
 from app.settings import Settings
 from tests.app.helpers import admin_headers
@@ -182,3 +187,73 @@ def test_read_open_leaves_reads_to_a_proxy_but_not_admin(engine: Engine, tmp_pat
     with TestClient(create_app(runtime=runtime, start_scheduler=False)) as client:
         assert client.get("/api/v1/story").status_code == 200
         assert client.get("/api/v1/sources").status_code == 401
+
+
+@contextmanager
+def _key_reads(engine: Engine) -> Iterator[list[str]]:
+    """The statements that read the key table, as the engine runs them."""
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        statement = str(args[2])
+        if "api_keys" in statement and statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_keys_are_checked_from_memory_and_a_revoke_elsewhere_holds_within_seconds(
+    client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What another replica or the CLI does to the key table, this process sees
+    within `FRESH_SECONDS`; its own requests meanwhile read no key row."""
+    monkeypatch.setattr(keys, "FRESH_SECONDS", 0.6)
+    reader = admin_headers(engine, "read")
+    assert client.get("/api/v1/story", headers=reader).status_code == 200
+    with _key_reads(engine) as reads:
+        for _ in range(5):
+            assert client.get("/api/v1/story", headers=reader).status_code == 200
+        assert reads == []
+    with engine.begin() as conn:  # revoked as another process would: not through this one
+        conn.execute(update(ApiKey).values(revoked_at=datetime.now(UTC)))
+    deadline = time.monotonic() + 5
+    while client.get("/api/v1/story", headers=reader).status_code == 200:
+        assert time.monotonic() < deadline, "a key revoked elsewhere still works after 5 s"
+        time.sleep(0.05)
+    refused = client.get("/api/v1/story", headers=reader)
+    assert refused.status_code == 401
+    assert "unknown or revoked" in refused.json()["detail"]
+
+
+def test_a_key_made_by_another_process_works_at_once_and_use_is_recorded(
+    client: TestClient, engine: Engine
+) -> None:
+    admin = admin_headers(engine)
+    assert client.get("/api/v1/keys", headers=admin).status_code == 200
+    time.sleep(keys.MISS_RELOAD_SECONDS)
+    secret = keys.SECRET_PREFIX + "e" * 43
+    with Session(engine) as session:  # as the CLI of another machine writes it
+        session.add(
+            ApiKey(
+                name="elsewhere",
+                prefix=secret[:10],
+                secret_hash=keys.digest(secret),
+                scopes=["read"],
+            )
+        )
+        session.commit()
+    made_elsewhere = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/story", headers=made_elsewhere).status_code == 200
+    assert client.get("/api/v1/story", headers=made_elsewhere).status_code == 200
+    with Session(engine) as session:
+        used = session.exec(select(ApiKey).where(ApiKey.name == "elsewhere")).one()
+        assert used.last_used_at is not None
+        first_use = used.last_used_at
+    assert client.get("/api/v1/story", headers=made_elsewhere).status_code == 200
+    with Session(engine) as session:  # a hint, written once a minute, not per request
+        used = session.exec(select(ApiKey).where(ApiKey.name == "elsewhere")).one()
+        assert used.last_used_at == first_use
