@@ -25,6 +25,7 @@ from app.errors import BadRequestError, NotFoundError
 from app.models import Alert
 from app.outcomes.pages import has_outcomes
 from app.outcomes.said_did import said_versus_did
+from app.readmodel.versions import ALERTS_CHANGED, bump
 from app.story.repository import Slice, quote_candidates
 from nlp.journey import Journey
 
@@ -154,6 +155,7 @@ def evaluate(
                 resolved.append(alert)
         session.flush()
         delivery.queue(session, spec, fired, base_url)
+        bump(session.connection(), ALERTS_CHANGED)
         session.commit()
         for alert in [*fired, *resolved]:
             session.refresh(alert)
@@ -236,6 +238,7 @@ def acknowledge(session: Session, alert_id: int) -> Alert:
         alert.status = "acknowledged"
         alert.acknowledged_at = utcnow()
         session.add(alert)
+        bump(session.connection(), ALERTS_CHANGED)
         session.commit()
         session.refresh(alert)
     return alert

@@ -15,6 +15,7 @@ FACTS_ADDED = "voice_facts.added"
 FACTS_REMOVED = "voice_facts.removed"
 OUTCOMES_CHANGED = "outcome_events.changed"
 ROLLUPS_CHANGED = "rollups.changed"  # any daily rollup or customer set: the story's input
+ALERTS_CHANGED = "alerts.changed"  # an alert fired, updated, resolved or acknowledged
 
 
 def bump(conn: Connection, name: str) -> None:

@@ -1,23 +1,22 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import TypeAdapter
 from sqlmodel import Session
 
 from app.alerts.schemas import AlertPublic
 from app.alerts.service import open_alerts
 from app.deps import JourneyDep, SessionDep, SettingsDep
 from app.errors import BadRequestError, NotFoundError
-from app.models import Alert
 from app.outcomes.pages import OutcomesBand, outcomes_band
 from app.outcomes.present import asset_part, stage_outcome
 from app.params import AttrsDep, check_channel, check_source, parse_range
 from app.readmodel.answers import Answers
 from app.readmodel.versions import (
+    ALERTS_CHANGED,
     FACTS_ADDED,
     FACTS_REMOVED,
     OUTCOMES_CHANGED,
@@ -102,10 +101,10 @@ def get_story(
             shown = {s.key: s for s in band.said_did.stages}
             for stage in out.stages:
                 stage.outcome = stage_outcome(shown[stage.key]) if stage.key in shown else None
-        return out.model_dump_json(by_alias=True, exclude={"alerts"}).encode()
+        out.alerts = [AlertPublic.of(a) for a in open_alerts(session)]
+        return out.model_dump_json(by_alias=True).encode()
 
-    body = _answer(session, journey, settings, ("story", *asked), make)
-    return _with_alerts(body, open_alerts(session))
+    return _answer(session, journey, settings, ("story", *asked), make)
 
 
 def _outcomes(
@@ -168,14 +167,13 @@ def get_stage(
         if band is not None:
             found = next((s for s in band.said_did.stages if s.key == key), None)
             out.outcome = stage_outcome(found) if found is not None else None
-        return out.model_dump_json(by_alias=True, exclude={"alerts"}).encode()
+        out.alerts = [AlertPublic.of(a) for a in open_alerts(session, stage=key)]
+        return out.model_dump_json(by_alias=True).encode()
 
-    body = _answer(session, journey, settings, ("stage", *asked), make)
-    return _with_alerts(body, open_alerts(session, stage=key))
+    return _answer(session, journey, settings, ("stage", *asked), make)
 
 
 ANSWERS: Answers[bytes] = Answers(kept=64)
-_ALERTS = TypeAdapter(list[AlertPublic])
 
 
 def _answer(
@@ -184,12 +182,14 @@ def _answer(
     settings: Settings,
     asked: tuple[object, ...],
     make: Callable[[], bytes],
-) -> bytes:
+) -> Response:
     """The answer as JSON, made once per state of what it is counted from (the
-    rollups, the voices, the outcomes: `app.readmodel.answers`). The open alerts
-    are not in it: they are read on every request (`_with_alerts`)."""
+    rollups, the voices, the outcomes, the open alerts: `app.readmodel.answers`),
+    so a request that finds it made costs one small read."""
     conn = session.connection()
-    state = read(conn, ROLLUPS_CHANGED, FACTS_ADDED, FACTS_REMOVED, OUTCOMES_CHANGED)
+    state = read(
+        conn, ROLLUPS_CHANGED, FACTS_ADDED, FACTS_REMOVED, OUTCOMES_CHANGED, ALERTS_CHANGED
+    )
     question = (
         conn.engine.url.render_as_string(hide_password=True),
         journey,
@@ -197,10 +197,4 @@ def _answer(
         datetime.now(UTC).date(),  # "today" places the band's period and the presets
         *asked,
     )
-    return ANSWERS.get(question, state, make)
-
-
-def _with_alerts(body: bytes, alerts: Sequence[Alert]) -> Response:
-    """The kept JSON object with this moment's open alerts added as its last member."""
-    shown = _ALERTS.dump_json([AlertPublic.of(a) for a in alerts], by_alias=True)
-    return Response(body[:-1] + b',"alerts":' + shown + b"}", media_type="application/json")
+    return Response(ANSWERS.get(question, state, make), media_type="application/json")

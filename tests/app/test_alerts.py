@@ -312,9 +312,10 @@ def test_alerts_are_listed_acknowledged_and_shown_on_the_story(
         for a in client.get("/api/v1/alerts", params={"status": "open"}).json()
         if a["id"] != alert["id"]
     ]
-    assert alert["id"] in [
-        a["id"] for a in client.get("/api/v1/story").json()["alerts"]
-    ]  # still open work
+    on_story = {a["id"]: a for a in client.get("/api/v1/story").json()["alerts"]}
+    assert on_story[alert["id"]]["status"] == "acknowledged"  # still open work, as it is now
+    on_page = {a["id"]: a for a in client.get("/api/v1/stages/billing").json()["alerts"]}
+    assert on_page[alert["id"]]["status"] == "acknowledged"
 
 
 @pytest.mark.parametrize(
