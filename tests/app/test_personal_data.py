@@ -133,6 +133,61 @@ def test_erasure_removes_a_customer_and_keeps_the_story_consistent(
     assert "mary" not in repr(erase).lower()
 
 
+def test_erasure_takes_the_customer_s_quotes_out_of_alerts_and_their_messages(
+    client: TestClient, runtime: Runtime
+) -> None:
+    """An alert quotes voices and its webhook messages copy them: after erasure the
+    erased customer's words are in neither, the other customers' quotes stay."""
+    from sqlmodel import Session, select
+
+    from app.alerts import delivery
+    from app.models import Alert, AlertDelivery
+
+    with runtime.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, external_id, text FROM items")).all()
+    by_external = {external: (int(item_id), said) for item_id, external, said in rows}
+    marys, others = by_external["r-0"], by_external["r-1"]  # e-mail, then phone
+    assert marys[1] != others[1]
+    with Session(runtime.engine) as session:
+        alert = Alert(
+            key="negative_surge:billing",
+            detector="negative_surge",
+            stage="billing",
+            measure="negative voices",
+            value=9,
+            baseline=2,
+            low=0,
+            high=5,
+            fired_day=DAY.date(),
+            last_day=DAY.date(),
+            quotes=[
+                {"item_id": item_id, "text": said, "channel": "survey"}
+                for item_id, said in (marys, others)
+            ],
+        )
+        session.add(alert)
+        session.flush()
+        for form, payload in (
+            ("slack", delivery.slack_payload([alert], "http://lp")),
+            ("cloudevents", delivery.cloudevent([alert], "http://lp", "e-1")),
+        ):
+            session.add(
+                AlertDelivery(webhook=form, format=form, alert_ids=[alert.id], payload=payload)
+            )
+        session.commit()
+    before = client.get("/api/v1/story").json()["alerts"]
+    assert [q["text"] for q in before[0]["quotes"]] == [marys[1], others[1]]
+    assert client.delete("/api/v1/customers/mary.jones@example.com").status_code == 200
+    after = client.get("/api/v1/story").json()["alerts"]
+    assert [q["text"] for q in after[0]["quotes"]] == [others[1]]
+    with Session(runtime.engine) as session:
+        messages = session.exec(select(AlertDelivery)).all()
+        assert len(messages) == 2
+        for message in messages:
+            assert marys[1] not in repr(message.payload)
+            assert others[1] in repr(message.payload)
+
+
 def test_retention_deletes_the_old_and_keeps_the_read_model_exact(runtime: Runtime) -> None:
     gone = purge_before(runtime.engine, DAY + timedelta(days=5))
     assert gone.items == 5
