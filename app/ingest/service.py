@@ -33,6 +33,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, SQLModel
 
 from app.bulk import insert_returning_ids
+from app.db import ANALYZE_AFTER_ROWS, analyze
 from app.db_types import utcnow
 from app.ingest.hashing import content_hash, quarantine_digest, record_hash
 from app.ingest.locks import SourceBusyError, source_lock
@@ -42,7 +43,7 @@ from app.ingest.rows import nlp_columns, segment_rows
 from app.ingest.sanitize import clean_item, clean_reject
 from app.models import Source, SyncRun
 from app.outcomes.service import import_rows
-from app.readmodel.maintain import forget, insert_segments, record
+from app.readmodel.maintain import READ_MODEL_TABLES, forget, insert_segments, record
 from app.readmodel.rollups import Deltas
 from app.security.errors import public_error, public_text
 from connectors.base import Batch, Connector, Cursor, RawItem, RejectedRecord
@@ -979,6 +980,8 @@ def run_sync(
         error, counters = _finish_run(
             engine, run_id, source_id, counters, error, queued=queue is not None
         )
+        if counters.inserted + counters.updated >= ANALYZE_AFTER_ROWS:
+            _analyze_after(engine, source_id)
         return SyncResult(
             run_id=run_id,
             source_id=source_id,
@@ -995,6 +998,15 @@ def run_sync(
             error=error,
             retry_after=retry_after,
         )
+
+
+def _analyze_after(engine: Engine, source_id: str) -> None:
+    """Planner statistics after a large sync (`app.db.analyze`); the sync is done,
+    so a failure here is only logged."""
+    try:
+        analyze(engine, ("items", "segments", *READ_MODEL_TABLES))
+    except DBAPIError as exc:
+        log.warning("statistics after the sync of %s not refreshed: %s", source_id, exc)
 
 
 def _read_into_queue(

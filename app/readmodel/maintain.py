@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from app.bulk import insert_rows
+from app.db import ANALYZE_AFTER_ROWS, analyze
 from app.readmodel.facts import Fact, ItemRecord, SentenceRecord, facts_for
 from app.readmodel.rollups import KEYS, Deltas
 from app.readmodel.versions import FACTS_ADDED, FACTS_REMOVED, ROLLUPS_CHANGED, bump
@@ -114,6 +115,8 @@ def rebuild(
         last_id = ids[-1]
         if on_chunk is not None:
             on_chunk(done, total)
+    if done >= ANALYZE_AFTER_ROWS:
+        analyze(engine, READ_MODEL_TABLES)
     return done
 
 
