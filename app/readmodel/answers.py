@@ -16,7 +16,19 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
+
+from sqlalchemy.engine import Connection
+
+from app.readmodel.versions import (
+    ALERTS_CHANGED,
+    FACTS_ADDED,
+    FACTS_REMOVED,
+    OUTCOMES_CHANGED,
+    ROLLUPS_CHANGED,
+    read,
+)
 
 T = TypeVar("T")
 
@@ -72,3 +84,22 @@ class Answers(Generic[T]):
     def clear(self) -> None:
         with self._guard:
             self._latest.clear()
+
+
+STORY_INPUTS = (ROLLUPS_CHANGED, FACTS_ADDED, FACTS_REMOVED, OUTCOMES_CHANGED, ALERTS_CHANGED)
+"""The change counters of everything a story, stage or page answer is counted from:
+the rollups, the voices, the outcomes and the open alerts."""
+
+
+def of_the_story(
+    kept: Answers[T], conn: Connection, asked: tuple[object, ...], make: Callable[[], T]
+) -> T:
+    """An answer counted from the story's inputs, made once per their state. The
+    question names the database and today (which places the presets and the
+    outcomes band's period) besides what was `asked`."""
+    question = (
+        conn.engine.url.render_as_string(hide_password=True),
+        datetime.now(UTC).date(),
+        *asked,
+    )
+    return kept.get(question, read(conn, *STORY_INPUTS), make)

@@ -14,15 +14,7 @@ from app.errors import BadRequestError, NotFoundError
 from app.outcomes.pages import OutcomesBand, outcomes_band
 from app.outcomes.present import asset_part, stage_outcome
 from app.params import AttrsDep, check_channel, check_source, parse_range
-from app.readmodel.answers import Answers
-from app.readmodel.versions import (
-    ALERTS_CHANGED,
-    FACTS_ADDED,
-    FACTS_REMOVED,
-    OUTCOMES_CHANGED,
-    ROLLUPS_CHANGED,
-    read,
-)
+from app.readmodel.answers import Answers, of_the_story
 from app.settings import Settings
 from app.story import service
 from app.story.schemas import StagePage, Story
@@ -183,18 +175,9 @@ def _answer(
     asked: tuple[object, ...],
     make: Callable[[], bytes],
 ) -> Response:
-    """The answer as JSON, made once per state of what it is counted from (the
-    rollups, the voices, the outcomes, the open alerts: `app.readmodel.answers`),
-    so a request that finds it made costs one small read."""
-    conn = session.connection()
-    state = read(
-        conn, ROLLUPS_CHANGED, FACTS_ADDED, FACTS_REMOVED, OUTCOMES_CHANGED, ALERTS_CHANGED
+    """The answer as JSON, made once per state of what it is counted from
+    (`app.readmodel.answers`): a request that finds it made costs one small read."""
+    body = of_the_story(
+        ANSWERS, session.connection(), (journey, settings.driver_min_answers, *asked), make
     )
-    question = (
-        conn.engine.url.render_as_string(hide_password=True),
-        journey,
-        settings.driver_min_answers,
-        datetime.now(UTC).date(),  # "today" places the band's period and the presets
-        *asked,
-    )
-    return Response(ANSWERS.get(question, state, make), media_type="application/json")
+    return Response(body, media_type="application/json")

@@ -8,6 +8,7 @@ unknown stage a 404 naming the journey's stages.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,8 @@ from fastapi.routing import APIRoute
 from app.alerts import service as alerts_service
 from app.deps import JourneyDep, SessionDep, SettingsDep
 from app.errors import AppError, NotFoundError
+from app.readmodel.answers import Answers, of_the_story
+from app.sources.service import list_sources
 from app.web.alerts import SEVERITY
 from app.web.periods import PageQuery, Redirect, anchor_day, read_query
 from app.web.render import alerts_html, error_html, href, journey_html, stage_html
@@ -46,15 +49,13 @@ class HtmlErrorRoute(APIRoute):
 router = APIRouter(tags=["pages"], route_class=HtmlErrorRoute, include_in_schema=False)
 
 
-def _query(
-    request: Request, session: SessionDep, path: str
-) -> tuple[PageQuery, date, Response | None]:
+def _query(request: Request, session: SessionDep, path: str) -> tuple[PageQuery, date, Page | None]:
     """The checked parameters, the anchor day, and a redirect when the address is not
     the canonical one."""
     anchor = anchor_day(session)
     asked = read_query(session, request.query_params.multi_items(), anchor=anchor)
     if isinstance(asked, Redirect):
-        return asked.query, anchor, RedirectResponse(href(path, asked.query), status_code=302)
+        return asked.query, anchor, Page(location=href(path, asked.query))
     return asked, anchor, None
 
 
@@ -62,17 +63,20 @@ def _query(
 def journey_page(
     request: Request, session: SessionDep, journey: JourneyDep, settings: SettingsDep
 ) -> Response:
-    query, anchor, redirect = _query(request, session, "/")
-    if redirect is not None:
-        return redirect
-    view = build_journey_view(
-        session,
-        journey=journey,
-        query=query,
-        anchor=anchor,
-        driver_min_answers=settings.driver_min_answers,
-    )
-    return HTMLResponse(journey_html(view))
+    def make() -> Page:
+        query, anchor, redirect = _query(request, session, "/")
+        if redirect is not None:
+            return redirect
+        view = build_journey_view(
+            session,
+            journey=journey,
+            query=query,
+            anchor=anchor,
+            driver_min_answers=settings.driver_min_answers,
+        )
+        return Page(html=journey_html(view))
+
+    return _page(request, session, journey, settings, make)
 
 
 @router.get("/stages/{key}", response_class=HTMLResponse)
@@ -83,18 +87,59 @@ def stage_page(
         raise NotFoundError(
             f"no stage {key[:40]!r}; the journey's stages are: {', '.join(journey.keys)}"
         )
-    query, anchor, redirect = _query(request, session, f"/stages/{key}")
-    if redirect is not None:
-        return redirect
-    view = build_stage_view(
-        session,
-        journey=journey,
-        key=key,
-        query=query,
-        anchor=anchor,
-        driver_min_answers=settings.driver_min_answers,
+
+    def make() -> Page:
+        query, anchor, redirect = _query(request, session, f"/stages/{key}")
+        if redirect is not None:
+            return redirect
+        view = build_stage_view(
+            session,
+            journey=journey,
+            key=key,
+            query=query,
+            anchor=anchor,
+            driver_min_answers=settings.driver_min_answers,
+        )
+        return Page(html=stage_html(view))
+
+    return _page(request, session, journey, settings, make)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page as kept: its HTML, or where its address redirects to."""
+
+    html: str = ""
+    location: str | None = None
+
+    def response(self) -> Response:
+        if self.location is not None:
+            return RedirectResponse(self.location, status_code=302)
+        return HTMLResponse(self.html)
+
+
+PAGES: Answers[Page] = Answers(kept=64)
+
+
+def _page(
+    request: Request,
+    session: SessionDep,
+    journey: JourneyDep,
+    settings: SettingsDep,
+    make: Callable[[], Page],
+) -> Response:
+    """The page made once per state of the story's inputs (`app.readmodel.answers`)
+    and of the sources its menus list and its parameters are checked against. A
+    page whose parameters are refused raises, and nothing is kept."""
+    sources = tuple((s.id, s.name, s.channel) for s in list_sources(session))
+    asked = (
+        request.url.path,
+        tuple(request.query_params.multi_items()),
+        journey,
+        settings.driver_min_answers,
+        sources,
     )
-    return HTMLResponse(stage_html(view))
+    return of_the_story(PAGES, session.connection(), asked, make).response()
 
 
 @router.get("/alerts", response_class=HTMLResponse)

@@ -203,5 +203,7 @@ def restarted() -> None:
     """The API's kept answers forgotten, as a service started after a migration
     has none (a migration writes the tables behind the change counters' back)."""
     from app.story.router import ANSWERS
+    from app.web.router import PAGES
 
     ANSWERS.clear()
+    PAGES.clear()

@@ -168,3 +168,37 @@ def test_the_story_asked_again_after_each_push_has_the_push_in_it(client: TestCl
         assert story["voices"] == n
         assert story["csat"]["answers"] == n
         assert client.get("/api/v1/story", params=period).json() == story
+
+
+def test_the_pages_asked_again_after_each_push_have_the_push_in_it(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The leadership pages are kept per state like the story: made once while
+    nothing is written, made again by the first request after a push."""
+    import app.web.router as pages
+    from tests.web.helpers import figures, number
+
+    made: list[str] = []
+    build = pages.build_stage_view
+
+    def counted(*args: object, **kwargs: object) -> object:
+        made.append(str(kwargs["key"]))
+        return build(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pages, "build_stage_view", counted)
+    period = {"from": "2026-09-01", "to": "2026-09-30", "source": "web-form"}
+    assert client.get("/stages/billing", params=period).status_code == 200
+    for n in range(1, 3):
+        record = {
+            "id": f"p-{n}",
+            "text": "The invoice was wrong again.",
+            "rating": 1,
+            "occurred_at": f"2026-09-0{n}T09:00:00Z",
+        }
+        assert client.post("/api/v1/sources/web-form/items", json=[record]).status_code == 200
+        first = client.get("/stages/billing", params=period)
+        again = client.get("/stages/billing", params=period)
+        assert first.status_code == again.status_code == 200
+        assert number(figures(first.text)["voices"]) == n
+        assert again.text == first.text
+    assert made == ["billing"] * 3  # once before the pushes, once after each
