@@ -95,6 +95,15 @@ class Settings(BaseSettings):
         "messages link to its stage pages; unset means http://HOST:PORT",
     )
     page_size_max: int = Field(default=500, ge=1, le=10_000)
+    answer_stale_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=300,
+        description="0: a story, stage or page answer holds every write committed before "
+        "the request. Above 0, a kept answer serves newer writes for up to this many "
+        "seconds before it is made again (said in its Age header): for services under a "
+        "constant stream of pushes, where each write would otherwise remake it",
+    )
     driver_min_answers: int = Field(
         default=20,
         ge=1,

@@ -14,8 +14,10 @@ for the one request making it (single flight).
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
@@ -33,35 +35,62 @@ from app.readmodel.versions import (
 T = TypeVar("T")
 
 
+@dataclass(frozen=True, slots=True)
+class Kept(Generic[T]):
+    """An answer as kept: made at `made_at` (`time.time()`) for the state `state`."""
+
+    value: T
+    state: Hashable
+    made_at: float
+
+    def age(self, now: float | None = None) -> float:
+        return max(0.0, (time.time() if now is None else now) - self.made_at)
+
+
 class Answers(Generic[T]):
     """The last `kept` questions' answers, each with the state it was made for."""
 
     def __init__(self, kept: int = 32) -> None:
         self._kept = kept
         self._guard = threading.Lock()
-        self._latest: OrderedDict[Hashable, tuple[Hashable, T]] = OrderedDict()
+        self._latest: OrderedDict[Hashable, Kept[T]] = OrderedDict()
         self._making: dict[Hashable, threading.Lock] = {}
 
     def get(self, question: Hashable, state: Hashable, make: Callable[[], T]) -> T:
+        return self.kept(question, state, make).value
+
+    def kept(
+        self,
+        question: Hashable,
+        state: Hashable,
+        make: Callable[[], T],
+        *,
+        stale_for: float = 0.0,
+    ) -> Kept[T]:
+        """The answer for `state`, or the one before while another request makes it.
+        With `stale_for`, an answer made less than that many seconds ago serves a newer
+        state too (a bounded staleness, for services under a stream of writes)."""
         with self._guard:
             known = self._latest.get(question)
-            if known is not None and known[0] == state:
+            if known is not None and (
+                known.state == state or (stale_for > 0 and known.age() < stale_for)
+            ):
                 self._latest.move_to_end(question)
-                return known[1]
+                return known
             making = self._making.setdefault(question, threading.Lock())
         if known is not None:  # made for another state of the data
             if not making.acquire(blocking=False):
-                return known[1]  # a newer one is being made: this one, a moment old
+                return known  # a newer one is being made: this one, a moment old
         else:
             making.acquire()
         try:
             with self._guard:
                 known = self._latest.get(question)
-                if known is not None and known[0] == state:
-                    return known[1]  # made by the request this one waited for
-            answer = make()
+                if known is not None and known.state == state:
+                    return known  # made by the request this one waited for
+            answer = Kept(make(), state, time.time())
             with self._guard:
-                self._latest[question] = (state, answer)
+                self._latest[question] = answer
                 self._latest.move_to_end(question)
                 while len(self._latest) > self._kept:
                     self._latest.popitem(last=False)
@@ -92,8 +121,13 @@ the rollups, the voices, the outcomes and the open alerts."""
 
 
 def of_the_story(
-    kept: Answers[T], conn: Connection, asked: tuple[object, ...], make: Callable[[], T]
-) -> T:
+    kept: Answers[T],
+    conn: Connection,
+    asked: tuple[object, ...],
+    make: Callable[[], T],
+    *,
+    stale_for: float = 0.0,
+) -> Kept[T]:
     """An answer counted from the story's inputs, made once per their state. The
     question names the database and today (which places the presets and the
     outcomes band's period) besides what was `asked`."""
@@ -102,4 +136,12 @@ def of_the_story(
         datetime.now(UTC).date(),
         *asked,
     )
-    return kept.get(question, read(conn, *STORY_INPUTS), make)
+    return kept.kept(question, read(conn, *STORY_INPUTS), make, stale_for=stale_for)
+
+
+def age_headers(kept: Kept[T]) -> dict[str, str]:
+    """How old an answer is, said with it: `Age` (seconds, as HTTP caches say it) and
+    the moment it was made. Without `LP_ANSWER_STALE_SECONDS` it holds every write
+    committed before the request; with it, those up to that many seconds before."""
+    made = datetime.fromtimestamp(kept.made_at, UTC).isoformat(timespec="milliseconds")
+    return {"Age": str(int(kept.age())), "X-Made-At": made.replace("+00:00", "Z")}

@@ -14,7 +14,7 @@ from app.errors import BadRequestError, NotFoundError
 from app.outcomes.pages import OutcomesBand, outcomes_band
 from app.outcomes.present import asset_part, stage_outcome
 from app.params import AttrsDep, check_channel, check_source, parse_range
-from app.readmodel.answers import Answers, of_the_story
+from app.readmodel.answers import Answers, age_headers, of_the_story
 from app.settings import Settings
 from app.story import service
 from app.story.schemas import StagePage, Story
@@ -177,7 +177,11 @@ def _answer(
 ) -> Response:
     """The answer as JSON, made once per state of what it is counted from
     (`app.readmodel.answers`): a request that finds it made costs one small read."""
-    body = of_the_story(
-        ANSWERS, session.connection(), (journey, settings.driver_min_answers, *asked), make
+    kept = of_the_story(
+        ANSWERS,
+        session.connection(),
+        (journey, settings.driver_min_answers, *asked),
+        make,
+        stale_for=settings.answer_stale_seconds,
     )
-    return Response(body, media_type="application/json")
+    return Response(kept.value, media_type="application/json", headers=age_headers(kept))

@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 from app.alerts import service as alerts_service
 from app.deps import JourneyDep, SessionDep, SettingsDep
 from app.errors import AppError, NotFoundError
-from app.readmodel.answers import Answers, of_the_story
+from app.readmodel.answers import Answers, age_headers, of_the_story
 from app.sources.service import list_sources
 from app.web.alerts import SEVERITY
 from app.web.periods import PageQuery, Redirect, anchor_day, read_query
@@ -112,10 +112,10 @@ class Page:
     html: str = ""
     location: str | None = None
 
-    def response(self) -> Response:
+    def response(self, headers: dict[str, str]) -> Response:
         if self.location is not None:
             return RedirectResponse(self.location, status_code=302)
-        return HTMLResponse(self.html)
+        return HTMLResponse(self.html, headers=headers)
 
 
 PAGES: Answers[Page] = Answers(kept=64)
@@ -139,7 +139,10 @@ def _page(
         settings.driver_min_answers,
         sources,
     )
-    return of_the_story(PAGES, session.connection(), asked, make).response()
+    kept = of_the_story(
+        PAGES, session.connection(), asked, make, stale_for=settings.answer_stale_seconds
+    )
+    return kept.value.response(age_headers(kept))
 
 
 @router.get("/alerts", response_class=HTMLResponse)

@@ -59,3 +59,19 @@ def test_only_the_last_questions_are_kept() -> None:
     answers.get("a", 1, lambda: made.append("a") or 0)  # type: ignore[func-returns-value]
     answers.get("c", 1, lambda: made.append("c") or 0)  # type: ignore[func-returns-value]
     assert made == ["a"]  # "a" was dropped for "c"; "c" is kept
+
+
+def test_a_bounded_staleness_serves_newer_states_until_the_answer_is_that_old() -> None:
+    answers: Answers[str] = Answers()
+    first = answers.kept("story", 1, lambda: "at 1", stale_for=0.5)
+    assert first.value == "at 1"
+    assert answers.kept("story", 2, lambda: "at 2", stale_for=0.5) is first  # young enough
+    assert answers.kept("story", 2, lambda: "exact", stale_for=0.0).value == "exact"
+    time.sleep(0.05)
+    young = answers.kept("story", 3, lambda: "at 3", stale_for=0.5)
+    assert young.value == "exact"
+    assert young.state == 2
+    time.sleep(0.5)
+    again = answers.kept("story", 3, lambda: "at 3", stale_for=0.5)
+    assert (again.value, again.state) == ("at 3", 3)
+    assert again.age() < 0.5 < young.age()

@@ -4,6 +4,7 @@ posting again stores nothing twice."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,8 +31,7 @@ PUSH = """
 """
 
 
-@pytest.fixture
-def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
+def _client(engine: Engine, tmp_path: Path, **settings: object) -> TestClient:
     fixtures = FIXTURES / "app"
     sources = tmp_path / "sources.yaml"
     text = (fixtures / "sources.yaml").read_text(encoding="utf-8")
@@ -40,10 +40,23 @@ def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
         "path: notes", f"path: {fixtures}/notes"
     )
     sources.write_text(text.replace("sources:\n", "sources:\n" + PUSH, 1), encoding="utf-8")
-    settings = Settings(database_url=str(engine.url), sources_file=sources, scheduler_enabled=False)
-    runtime = build_runtime(settings, engine=engine)
-    with TestClient(create_app(runtime=runtime, start_scheduler=False)) as test_client:
-        test_client.headers.update(admin_headers(runtime.engine))
+    runtime = build_runtime(
+        Settings(
+            database_url=str(engine.url),
+            sources_file=sources,
+            scheduler_enabled=False,
+            **settings,  # type: ignore[arg-type]
+        ),
+        engine=engine,
+    )
+    test_client = TestClient(create_app(runtime=runtime, start_scheduler=False))
+    test_client.headers.update(admin_headers(runtime.engine))
+    return test_client
+
+
+@pytest.fixture
+def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
+    with _client(engine, tmp_path) as test_client:
         yield test_client
 
 
@@ -202,3 +215,31 @@ def test_the_pages_asked_again_after_each_push_have_the_push_in_it(
         assert number(figures(first.text)["voices"]) == n
         assert again.text == first.text
     assert made == ["billing"] * 3  # once before the pushes, once after each
+
+
+def test_with_a_bounded_staleness_a_push_shows_once_the_kept_answer_is_that_old(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """`LP_ANSWER_STALE_SECONDS`: under a stream of pushes the story is remade at most
+    that often, and says its age; at the default every push shows at once (above)."""
+    period = {"from": "2026-09-01", "to": "2026-09-30", "source": "web-form"}
+    with _client(engine, tmp_path, answer_stale_seconds=1.0) as client:
+        asked = time.monotonic()
+        before = client.get("/api/v1/story", params=period)
+        assert before.json()["voices"] == 0
+        record = {
+            "id": "late",
+            "text": "Support sorted it quickly.",
+            "rating": 5,
+            "occurred_at": "2026-09-02T09:00:00Z",
+        }
+        assert client.post("/api/v1/sources/web-form/items", json=[record]).status_code == 200
+        kept = client.get("/api/v1/story", params=period)
+        if time.monotonic() - asked < 0.9:  # a slow machine may take longer than that
+            assert kept.headers["x-made-at"] == before.headers["x-made-at"]
+            assert kept.json()["voices"] == 0
+        time.sleep(1.05)
+        fresh = client.get("/api/v1/story", params=period)
+        assert fresh.json()["voices"] == 1
+        assert fresh.headers["age"] == "0"
+        assert fresh.headers["x-made-at"] > before.headers["x-made-at"]
