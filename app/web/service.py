@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from markupsafe import Markup
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from app.errors import AppError, BadRequestError
-from app.items.service import get_item
+from app.errors import BadRequestError
+from app.models import Item
 from app.outcomes.pages import OutcomesBand, outcomes_band
 from app.sources.service import list_sources
 from app.story.domain import Quote, SentimentMix, StagePage, StageStory, Story
@@ -261,6 +261,7 @@ def build_stage_view(
         driver_min_answers=driver_min_answers,
     )
     bars, per_week = _bars(page, _period(query), anchor)
+    said = said_on(session, [*page.quotes, *page.more_quotes])
     return StageView(
         frame=_frame(session, query, anchor, stage=key),
         page=page,
@@ -269,8 +270,8 @@ def build_stage_view(
         per_week=per_week,
         chart=daily_chart(bars),
         channels_chart=channel_bars(page.channels),
-        quotes=[_quote(session, q) for q in page.quotes],
-        more_quotes=[_quote(session, q) for q in page.more_quotes],
+        quotes=_quotes(page.quotes, said),
+        more_quotes=_quotes(page.more_quotes, said),
         stages=[(s.key, s.name) for s in journey.stages],
     )
 
@@ -306,11 +307,15 @@ def _bars(page: StagePage, period: Period, anchor: date) -> tuple[list[DayBar], 
     return buckets, step == 7
 
 
-def _quote(session: Session, quote: Quote) -> QuoteView:
-    """A quote with the day its item was said (the items service; the story's quote
-    carries no day)."""
-    try:
-        item = get_item(session, item_id=quote.item_id)
-    except AppError:
-        return QuoteView(quote, None, f"/api/v1/items/{quote.item_id}")
-    return QuoteView(quote, utc_day(item.occurred_at), f"/api/v1/items/{quote.item_id}")
+def said_on(session: Session, quotes: Sequence[Quote]) -> dict[int, date]:
+    """The day each quoted item was said, in one read (the story's quote carries no
+    day); an item erased since is not in it."""
+    ids = sorted({q.item_id for q in quotes})
+    if not ids:
+        return {}
+    found = session.exec(select(Item.id, Item.occurred_at).where(col(Item.id).in_(ids)))
+    return {int(item_id): utc_day(when) for item_id, when in found if item_id is not None}
+
+
+def _quotes(quotes: Sequence[Quote], said: dict[int, date]) -> list[QuoteView]:
+    return [QuoteView(q, said.get(q.item_id), f"/api/v1/items/{q.item_id}") for q in quotes]
