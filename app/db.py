@@ -7,12 +7,14 @@ Alembic, so SQLite and PostgreSQL get exactly the same tables.
 
 from __future__ import annotations
 
-from importlib import resources
+import functools
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import create_engine
@@ -91,3 +93,18 @@ def analyze(engine: Engine, tables: tuple[str, ...]) -> None:
         else:
             for name in tables:
                 conn.execute(text(f"ANALYZE {name}"))
+
+
+@functools.cache
+def code_version() -> str:
+    """This code's package version and schema head: what an answer kept in the
+    database for other replicas must match, so a replica of another release (a
+    rolling upgrade) never serves a shape or number made by different code."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(resources.files("migrations")))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    try:
+        version = metadata.version("listening-path")
+    except metadata.PackageNotFoundError:
+        version = "unpackaged"
+    return f"{version}+{head}"

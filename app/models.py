@@ -573,6 +573,19 @@ class ReadVersion(SQLModel, table=True):
     version: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
+class KeptAnswer(SQLModel, table=True):
+    """A story, stage or page answer as one replica made it, for the others: on
+    PostgreSQL the replicas make each answer once per state of the data between
+    them, not once each (`app.readmodel.shared`). A cache: losing it loses nothing."""
+
+    __tablename__ = "kept_answers"
+
+    key: str = Field(primary_key=True, max_length=64)  # SHA-256 of the question
+    state: str = Field(max_length=400)  # the change counters it was made for
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    made_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
 # --------------------------------------------------------------------------- outcomes
 
 

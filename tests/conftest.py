@@ -21,6 +21,7 @@ from app.security.keys import KEYS
 
 TABLES = (
     "read_versions",
+    "kept_answers",
     "outcome_events",
     "outcome_rejects",
     "api_keys",

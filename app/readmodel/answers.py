@@ -23,6 +23,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.engine import Connection
 
+from app.readmodel.shared import Codec, MadeElsewhere, Shared, shared
 from app.readmodel.versions import (
     ALERTS_CHANGED,
     FACTS_ADDED,
@@ -66,21 +67,23 @@ class Answers(Generic[T]):
         make: Callable[[], T],
         *,
         stale_for: float = 0.0,
+        share: Shared[T] | None = None,
     ) -> Kept[T]:
         """The answer for `state`, or the one before while another request makes it.
         With `stale_for`, an answer made less than that many seconds ago serves a newer
-        state too (a bounded staleness, for services under a stream of writes)."""
+        state too (a bounded staleness, for services under a stream of writes). With
+        `share`, one replica makes it and the others read it (`app.readmodel.shared`)."""
         with self._guard:
-            known = self._latest.get(question)
-            if known is not None and (
-                known.state == state or (stale_for > 0 and known.age() < stale_for)
+            before = self._latest.get(question)
+            if before is not None and (
+                before.state == state or (stale_for > 0 and before.age() < stale_for)
             ):
                 self._latest.move_to_end(question)
-                return known
+                return before
             making = self._making.setdefault(question, threading.Lock())
-        if known is not None:  # made for another state of the data
+        if before is not None:  # made for another state of the data
             if not making.acquire(blocking=False):
-                return known  # a newer one is being made: this one, a moment old
+                return before  # a newer one is being made: this one, a moment old
         else:
             making.acquire()
         try:
@@ -88,7 +91,17 @@ class Answers(Generic[T]):
                 known = self._latest.get(question)
                 if known is not None and known.state == state:
                     return known  # made by the request this one waited for
-            answer = Kept(make(), state, time.time())
+            if share is None:
+                answer = Kept(make(), state, time.time())
+            else:
+                try:
+                    value, made_at = share.fetch_or_make(
+                        question, state, make, has_before=before is not None
+                    )
+                except MadeElsewhere:
+                    assert before is not None
+                    return before  # another replica makes it: this one, a moment old
+                answer = Kept(value, state, made_at)
             with self._guard:
                 self._latest[question] = answer
                 self._latest.move_to_end(question)
@@ -127,8 +140,10 @@ def of_the_story(
     make: Callable[[], T],
     *,
     stale_for: float = 0.0,
+    codec: Codec[T] | None = None,
 ) -> Kept[T]:
-    """An answer counted from the story's inputs, made once per their state. The
+    """An answer counted from the story's inputs, made once per their state (and on
+    PostgreSQL once between the replicas, given a `codec` to store it with). The
     question names the database and today (which places the presets and the
     outcomes band's period) besides what was `asked`."""
     question = (
@@ -136,7 +151,8 @@ def of_the_story(
         datetime.now(UTC).date(),
         *asked,
     )
-    return kept.kept(question, read(conn, *STORY_INPUTS), make, stale_for=stale_for)
+    state = read(conn, *STORY_INPUTS)
+    return kept.kept(question, state, make, stale_for=stale_for, share=shared(conn.engine, codec))
 
 
 def age_headers(kept: Kept[T]) -> dict[str, str]:

@@ -15,6 +15,7 @@ from app.outcomes.pages import OutcomesBand, outcomes_band
 from app.outcomes.present import asset_part, stage_outcome
 from app.params import AttrsDep, check_channel, check_source, parse_range
 from app.readmodel.answers import Answers, age_headers, of_the_story
+from app.readmodel.shared import BYTES
 from app.settings import Settings
 from app.story import service
 from app.story.schemas import StagePage, Story
@@ -183,5 +184,6 @@ def _answer(
         (journey, settings.driver_min_answers, *asked),
         make,
         stale_for=settings.answer_stale_seconds,
+        codec=BYTES,
     )
     return Response(kept.value, media_type="application/json", headers=age_headers(kept))

@@ -7,6 +7,7 @@ unknown stage a 404 naming the journey's stages.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +22,7 @@ from app.alerts import service as alerts_service
 from app.deps import JourneyDep, SessionDep, SettingsDep
 from app.errors import AppError, NotFoundError
 from app.readmodel.answers import Answers, age_headers, of_the_story
+from app.readmodel.shared import Codec
 from app.sources.service import list_sources
 from app.web.alerts import SEVERITY
 from app.web.periods import PageQuery, Redirect, anchor_day, read_query
@@ -112,6 +114,14 @@ class Page:
     html: str = ""
     location: str | None = None
 
+    def encode(self) -> bytes:
+        return json.dumps({"html": self.html, "location": self.location}).encode("utf-8")
+
+    @classmethod
+    def decode(cls, body: bytes) -> Page:
+        kept = json.loads(body)
+        return cls(html=kept["html"], location=kept["location"])
+
     def response(self, headers: dict[str, str]) -> Response:
         if self.location is not None:
             return RedirectResponse(self.location, status_code=302)
@@ -119,6 +129,7 @@ class Page:
 
 
 PAGES: Answers[Page] = Answers(kept=64)
+PAGE_CODEC: Codec[Page] = Codec(encode=Page.encode, decode=Page.decode)
 
 
 def _page(
@@ -140,7 +151,12 @@ def _page(
         sources,
     )
     kept = of_the_story(
-        PAGES, session.connection(), asked, make, stale_for=settings.answer_stale_seconds
+        PAGES,
+        session.connection(),
+        asked,
+        make,
+        stale_for=settings.answer_stale_seconds,
+        codec=PAGE_CODEC,
     )
     return kept.value.response(age_headers(kept))
 
