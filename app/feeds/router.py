@@ -22,6 +22,8 @@ from app.params import (
     parse_moment,
     parse_range,
 )
+from app.readmodel.answers import Answers, age_headers, of_the_story
+from app.readmodel.shared import BYTES
 from app.story.service import Period
 
 router = APIRouter(prefix="/api/v1/feeds", tags=["feeds"])
@@ -69,11 +71,13 @@ def _filters(
     )
 
 
-def _response(chunks: Iterator[bytes], fmt: Format, name: str) -> StreamingResponse:
+def _response(
+    chunks: Iterator[bytes], fmt: Format, name: str, headers: dict[str, str] | None = None
+) -> StreamingResponse:
     return StreamingResponse(
         chunks,
         media_type=MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"', **(headers or {})},
     )
 
 
@@ -111,9 +115,35 @@ def stage_daily(
     chosen = _format(fmt, accept)
     f = _filters(session, journey, date_from, date_to, source, channel, stage, updated_since, attrs)
     scales = runtime.policy.scales
-    rows = repository.stage_daily_rows(runtime.engine, f, scales)
     columns = repository.stage_daily_columns(scales)
-    return _response(stream(rows, columns, chosen), chosen, "stage-daily")
+
+    def rows() -> Iterator[bytes]:
+        return stream(repository.stage_daily_rows(runtime.engine, f, scales), columns, chosen)
+
+    if not _keepable(f):
+        return _response(rows(), chosen, "stage-daily")
+    kept = of_the_story(
+        FEEDS,
+        session.connection(),
+        ("stage-daily", chosen, repr(f), tuple(c.name for c in columns), journey),
+        lambda: b"".join(rows()),
+        codec=BYTES,
+    )
+    return _response(iter([kept.value]), chosen, "stage-daily", age_headers(kept))
+
+
+FEEDS: Answers[bytes] = Answers(kept=16)
+KEEP_DAYS_AT_MOST = 400
+
+
+def _keepable(f: repository.FeedFilters) -> bool:
+    """A stage-daily feed of a bounded period (a BI tool's usual pull: the last
+    quarter, the last year) is kept per state of the rollups, as the story is: many
+    dashboards pull the same one. An open or longer period, or an incremental pull,
+    streams from the database each time, so memory stays bounded."""
+    if f.day_from is None or f.day_to is None or f.updated_since is not None:
+        return False
+    return (f.day_to - f.day_from).days <= KEEP_DAYS_AT_MOST
 
 
 @router.get("/items.{fmt}", summary="Items feed", description=ITEMS_DOC)

@@ -4,6 +4,8 @@ posting again stores nothing twice."""
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -243,3 +245,30 @@ def test_with_a_bounded_staleness_a_push_shows_once_the_kept_answer_is_that_old(
         assert fresh.json()["voices"] == 1
         assert fresh.headers["age"] == "0"
         assert fresh.headers["x-made-at"] > before.headers["x-made-at"]
+
+
+def test_a_bounded_stage_daily_feed_is_kept_per_state_and_shows_each_push(
+    client: TestClient,
+) -> None:
+    """A BI tool's pull of a bounded period is kept like the story; an open period
+    streams each time. Either way a push shows in the next pull."""
+    bounded = {"from": "2026-09-01", "to": "2026-09-30", "source": "web-form"}
+    for n in range(1, 3):
+        record = {
+            "id": f"feed-{n}",
+            "text": "The invoice was wrong again.",
+            "rating": 1,
+            "occurred_at": f"2026-09-0{n}T09:00:00Z",
+        }
+        assert client.post("/api/v1/sources/web-form/items", json=[record]).status_code == 200
+        first = client.get("/api/v1/feeds/stage-daily.csv", params=bounded)
+        again = client.get("/api/v1/feeds/stage-daily.csv", params=bounded)
+        assert first.status_code == again.status_code == 200
+        assert "x-made-at" in first.headers
+        assert again.headers["x-made-at"] == first.headers["x-made-at"]
+        assert again.text == first.text
+        rows = list(csv.DictReader(io.StringIO(first.text)))
+        assert sum(int(r["voices"]) for r in rows) == n
+        open_ended = client.get("/api/v1/feeds/stage-daily.csv", params={"source": "web-form"})
+        assert "x-made-at" not in open_ended.headers
+        assert open_ended.text == first.text
