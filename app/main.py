@@ -32,6 +32,7 @@ from app.journey.router import router as journey_router
 from app.observability.middleware import RequestMetrics
 from app.observability.router import router as metrics_router
 from app.openapi import install as install_openapi
+from app.outcomes.pages import warm
 from app.outcomes.router import router as outcomes_router
 from app.runtime import Runtime, build_runtime
 from app.security.access import ReadAccess
@@ -78,6 +79,7 @@ def create_app(
         if scheduling and rt.leadership is None:
             rt.start_scheduler()
         app.state.runtime = rt
+        await to_thread.run_sync(warm, rt.engine)  # before listening: see `warm`
         try:
             yield
         finally:

@@ -4,18 +4,24 @@ no outcome is imported (the band would be zeros that mean "not measured")."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 from app.outcomes.asset import Asset, customer_asset
+from app.outcomes.ledger import ledger
 from app.outcomes.said_did import SaidDid, said_versus_did
+from app.outcomes.voices import voices
 from app.readmodel.answers import Answers
 from app.readmodel.versions import FACTS_ADDED, FACTS_REMOVED, OUTCOMES_CHANGED, read
 from nlp.journey import Journey
+
+log = logging.getLogger(__name__)
 
 WINDOW_DAYS = 90
 MIN_CUSTOMERS = 30
@@ -77,3 +83,22 @@ def _band(
         min_customers=MIN_CUSTOMERS,
     )
     return OutcomesBand(start, stop, asset, found)
+
+
+def warm(engine: Engine) -> bool:
+    """Read the in-memory copies the band is counted from (the outcome ledger, the
+    voices), before the service takes requests: at a million voices that is 20-30 s,
+    which the first requests after a start otherwise queue behind (503s under load).
+    A replica that is still warming does not listen, so the balancer's health check
+    keeps traffic off it. A failure is left to the first request to meet; returns
+    whether the copies were read."""
+    try:
+        with engine.connect() as conn:
+            if not has_outcomes(conn):
+                return False
+            ledger(conn)
+            voices(conn)
+    except DBAPIError as exc:
+        log.warning("outcomes not read ahead at start: %s", exc)
+        return False
+    return True

@@ -448,3 +448,27 @@ def test_a_band_being_remade_is_not_waited_for_and_the_next_ask_sees_the_write(
         assert fresh is not first  # made for the new state by this request
         assert fresh == first  # (the bump added no voice: the same figures)
         assert pages.outcomes_band(conn, journey, **period) is fresh
+
+
+def test_a_starting_service_reads_the_outcomes_before_it_takes_requests(
+    runtime: Runtime,
+) -> None:
+    """The ledger and the voices are read in the start-up, not by the first request
+    (at 1M voices, 20-30 s that requests would queue behind)."""
+    from app.outcomes import ledger, voices
+
+    key = runtime.engine.url.render_as_string(hide_password=True)
+    voices._CACHE.pop(key, None)
+    ledger._CACHE.pop(key, None)
+    with TestClient(create_app(runtime=runtime, start_scheduler=False)):
+        assert key not in voices._CACHE  # nothing imported: nothing to read ahead
+    _load(runtime)
+    voices._CACHE.pop(key, None)
+    ledger._CACHE.pop(key, None)
+    with TestClient(create_app(runtime=runtime, start_scheduler=False)):
+        assert key in voices._CACHE
+        assert key in ledger._CACHE
+        warmed = voices._CACHE[key]
+        with runtime.engine.connect() as conn:
+            assert voices.voices(conn) is warmed  # the first request reads nothing more
+            assert warmed.last_id > 0
