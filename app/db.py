@@ -45,9 +45,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def alembic_config(engine: Engine) -> AlembicConfig:
+def _migrations() -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(resources.files("migrations")))
+    return config
+
+
+def alembic_config(engine: Engine) -> AlembicConfig:
+    config = _migrations()
     # ConfigParser interpolates `%`: a URL-escaped password or option ("%3D") must
     # reach Alembic doubled, or start-up fails on a perfectly valid URL.
     url = engine.url.render_as_string(hide_password=False)
@@ -100,9 +105,7 @@ def code_version() -> str:
     """This code's package version and schema head: what an answer kept in the
     database for other replicas must match, so a replica of another release (a
     rolling upgrade) never serves a shape or number made by different code."""
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(resources.files("migrations")))
-    head = ScriptDirectory.from_config(config).get_current_head()
+    head = ScriptDirectory.from_config(_migrations()).get_current_head()
     try:
         version = metadata.version("listening-path")
     except metadata.PackageNotFoundError:

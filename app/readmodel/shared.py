@@ -68,8 +68,7 @@ class Shared(Generic[T]):
             found = self._found(side, key, said)
             if found is not None:
                 return found
-            locked = bool(side.execute(select(func.pg_try_advisory_lock(lock))).scalar())
-            side.commit()
+            locked = _try_lock(side, lock)
             if not locked:
                 if has_before:
                     raise MadeElsewhere
@@ -79,8 +78,7 @@ class Shared(Generic[T]):
                     found = self._found(side, key, said)
                     if found is not None:
                         return found
-                    locked = bool(side.execute(select(func.pg_try_advisory_lock(lock))).scalar())
-                    side.commit()
+                    locked = _try_lock(side, lock)
             try:
                 if locked:  # made while this one took the lock?
                     found = self._found(side, key, said)
@@ -124,6 +122,12 @@ class Shared(Generic[T]):
         if random.randrange(PRUNE_EVERY) == 0:  # noqa: S311 - not a secret
             side.execute(delete(kept).where(kept.c.made_at < made - KEEP_FOR))
         side.commit()
+
+
+def _try_lock(side: Connection, lock: int) -> bool:
+    locked = bool(side.execute(select(func.pg_try_advisory_lock(lock))).scalar())
+    side.commit()
+    return locked
 
 
 def shared(engine: Engine, codec: Codec[T] | None) -> Shared[T] | None:

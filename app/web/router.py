@@ -51,24 +51,11 @@ class HtmlErrorRoute(APIRoute):
 router = APIRouter(tags=["pages"], route_class=HtmlErrorRoute, include_in_schema=False)
 
 
-def _query(request: Request, session: SessionDep, path: str) -> tuple[PageQuery, date, Page | None]:
-    """The checked parameters, the anchor day, and a redirect when the address is not
-    the canonical one."""
-    anchor = anchor_day(session)
-    asked = read_query(session, request.query_params.multi_items(), anchor=anchor)
-    if isinstance(asked, Redirect):
-        return asked.query, anchor, Page(location=href(path, asked.query))
-    return asked, anchor, None
-
-
 @router.get("/", response_class=HTMLResponse)
 def journey_page(
     request: Request, session: SessionDep, journey: JourneyDep, settings: SettingsDep
 ) -> Response:
-    def make() -> Page:
-        query, anchor, redirect = _query(request, session, "/")
-        if redirect is not None:
-            return redirect
+    def render(query: PageQuery, anchor: date) -> str:
         view = build_journey_view(
             session,
             journey=journey,
@@ -76,9 +63,9 @@ def journey_page(
             anchor=anchor,
             driver_min_answers=settings.driver_min_answers,
         )
-        return Page(html=journey_html(view))
+        return journey_html(view)
 
-    return _page(request, session, journey, settings, make)
+    return _page(request, session, journey, settings, render)
 
 
 @router.get("/stages/{key}", response_class=HTMLResponse)
@@ -90,10 +77,7 @@ def stage_page(
             f"no stage {key[:40]!r}; the journey's stages are: {', '.join(journey.keys)}"
         )
 
-    def make() -> Page:
-        query, anchor, redirect = _query(request, session, f"/stages/{key}")
-        if redirect is not None:
-            return redirect
+    def render(query: PageQuery, anchor: date) -> str:
         view = build_stage_view(
             session,
             journey=journey,
@@ -102,9 +86,9 @@ def stage_page(
             anchor=anchor,
             driver_min_answers=settings.driver_min_answers,
         )
-        return Page(html=stage_html(view))
+        return stage_html(view)
 
-    return _page(request, session, journey, settings, make)
+    return _page(request, session, journey, settings, render)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,13 +121,22 @@ def _page(
     session: SessionDep,
     journey: JourneyDep,
     settings: SettingsDep,
-    make: Callable[[], Page],
+    render: Callable[[PageQuery, date], str],
 ) -> Response:
-    """The page made once per state of the story's inputs (`app.readmodel.answers`)
-    and of the sources its menus list and its parameters are checked against. A
-    page whose parameters are refused raises, and nothing is kept."""
+    """The page of the request's checked parameters and anchor day (a redirect when
+    its address is not the canonical one), made once per state of the story's inputs
+    (`app.readmodel.answers`) and of the sources its menus list and its parameters
+    are checked against. A page whose parameters are refused raises; nothing is kept."""
+
+    def make() -> Page:
+        anchor = anchor_day(session)
+        asked = read_query(session, request.query_params.multi_items(), anchor=anchor)
+        if isinstance(asked, Redirect):
+            return Page(location=href(request.url.path, asked.query))
+        return Page(html=render(asked, anchor))
+
     sources = tuple((s.id, s.name, s.channel) for s in list_sources(session))
-    asked = (
+    question = (
         request.url.path,
         tuple(request.query_params.multi_items()),
         journey,
@@ -153,7 +146,7 @@ def _page(
     kept = of_the_story(
         PAGES,
         session.connection(),
-        asked,
+        question,
         make,
         stale_for=settings.answer_stale_seconds,
         codec=PAGE_CODEC,
