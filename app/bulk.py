@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Date, DateTime, Table, insert, select, tuple_
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from app.db_types import UTCDateTime
@@ -51,6 +52,58 @@ def execute_rows(
         conn.exec_driver_sql(compiled.string, rows)
     else:
         conn.exec_driver_sql(compiled.string, [dict(zip(names, row, strict=True)) for row in rows])
+
+
+def upsert_rows(
+    conn: Connection,
+    table: Table,
+    names: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    *,
+    keys: Sequence[str],
+    add: Sequence[str] = (),
+    replace: Sequence[str] = (),
+) -> None:
+    """Insert rows holding the values of `names`; a row whose `keys` are stored
+    already adds its `add` columns to the stored ones and sets its `replace` ones
+    (neither: the stored row stays). The rows' keys must be distinct.
+
+    On PostgreSQL the rows go as one array per column through `unnest`: one
+    statement, one round trip, where `executemany` sends and checks every row
+    (measured: the rollup upserts were a third of a stored batch's time)."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        statement = sqlite.insert(table)
+        statement = (
+            statement.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={
+                    **{c: table.c[c] + statement.excluded[c] for c in add},
+                    **{c: statement.excluded[c] for c in replace},
+                },
+            )
+            if add or replace
+            else statement.on_conflict_do_nothing(index_elements=list(keys))
+        )
+        execute_rows(conn, statement, names, rows)
+        return
+    dialect = conn.dialect
+    arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect=dialect)}[]" for name in names)
+    columns = ", ".join(f'"{name}"' for name in names)
+    sets = [f'"{c}" = "{table.name}"."{c}" + excluded."{c}"' for c in add]
+    sets += [f'"{c}" = excluded."{c}"' for c in replace]
+    conflict = f"DO UPDATE SET {', '.join(sets)}" if sets else "DO NOTHING"
+    on = ", ".join(f'"{k}"' for k in keys)
+    sql = (
+        f'INSERT INTO "{table.name}" ({columns}) SELECT * FROM unnest({arrays}) '
+        f"ON CONFLICT ({on}) {conflict}"
+    )
+    values = [list(column) for column in zip(*rows, strict=True)]
+    for i, name in enumerate(names):
+        if isinstance(table.c[name].type, UTCDateTime):
+            values[i] = [_utc(v) for v in values[i]]
+    conn.exec_driver_sql(sql, tuple(values))
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -22,6 +22,7 @@ import argparse
 import csv
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -146,6 +147,7 @@ def with_workers(
 ) -> tuple[float, list[float]]:
     from app.queue.connection import deferring_app, ensure_queue_schema
     from app.queue.tasks import JobQueue
+    from app.queue.worker import QUEUE_WORKERS
 
     schema = f"lp_backfill_{uuid.uuid4().hex[:8]}"
     admin = make_engine(url)
@@ -174,7 +176,7 @@ def with_workers(
         while time.monotonic() < deadline:  # every worker has loaded its pipeline
             with engine.connect() as conn:
                 ready = conn.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar()
-            if ready == workers:
+            if ready is not None and ready >= workers * QUEUE_WORKERS:
                 break
             time.sleep(0.5)
         app = deferring_app(engine)
@@ -201,6 +203,9 @@ def with_workers(
             f"{workers} worker(s): {row.inserted:,} items in {elapsed:.1f} s = {rate:,.0f} "
             f"items/s; peak RSS per worker {', '.join(f'{r:.0f}' for r in rss)} MB"
         )
+        for log in logs:
+            log.flush()
+        print(f"          {where_the_time_went(folder, workers, elapsed)}")
         return rate, rss
     finally:
         for proc in procs:
@@ -212,6 +217,11 @@ def with_workers(
                 proc.kill()
         for log in logs:
             log.close()
+        if os.environ.get("BENCH_LOGS"):
+            import shutil
+
+            for i in range(workers):
+                shutil.copy(folder / f"worker-{workers}-{i}.log", os.environ["BENCH_LOGS"])
         engine.dispose()
         if keep:
             print(f"kept schema {schema} (DATABASE_URL={schema_url})")
@@ -219,6 +229,33 @@ def with_workers(
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+BATCH_LINE = re.compile(
+    r"enriched in ([0-9.]+) s, waited ([0-9.]+) s for its turn, stored in ([0-9.]+) s"
+)
+
+
+def where_the_time_went(folder: Path, workers: int, elapsed: float) -> str:
+    """The workers' own account of their batches (their log lines): enriching runs
+    side by side, storing one batch at a time, so the stores' sum bounds the run."""
+    enrich = wait = store = 0.0
+    batches = 0
+    for i in range(workers):
+        for line in (folder / f"worker-{workers}-{i}.log").read_text(errors="replace").splitlines():
+            found = BATCH_LINE.search(line)
+            if found:
+                batches += 1
+                enrich += float(found[1])
+                wait += float(found[2])
+                store += float(found[3])
+    if not batches:
+        return "no batch lines in the workers' logs"
+    return (
+        f"{batches} batches: enriching {enrich / batches:.2f} s, waiting for the turn "
+        f"{wait / batches:.2f} s, storing {store / batches:.2f} s a batch; the stores, one "
+        f"at a time, took {store:.1f} s ({store / elapsed:.0%} of the run)"
+    )
 
 
 def queue_overhead(url: str, folder: Path, jobs: int) -> None:

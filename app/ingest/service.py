@@ -43,7 +43,14 @@ from app.ingest.rows import nlp_columns, segment_rows
 from app.ingest.sanitize import clean_item, clean_reject
 from app.models import Source, SyncRun
 from app.outcomes.service import import_rows
-from app.readmodel.maintain import READ_MODEL_TABLES, forget, insert_segments, record
+from app.readmodel.maintain import (
+    READ_MODEL_TABLES,
+    forget,
+    insert_segments,
+    own_voices,
+    voices,
+    write_voices,
+)
 from app.readmodel.rollups import Deltas
 from app.security.errors import public_error, public_text
 from connectors.base import Batch, Connector, Cursor, RawItem, RejectedRecord
@@ -285,13 +292,13 @@ def store_prepared(
     counters: _RunCounters,
     default_channel: str,
     outcomes: dict[str, tuple[str, str | None]] | None = None,
-    enriched: Sequence[Enrichment] | None = None,
+    ready: ReadyBatch | None = None,
     chunk: int | None = None,
 ) -> None:
     """Store one batch in one transaction: items, segments, read model, duplicates,
     quarantine, run counters and the source's cursor.
 
-    `enriched` (one per candidate) is a queued batch's enrichment, done beforehand;
+    `ready` is a queued batch's enrichment and rows, made before its turn;
     `chunk` is its place in the run: it is stored only while the run is running
     and batch `chunk - 1` is the last stored (else `ChunkNotCommitted`), and its
     counts are added to the run's instead of replacing them."""
@@ -302,7 +309,7 @@ def store_prepared(
         prepared.now,
     )
     nul_records = prepared.nul_records
-    plan = _plan(engine, source_id, candidates)
+    plan = _plan(engine, source_id, candidates, ready.hashes if ready is not None else None)
     if outcomes is not None:  # what became of each record, by its external id
         for reject in rejects:
             if reject.external_id is not None:
@@ -331,11 +338,15 @@ def store_prepared(
         write.hint = hint
     # Enrichment happens outside any write transaction, so SQLite readers are
     # never blocked behind the NLP.
-    enrichments: Sequence[Enrichment] = (
-        [enriched[w.index] for w in writes]
-        if enriched is not None
-        else list(enricher.enrich_many(EnrichRequest(w.item.text, w.hint) for w in writes))
-    )
+    if ready is not None and ready.fits(plan):
+        rows = ready.rows
+    else:
+        enrichments: Sequence[Enrichment] = (
+            [ready.enriched[w.index] for w in writes]
+            if ready is not None
+            else list(enricher.enrich_many(EnrichRequest(w.item.text, w.hint) for w in writes))
+        )
+        rows = _rows(source_id, default_channel, writes, enrichments, now)
     excerpts = [r.excerpt[:MAX_EXCERPT_CHARS] for r in rejects]  # redacted (app.ingest.privacy)
 
     with Session(engine, expire_on_commit=False) as session:
@@ -351,43 +362,35 @@ def store_prepared(
                 raise ChunkNotCommitted(
                     f"run {run_id}: batch {chunk} is not next (stored: {queued.chunks_committed})"
                 )
-        deltas = Deltas()
-        full_rows = [
-            _item_row(source_id, default_channel, w, e, now)
-            for w, e in zip(writes, enrichments, strict=True)
-        ]
-        new_rows = full_rows[: len(inserts)]
+        deltas = rows.deltas
         if updates:
-            # What the stored versions added to the read model goes first, while
-            # their rows still say what they were.
+            # What the stored versions added to the read model is taken away first,
+            # while their rows still say what they were.
             forget(conn, deltas, [w.item_id for w in updates if w.item_id is not None])
-            rows = []
-            for write, row in zip(updates, full_rows[len(inserts) :], strict=True):
-                changed = {k: v for k, v in row.items() if k not in _KEPT_ON_UPDATE}
-                rows.append({"_id": write.item_id, **changed})
             session.execute(
                 update(ITEMS).where(ITEMS.c.id == bindparam("_id")),
-                rows,
+                [
+                    {"_id": w.item_id, **{k: v for k, v in row.items() if k not in _KEPT_ON_UPDATE}}
+                    for w, row in zip(updates, rows.items[len(inserts) :], strict=True)
+                ],
                 execution_options={"synchronize_session": False},
             )
             session.execute(
                 delete(SEGMENTS).where(SEGMENTS.c.item_id.in_([w.item_id for w in updates]))
             )
-        if new_rows:
-            ids = insert_returning_ids(conn, ITEMS, new_rows, key=("source_id", "external_id"))
-            for write, item_id in zip(inserts, ids, strict=True):
-                write.item_id = item_id
-        segments_by_write = [
-            segment_rows(
-                write.item_id, source_id, write.item.occurred_at.astimezone(UTC), enrichment
+        if inserts:
+            ids = insert_returning_ids(
+                conn, ITEMS, rows.items[: len(inserts)], key=("source_id", "external_id")
             )
-            for write, enrichment in zip(writes, enrichments, strict=True)
-        ]
-        all_segments = [segment for rows_ in segments_by_write for segment in rows_]
-        insert_segments(conn, all_segments)
-        for write, row in zip(writes, full_rows, strict=True):
-            row["id"] = write.item_id
-        record(conn, deltas, zip(full_rows, segments_by_write, strict=True))
+            for write, item_id, segments, voice_rows in zip(
+                inserts, ids, rows.segments, rows.voices, strict=False
+            ):
+                write.item_id = item_id
+                for segment in segments:
+                    segment["item_id"] = item_id
+                own_voices(voice_rows, item_id)
+        insert_segments(conn, [segment for per_item in rows.segments for segment in per_item])
+        write_voices(conn, [voice for per_item in rows.voices for voice in per_item])
         deltas.apply(conn)
         if backfill:
             session.execute(
@@ -447,10 +450,18 @@ class _Plan:
     superseded: int  # later versions of a record already in this batch
 
 
-def _plan(engine: Engine, source_id: str, candidates: list[RawItem]) -> _Plan:
+def _plan(
+    engine: Engine,
+    source_id: str,
+    candidates: list[RawItem],
+    hashes: Sequence[tuple[str, str]] | None = None,
+) -> _Plan:
     """Sort a batch's good records into inserts, in-place updates and duplicates
-    (plus stored items whose record hash predates this rule and is filled in now)."""
-    records = [(item, record_hash(item), content_hash(item)) for item in candidates]
+    (plus stored items whose record hash predates this rule and is filled in now).
+    `hashes`: the candidates' (record, content) hashes, if made already."""
+    if hashes is None:
+        hashes = [(record_hash(item), content_hash(item)) for item in candidates]
+    records = [(item, rh, ch) for item, (rh, ch) in zip(candidates, hashes, strict=True)]
     by_ext: dict[str, tuple[int, str | None, str]] = {}
     by_content: dict[str, int] = {}
     if records:
@@ -569,7 +580,74 @@ def _quarantine(
     session.execute(statement, list(rows.values()))
 
 
-_KEPT_ON_UPDATE = frozenset({"source_id", "external_id", "ingested_at"})
+_KEPT_ON_UPDATE = frozenset({"id", "source_id", "external_id", "ingested_at"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """What a batch's writes store, made outside its transaction: item rows, and
+    per write its segment and voice-fact rows (a new item's wait for its id) and
+    what they add to the rollups."""
+
+    items: list[dict[str, Any]]
+    segments: list[list[dict[str, Any]]]
+    voices: list[list[dict[str, Any]]]
+    deltas: Deltas
+
+
+def _rows(
+    source_id: str,
+    default_channel: str,
+    writes: Sequence[_Write],
+    enrichments: Sequence[Enrichment],
+    now: datetime,
+) -> _Rows:
+    items = []
+    segments = []
+    for write, enrichment in zip(writes, enrichments, strict=True):
+        row = _item_row(source_id, default_channel, write, enrichment, now)
+        if write.item_id is not None:  # an update: its id is known
+            row["id"] = write.item_id
+        items.append(row)
+        segments.append(segment_rows(write.item_id, source_id, row["occurred_at"], enrichment))
+    deltas = Deltas()
+    return _Rows(items, segments, voices(deltas, zip(items, segments, strict=True)), deltas)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadyBatch:
+    """A queued batch made ready before its turn to store: every candidate enriched,
+    its hashes, and the rows it stores if all its records are new (a backfill's
+    case; `fits` says whether they are, else the rows are made again in its turn).
+    Only the lookups and the writes are left for the turn, which one batch holds
+    at a time."""
+
+    enriched: list[Enrichment]
+    hashes: list[tuple[str, str]]
+    rows: _Rows
+
+    @classmethod
+    def make(
+        cls,
+        prepared: PreparedBatch,
+        enriched: list[Enrichment],
+        journey: Journey,
+        source_id: str,
+        default_channel: str,
+    ) -> ReadyBatch:
+        hashes = [(record_hash(item), content_hash(item)) for item in prepared.candidates]
+        writes = [
+            _Write(item, rh, ch, hint=_known_hint(item, journey), index=index)
+            for index, (item, (rh, ch)) in enumerate(zip(prepared.candidates, hashes, strict=True))
+        ]
+        return cls(
+            enriched, hashes, _rows(source_id, default_channel, writes, enriched, prepared.now)
+        )
+
+    def fits(self, plan: _Plan) -> bool:
+        """Whether the plan inserts every candidate, in order (and so writes exactly
+        these rows)."""
+        return not plan.updates and len(plan.inserts) == len(self.enriched)
 
 
 def _item_row(
@@ -752,7 +830,12 @@ class RunEndedError(Exception):
 
 
 def _wait_committed(
-    engine: Engine, run_id: int, upto: int, *, timeout: float | None = None
+    engine: Engine,
+    run_id: int,
+    upto: int,
+    *,
+    timeout: float | None = None,
+    max_pause: float = 0.2,
 ) -> bool:
     """Wait until a queued run has stored its batches up to `upto`; False on timeout.
     Polls the run's row: the wait is for other processes' commits."""
@@ -772,7 +855,7 @@ def _wait_committed(
         if deadline is not None and time.monotonic() >= deadline:
             return False
         time.sleep(pause)
-        pause = min(pause * 2, 0.2)
+        pause = min(pause * 2, max_pause)
 
 
 def _add_run_counts(engine: Engine, run_id: int, counters: _RunCounters) -> None:
@@ -828,9 +911,14 @@ def store_queued_batch(
         return None
     counters = _RunCounters()
     try:
+        started = time.perf_counter()
         prepared = prepare_batch(batch, policy)
-        enriched = enrich_candidates(prepared, enricher, journey)
+        ready = ReadyBatch.make(
+            prepared, enrich_candidates(prepared, enricher, journey), journey, source_id, channel
+        )
+        made = time.perf_counter()
         _await_turn(engine, run_id, seq, turn_timeout)
+        turn = time.perf_counter()
         store_prepared(
             engine,
             source_id=source_id,
@@ -840,8 +928,16 @@ def store_queued_batch(
             journey=journey,
             counters=counters,
             default_channel=channel,
-            enriched=enriched,
+            ready=ready,
             chunk=seq,
+        )
+        log.info(
+            "batch %d of run %d: enriched in %.3f s, waited %.3f s for its turn, stored in %.3f s",
+            seq,
+            run_id,
+            made - started,
+            turn - made,
+            time.perf_counter() - turn,
         )
     except (ChunkNotCommitted, RunEndedError):
         return None
@@ -899,7 +995,9 @@ def store_refusal(exc: DBAPIError) -> str:
 
 
 def _await_turn(engine: Engine, run_id: int, seq: int, timeout: float) -> None:
-    if not _wait_committed(engine, run_id, seq - 1, timeout=timeout):
+    """Batches store one at a time, so the time between one's commit and the next
+    one's start holds every worker up: the turn is polled often (a primary-key read)."""
+    if not _wait_committed(engine, run_id, seq - 1, timeout=timeout, max_pause=0.02):
         raise TurnTimeoutError(f"run {run_id}: batch {seq - 1} was not stored in time")
 
 

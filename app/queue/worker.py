@@ -3,10 +3,13 @@
 Enrichment is CPU-bound Python (spaCy, VADER) and holds the GIL, so parallelism
 comes from processes: `--concurrency N` runs N worker processes under one
 supervisor, which starts a process again when it dies. Each process has one slot
-for a sync's reader (or a rebuild) and two for batches: one batch may wait for its
-turn to store while the other enriches. The slots are apart because a reader waits
-for its batches: readers allowed into every slot (more syncs queued at once than
-slots) would wait for ever on batches no slot is left to run.
+for a sync's reader (or a rebuild) and one for batches. The slots are apart
+because a reader waits for its batches: readers allowed into every slot (more
+syncs queued at once than slots) would wait for ever on batches no slot is left
+to run. One batch slot, not two: batches are stored one at a time, in order, and a
+second batch enriching in the same process shares its GIL with the one storing,
+which holds every other worker up (measured, 2 workers on 2 cores: 1,123 items/s
+with two batch slots each, 1,486 with one; bench/backfill.py).
 
 A worker beats every `LP_WORKER_HEARTBEAT_SECONDS` in the queue's table. A job
 whose worker missed three beats (killed, its machine gone) is put back on the
@@ -37,7 +40,7 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 READER_SLOTS = 1  # syncs' readers, rebuilds, re-enrichments
-BATCH_SLOTS = 2
+BATCH_SLOTS = 1
 QUEUE_WORKERS = 2  # per process, each a procrastinate worker: the readers', the batches'
 MISSED_BEATS = 3
 RESTART_PAUSE_SECONDS = 2.0

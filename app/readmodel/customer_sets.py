@@ -18,10 +18,9 @@ from typing import Any
 
 from pyroaring import BitMap
 from sqlalchemy import select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from app.bulk import execute_rows
+from app.bulk import upsert_rows
 from app.models import table as _t
 
 Cell = tuple[Any, str, str, str]  # day, stage, channel, source
@@ -35,9 +34,7 @@ def numbers(conn: Connection, customers: Iterable[str]) -> dict[str, int]:
     if not wanted:
         return {}
     table = _t(IDS)
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=["customer"])
-    execute_rows(conn, statement, ["customer"], [(c,) for c in wanted])
+    upsert_rows(conn, table, ["customer"], [(c,) for c in wanted], keys=["customer"])
     found: dict[str, int] = {}
     for start in range(0, len(wanted), 900):
         chunk = wanted[start : start + 900]
@@ -83,14 +80,14 @@ def update(
             upserts.append((*cell, members.serialize()))
         elif cell in stored:
             empty.append(cell)
-    if upserts:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=["day", "stage", "channel", "source_id"],
-            set_={"members": statement.excluded.members},
-        )
-        execute_rows(conn, statement, ["day", "stage", "channel", "source_id", "members"], upserts)
+    upsert_rows(
+        conn,
+        table,
+        ["day", "stage", "channel", "source_id", "members"],
+        upserts,
+        keys=["day", "stage", "channel", "source_id"],
+        replace=["members"],
+    )
     for start in range(0, len(empty), 400):
         conn.execute(table.delete().where(tuple_(*keys).in_(empty[start : start + 400])))
 

@@ -48,8 +48,9 @@ class ItemRecord:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> ItemRecord:
+        """`id` 0 for a row not stored yet (its facts' rows then name no item)."""
         return cls(
-            id=int(row["id"]),
+            id=int(row.get("id") or 0),
             source_id=row["source_id"],
             channel=row["channel"],
             occurred_at=row["occurred_at"],
@@ -105,7 +106,7 @@ class Fact:
     def row(self) -> dict[str, Any]:
         item = self.item
         return {
-            "item_id": item.id,
+            "item_id": item.id or None,
             "stage": self.stage,
             "day": self.day,
             "source_id": item.source_id,
@@ -119,7 +120,7 @@ class Fact:
             "attributes": item.attributes,
             "quote": self.quote,
             "quote_score": self.quote_score,
-            "quote_key": quote_key(item.id, self.stage),
+            "quote_key": quote_key(item.id, self.stage) if item.id else None,
         }
 
 

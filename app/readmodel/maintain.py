@@ -17,7 +17,7 @@ from sqlmodel import SQLModel
 
 from app.bulk import insert_rows
 from app.db import ANALYZE_AFTER_ROWS, analyze
-from app.readmodel.facts import Fact, ItemRecord, SentenceRecord, facts_for
+from app.readmodel.facts import Fact, ItemRecord, SentenceRecord, facts_for, quote_key
 from app.readmodel.rollups import KEYS, Deltas
 from app.readmodel.versions import FACTS_ADDED, FACTS_REMOVED, ROLLUPS_CHANGED, bump
 
@@ -33,14 +33,39 @@ def record(
     items: Iterable[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]],
 ) -> int:
     """Add the voices of stored item rows (with their segment rows); returns facts written."""
-    rows: list[dict[str, Any]] = []
+    facts = voices(deltas, items)
+    return write_voices(conn, [fact for per_item in facts for fact in per_item])
+
+
+def voices(
+    deltas: Deltas, items: Iterable[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]]
+) -> list[list[dict[str, Any]]]:
+    """The voice-fact rows of item rows (with their segment rows), per item, with
+    what they add put in `deltas`. Rows of items not stored yet (no `id`: a queued
+    batch made ready before its turn) get theirs from `own_voices`."""
+    per_item: list[list[dict[str, Any]]] = []
     for item_row, segment_rows in items:
         item = ItemRecord.from_row(item_row)
         facts = facts_for(item, [SentenceRecord.from_row(s) for s in segment_rows])
+        rows = []
         for fact in facts:
             deltas.fact(fact)
             rows.append(fact.row())
         deltas.item(item, [f.stage for f in facts])
+        per_item.append(rows)
+    return per_item
+
+
+def own_voices(rows: Sequence[dict[str, Any]], item_id: int) -> Sequence[dict[str, Any]]:
+    """An item's voice-fact rows made before it had its id, given it."""
+    for row in rows:
+        row["item_id"] = item_id
+        row["quote_key"] = quote_key(item_id, row["stage"])
+    return rows
+
+
+def write_voices(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert voice-fact rows (`voices`); returns how many."""
     if rows:
         bump(conn, FACTS_ADDED)  # before the insert: see app.models.ReadVersion
         insert_rows(conn, FACTS, rows)

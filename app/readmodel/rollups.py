@@ -12,11 +12,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Table, and_, delete, or_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from app.bulk import execute_rows
+from app.bulk import upsert_rows
 from app.db_types import utcnow
 from app.models import ITEM_LEVEL
 from app.readmodel import customer_sets
@@ -189,7 +188,6 @@ class Deltas:
     def apply(self, conn: Connection) -> None:
         """One upsert per table (add the deltas to what is there), then drop the rows
         no voice is left in, so a rollup holds exactly the rows a rebuild would."""
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         now = utcnow()
         if any(any(v) for rows in self.rows.values() for v in rows.values()):
             bump(conn, ROLLUPS_CHANGED)  # answers kept in memory (the story's) are stale
@@ -200,21 +198,15 @@ class Deltas:
             keys, columns = KEYS[name], COLUMNS[name]
             table: Table = SQLModel.metadata.tables[name]
             stamped = "updated_at" in table.c
-            names = [*keys, *columns, *(["updated_at"] if stamped else [])]
             stamp = (now,) if stamped else ()
-            # One statement, many parameter sets: compiled once and cached, where a
-            # multi-row VALUES clause is compiled anew for every batch (measured: the
-            # compile cost more than the NLP).
-            statement = dialect.insert(table)
-            statement = statement.on_conflict_do_update(
-                index_elements=list(keys),
-                set_={
-                    **{c: table.c[c] + statement.excluded[c] for c in columns},
-                    **({"updated_at": statement.excluded.updated_at} if stamped else {}),
-                },
-            )
-            execute_rows(
-                conn, statement, names, [(*key, *vector, *stamp) for key, vector in changed.items()]
+            upsert_rows(
+                conn,
+                table,
+                [*keys, *columns, *(["updated_at"] if stamped else [])],
+                [(*key, *vector, *stamp) for key, vector in changed.items()],
+                keys=keys,
+                add=columns,
+                replace=["updated_at"] if stamped else [],
             )
             # A row is left empty only where its count went down (column 0 counts
             # voices or answers; a sentiment sum below zero empties nothing).

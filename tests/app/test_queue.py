@@ -171,6 +171,15 @@ def read_model(engine: Engine) -> list[tuple[object, ...]]:
     return sorted(tuple(v for v in row if not isinstance(v, datetime)) for row in rows)
 
 
+def voice_facts(engine: Engine) -> list[tuple[object, ...]]:
+    """Each voice, by its item and stage, with its quote key (a hash of the item's id)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT item_id, stage, quote_key, label, score, quote FROM voice_facts")
+        ).all()
+    return sorted(tuple(row) for row in rows)
+
+
 def cursor_done(engine: Engine) -> tuple[int, bool]:
     with Session(engine) as session:
         source = session.get(Source, "survey")
@@ -196,10 +205,12 @@ def test_a_queued_sync_stores_what_an_inline_sync_stores(pg_engine: Engine, tmp_
         assert run.chunks_committed in (batches, batches + 1)  # + the file's closing mark
         assert cursor_done(pg_engine) == (ROWS + len(REPEATS), True)
         # the rollups the workers kept equal those rebuilt from the stored items
-        kept = read_model(pg_engine)
+        kept, voices = read_model(pg_engine), voice_facts(pg_engine)
         assert kept
+        assert voices
         runtime.jobs.rebuild()
         assert read_model(pg_engine) == kept
+        assert voice_facts(pg_engine) == voices  # rows made before their items had ids
         # a second queued sync finds nothing new and stores nothing twice
         runtime.queue.sync("survey", trigger="manual")
         with ThreadWorker(runtime):
