@@ -169,9 +169,26 @@ def insert_returning_ids(
     return [ids[k] for k in keys]
 
 
+class JsonText(str):
+    """A JSON value encoded already (`encode_json`): `insert_rows` writes it as it is."""
+
+
+def encode_json(table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Encode the JSON columns of rows bound for `insert_rows`, in place: work taken
+    out of a transaction that holds others up (a queued batch's, before its turn)."""
+    if not rows:
+        return
+    names = [name for name in rows[0] if isinstance(table.c[name].type, JSON)]
+    for row in rows:
+        for name in names:
+            value = row[name]
+            if value is not None and not isinstance(value, JsonText):
+                row[name] = JsonText(json_text(value))
+
+
 def json_text(value: Any) -> str | None:
-    if value is None:
-        return None
+    if value is None or isinstance(value, JsonText):
+        return value
     if not value and isinstance(value, (list, dict, tuple)):
         return "[]" if not isinstance(value, dict) else "{}"
     return json.dumps(value, ensure_ascii=False, default=str)

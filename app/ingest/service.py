@@ -32,7 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, SQLModel
 
-from app.bulk import insert_returning_ids
+from app.bulk import encode_json, insert_returning_ids
 from app.db import ANALYZE_AFTER_ROWS, analyze
 from app.db_types import utcnow
 from app.ingest.hashing import content_hash, quarantine_digest, record_hash
@@ -44,6 +44,7 @@ from app.ingest.sanitize import clean_item, clean_reject
 from app.models import Source, SyncRun
 from app.outcomes.service import import_rows
 from app.readmodel.maintain import (
+    FACTS,
     READ_MODEL_TABLES,
     forget,
     insert_segments,
@@ -640,9 +641,11 @@ class ReadyBatch:
             _Write(item, rh, ch, hint=_known_hint(item, journey), index=index)
             for index, (item, (rh, ch)) in enumerate(zip(prepared.candidates, hashes, strict=True))
         ]
-        return cls(
-            enriched, hashes, _rows(source_id, default_channel, writes, enriched, prepared.now)
-        )
+        rows = _rows(source_id, default_channel, writes, enriched, prepared.now)
+        encode_json(ITEMS, rows.items)
+        encode_json(SEGMENTS, [segment for per_item in rows.segments for segment in per_item])
+        encode_json(FACTS, [voice for per_item in rows.voices for voice in per_item])
+        return cls(enriched, hashes, rows)
 
     def fits(self, plan: _Plan) -> bool:
         """Whether the plan inserts every candidate, in order (and so writes exactly

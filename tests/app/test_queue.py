@@ -175,7 +175,10 @@ def voice_facts(engine: Engine) -> list[tuple[object, ...]]:
     """Each voice, by its item and stage, with its quote key (a hash of the item's id)."""
     with engine.connect() as conn:
         rows = conn.execute(
-            text("SELECT item_id, stage, quote_key, label, score, quote FROM voice_facts")
+            text(
+                "SELECT item_id, stage, quote_key, label, score, quote, CAST(themes AS TEXT),"
+                " CAST(attributes AS TEXT) FROM voice_facts"
+            )
         ).all()
     return sorted(tuple(row) for row in rows)
 
