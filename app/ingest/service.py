@@ -861,6 +861,16 @@ def _wait_committed(
         pause = min(pause * 2, max_pause)
 
 
+def _stored_rows(engine: Engine, run_id: int) -> int:
+    """What a queued run's stored batches inserted and updated so far."""
+    table = SyncRun.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(table.c.inserted, table.c.updated).where(table.c.id == run_id)
+        ).one_or_none()
+    return 0 if row is None else int(row.inserted or 0) + int(row.updated or 0)
+
+
 def _add_run_counts(engine: Engine, run_id: int, counters: _RunCounters) -> None:
     with Session(engine) as session:
         run = session.get(SyncRun, run_id, with_for_update=True)
@@ -1042,9 +1052,12 @@ def run_sync(
         counters = _RunCounters()
         error: str | None = None
         retry_after: float | None = None
+        statistics = _Statistics(engine, source_id)
         try:
             if queue is not None:
-                _read_into_queue(queue, engine, run_id, source_id, connector, cursor, policy)
+                _read_into_queue(
+                    queue, engine, run_id, source_id, connector, cursor, policy, statistics
+                )
             else:
                 for batch in connector.fetch(cursor):
                     _store_batch(
@@ -1059,6 +1072,7 @@ def run_sync(
                         default_channel=connector.channel,
                         outcomes=outcomes,
                     )
+                    statistics.stored(counters.inserted + counters.updated)
                     if on_batch is not None:
                         on_batch(_progress(source_id, counters))
         except RunEndedError as exc:  # a queued batch failed the run: it says why
@@ -1081,8 +1095,7 @@ def run_sync(
         error, counters = _finish_run(
             engine, run_id, source_id, counters, error, queued=queue is not None
         )
-        if counters.inserted + counters.updated >= ANALYZE_AFTER_ROWS:
-            _analyze_after(engine, source_id)
+        statistics.finished(counters.inserted + counters.updated)
         return SyncResult(
             run_id=run_id,
             source_id=source_id,
@@ -1101,13 +1114,38 @@ def run_sync(
         )
 
 
-def _analyze_after(engine: Engine, source_id: str) -> None:
-    """Planner statistics after a large sync (`app.db.analyze`); the sync is done,
-    so a failure here is only logged."""
-    try:
-        analyze(engine, ("items", "segments", *READ_MODEL_TABLES))
-    except DBAPIError as exc:
-        log.warning("statistics after the sync of %s not refreshed: %s", source_id, exc)
+class _Statistics:
+    """Planner statistics kept up with a large sync (`app.db.analyze`): refreshed
+    as its stored rows pass 10,000, 20,000, 40,000... and once more at its end.
+
+    A first import fills empty tables, and PostgreSQL plans each batch's look-ups
+    from what the tables held when last analysed: measured with autovacuum off, the
+    duplicate look-up by content hash then scanned every stored item of the source
+    (0.36 s a batch at 390,000 items, and growing), where the index finds them in
+    milliseconds. Doubling the mark keeps the number of ANALYZEs logarithmic."""
+
+    def __init__(self, engine: Engine, source_id: str) -> None:
+        self._engine, self._source_id = engine, source_id
+        self._next = ANALYZE_AFTER_ROWS
+        self._done_at = 0
+
+    def stored(self, rows: int) -> None:
+        if rows >= self._next:
+            self._analyze(rows)
+            while self._next <= rows:
+                self._next *= 2
+
+    def finished(self, rows: int) -> None:
+        if rows >= ANALYZE_AFTER_ROWS and rows > self._done_at:
+            self._analyze(rows)
+
+    def _analyze(self, rows: int) -> None:
+        """A failure here is only logged: what was stored stays stored."""
+        try:
+            analyze(self._engine, ("items", "segments", *READ_MODEL_TABLES))
+            self._done_at = rows
+        except DBAPIError as exc:
+            log.warning("statistics for the sync of %s not refreshed: %s", self._source_id, exc)
 
 
 def _read_into_queue(
@@ -1118,9 +1156,11 @@ def _read_into_queue(
     connector: Connector[Any],
     cursor: Cursor | None,
     policy: IngestPolicy,
+    statistics: _Statistics,
 ) -> None:
     """A queued sync's reading: every batch to the queue, at most `in_flight` ahead
-    of the stored ones; returns once all are stored (`RunEndedError` if one failed)."""
+    of the stored ones; returns once all are stored (`RunEndedError` if one failed).
+    While it waits it keeps the planner's statistics up with what was stored."""
     seq = 0
     for batch in connector.fetch(cursor):
         if batch.outcomes:
@@ -1132,6 +1172,7 @@ def _read_into_queue(
             batch = Batch(batch.items, batch.rejected, batch.cursor)
         seq += 1
         _wait_committed(engine, run_id, seq - queue.in_flight)
+        statistics.stored(_stored_rows(engine, run_id))
         queue.put(
             run_id=run_id, seq=seq, source_id=source_id, channel=connector.channel, batch=batch
         )

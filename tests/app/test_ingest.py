@@ -301,3 +301,29 @@ def test_a_large_sync_leaves_fresh_planner_statistics(
         now = _statistics(engine, table)
         assert now is not None, table
         assert known is None or now > known, table  # type: ignore[operator]
+
+
+def test_a_long_sync_refreshes_planner_statistics_as_it_grows(
+    engine: Engine, enricher: Enricher, journey: Journey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first import plans each batch's duplicate look-ups from the statistics of
+    the tables as they were: they are refreshed while it runs, as its rows double,
+    not only at its end (a million-row import would otherwise scan the source)."""
+    add_source(engine)
+    monkeypatch.setattr(ingest_service, "ANALYZE_AFTER_ROWS", 10)
+    stored_when_analysed: list[int] = []
+    real_analyze = ingest_service.analyze
+
+    def analyze(engine_: Engine, tables: tuple[str, ...]) -> None:
+        with engine_.connect() as conn:
+            stored_when_analysed.append(
+                int(conn.execute(select(func.count()).select_from(Item)).scalar_one())
+            )
+        real_analyze(engine_, tables)
+
+    monkeypatch.setattr(ingest_service, "analyze", analyze)
+    batches = [([raw(n) for n in range(start, start + 10)], []) for start in range(0, 50, 10)]
+    assert sync(engine, ListConnector(batches), enricher, journey).inserted == 50
+    # at 10, 20 and 40 stored rows while running, then once at the end (50)
+    assert stored_when_analysed == [10, 20, 40, 50]
+    assert _statistics(engine, "items") is not None

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.ingest import service as ingest_service
 from app.ingest.policy import IngestPolicy
 from app.ingest.service import (
     RunEndedError,
@@ -192,8 +193,18 @@ def cursor_done(engine: Engine) -> tuple[int, bool]:
         return int(state["done"]), bool(state["complete"])
 
 
-def test_a_queued_sync_stores_what_an_inline_sync_stores(pg_engine: Engine, tmp_path: Path) -> None:
+def test_a_queued_sync_stores_what_an_inline_sync_stores(
+    pg_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runtime = queued_runtime(pg_engine, write_survey(tmp_path), backfill_in_flight=3)
+    analysed: list[int] = []
+    real_analyze = ingest_service.analyze
+    monkeypatch.setattr(ingest_service, "ANALYZE_AFTER_ROWS", 200)
+    monkeypatch.setattr(
+        ingest_service,
+        "analyze",
+        lambda engine, tables: (analysed.append(item_count(engine)), real_analyze(engine, tables)),
+    )
     try:
         assert runtime.queue is not None
         assert runtime.queue.sync("survey", trigger="manual") is not None
@@ -207,6 +218,9 @@ def test_a_queued_sync_stores_what_an_inline_sync_stores(pg_engine: Engine, tmp_
         batches = -(-(ROWS + len(REPEATS)) // BATCH)
         assert run.chunks_committed in (batches, batches + 1)  # + the file's closing mark
         assert cursor_done(pg_engine) == (ROWS + len(REPEATS), True)
+        # the reader kept the planner's statistics up while the workers stored
+        assert len(analysed) >= 3
+        assert analysed[0] < ROWS
         # the rollups the workers kept equal those rebuilt from the stored items
         kept, voices = read_model(pg_engine), voice_facts(pg_engine)
         assert kept
