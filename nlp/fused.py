@@ -45,7 +45,15 @@ from nlp.word_weights import NEGATOR, SCOPE, SKIP, WORD
 FUSED_PIPES = ("lp_segmenter", "lp_sentiment", "lp_journey_stage", "lp_themes")
 """The pipe names (and order) the fused pass replaces."""
 
-_MAX_ENTRIES = 200_000
+_MAX_ENTRIES = 50_000
+"""Words memoised; a word with a digit (an order number, a price, a date) is not:
+such words seldom come back, and a backfill of them filled the memo with no use."""
+
+
+def _has_digit(word: str) -> bool:
+    return any(ch.isdigit() for ch in word)
+
+
 _AT_HASH = ("@", "#")
 
 # Offsets in an entry: text, lower, theme content, request action form, then the
@@ -99,7 +107,7 @@ class FusedPass:
             lower in self.stages._action_forms,
             *info,
         )
-        if len(entries) < _MAX_ENTRIES:
+        if len(entries) < _MAX_ENTRIES and not _has_digit(word):
             entries[orth] = entry
         return entry
 

@@ -102,7 +102,7 @@ def _strip_e(stem: str) -> str:
 
 
 _CACHE: dict[str, str] = {}
-_CACHE_MAX = 200_000
+_CACHE_MAX = 50_000
 
 
 def light_lemma(word: str) -> str:

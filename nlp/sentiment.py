@@ -60,7 +60,7 @@ _CAPS_INCR = float(_vader.C_INCR)
 _NEGATION_SCALAR = float(_vader.N_SCALAR)
 _ALPHA_NORM = 15.0
 _MAX_PHRASE = 4
-_MAX_LEXEMES = 200_000
+_MAX_LEXEMES = 50_000  # words memoised (not those with a digit: see nlp.fused)
 
 Lexeme = tuple[
     float | None, int, bool, bool, int, str, float | None, bool, str, float | None, bool, str, bool
@@ -271,7 +271,7 @@ class CustomerSentiment:
             lemma,
             bool(value) or bool(starts) or negator or contrast,
         )
-        if len(self._lexemes) < _MAX_LEXEMES:
+        if len(self._lexemes) < _MAX_LEXEMES and not any(ch.isdigit() for ch in word):
             self._lexemes[word] = info
         return info
 
