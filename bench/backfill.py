@@ -217,11 +217,6 @@ def with_workers(
                 proc.kill()
         for log in logs:
             log.close()
-        if os.environ.get("BENCH_LOGS"):
-            import shutil
-
-            for i in range(workers):
-                shutil.copy(folder / f"worker-{workers}-{i}.log", os.environ["BENCH_LOGS"])
         engine.dispose()
         if keep:
             print(f"kept schema {schema} (DATABASE_URL={schema_url})")

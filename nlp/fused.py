@@ -37,7 +37,7 @@ from spacy.tokens import Doc
 from nlp.docview import _KEY, DocView, spans_from_starts
 from nlp.redaction import REDACTIONS_KEY, TEXT_KEY
 from nlp.segmentation import Segmenter
-from nlp.sentiment import _MAX_PHRASE, CustomerSentiment, _is_question
+from nlp.sentiment import _MAX_PHRASE, CustomerSentiment, _is_question, has_digit
 from nlp.stages import JourneyStageMatcher
 from nlp.themes import ThemeExtractor
 from nlp.word_weights import NEGATOR, SCOPE, SKIP, WORD
@@ -46,13 +46,7 @@ FUSED_PIPES = ("lp_segmenter", "lp_sentiment", "lp_journey_stage", "lp_themes")
 """The pipe names (and order) the fused pass replaces."""
 
 _MAX_ENTRIES = 50_000
-"""Words memoised; a word with a digit (an order number, a price, a date) is not:
-such words seldom come back, and a backfill of them filled the memo with no use."""
-
-
-def _has_digit(word: str) -> bool:
-    return any(ch.isdigit() for ch in word)
-
+"""Words memoised (not those with a digit: `nlp.sentiment.has_digit`)."""
 
 _AT_HASH = ("@", "#")
 
@@ -107,7 +101,7 @@ class FusedPass:
             lower in self.stages._action_forms,
             *info,
         )
-        if len(entries) < _MAX_ENTRIES and not _has_digit(word):
+        if len(entries) < _MAX_ENTRIES and not has_digit(word):
             entries[orth] = entry
         return entry
 

@@ -60,7 +60,14 @@ _CAPS_INCR = float(_vader.C_INCR)
 _NEGATION_SCALAR = float(_vader.N_SCALAR)
 _ALPHA_NORM = 15.0
 _MAX_PHRASE = 4
-_MAX_LEXEMES = 50_000  # words memoised (not those with a digit: see nlp.fused)
+_MAX_LEXEMES = 50_000  # words memoised (not those with a digit: `has_digit`)
+
+
+def has_digit(word: str) -> bool:
+    """Not worth a memo entry: a word with a digit (an order number, a price, a
+    date) seldom comes back, and a backfill of them filled the memos to no use."""
+    return any(ch.isdigit() for ch in word)
+
 
 Lexeme = tuple[
     float | None, int, bool, bool, int, str, float | None, bool, str, float | None, bool, str, bool
@@ -271,7 +278,7 @@ class CustomerSentiment:
             lemma,
             bool(value) or bool(starts) or negator or contrast,
         )
-        if len(self._lexemes) < _MAX_LEXEMES and not any(ch.isdigit() for ch in word):
+        if len(self._lexemes) < _MAX_LEXEMES and not has_digit(word):
             self._lexemes[word] = info
         return info
 

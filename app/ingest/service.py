@@ -330,13 +330,11 @@ def store_prepared(
     ignored_hints = unmapped_hints = 0
     writes = [*inserts, *updates]
     for write in writes:
-        hint = write.item.stage_hint
-        if hint is not None and journey.get(hint) is None:
+        write.hint = _known_hint(write.item, journey)
+        if write.item.stage_hint is not None and write.hint is None:
             ignored_hints += 1
-            hint = None
         if write.item.hint_value is not None and write.item.stage_hint is None:
             unmapped_hints += 1
-        write.hint = hint
     # Enrichment happens outside any write transaction, so SQLite readers are
     # never blocked behind the NLP.
     if ready is not None and ready.fits(plan):

@@ -56,12 +56,11 @@ def voices(
     return per_item
 
 
-def own_voices(rows: Sequence[dict[str, Any]], item_id: int) -> Sequence[dict[str, Any]]:
+def own_voices(rows: Sequence[dict[str, Any]], item_id: int) -> None:
     """An item's voice-fact rows made before it had its id, given it."""
     for row in rows:
         row["item_id"] = item_id
         row["quote_key"] = quote_key(item_id, row["stage"])
-    return rows
 
 
 def write_voices(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
